@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DealflowConfig(AppConfig):
+    name = "dealflow"
+    verbose_name = "Dealflow"

@@ -1,0 +1,191 @@
+"""Our copy of each integration's Pipedrive records, plus stage mappings and history.
+
+One row per remote record, unique on (integration, remote_id). Foreign keys between cached
+rows are resolved by the sync; the *_remote_id columns keep the link when the target has
+not been synced (yet), so nothing is dropped.
+"""
+
+from django.db import models
+
+from dealflow.stages import MappingTarget
+
+
+class CachedRecord(models.Model):
+    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+    remote_id = models.BigIntegerField()
+    raw = models.JSONField(default=dict)
+    synced_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "remote_id"], name="%(class)s_unique_remote")
+        ]
+
+
+class Pipeline(CachedRecord):
+    name = models.CharField(max_length=255)
+    order_nr = models.IntegerField(default=0)
+    is_deleted = models.BooleanField(default=False)
+
+    class Meta(CachedRecord.Meta):
+        ordering = ["integration", "order_nr", "remote_id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Stage(CachedRecord):
+    pipeline = models.ForeignKey(Pipeline, null=True, blank=True, on_delete=models.SET_NULL, related_name="stages")
+    pipeline_remote_id = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=255)
+    order_nr = models.IntegerField(default=0)
+    deal_probability = models.PositiveSmallIntegerField(default=100)
+    is_deal_rot_enabled = models.BooleanField(default=False)
+    days_to_rotten = models.PositiveIntegerField(null=True, blank=True)
+    is_deleted = models.BooleanField(default=False)
+
+    class Meta(CachedRecord.Meta):
+        ordering = ["integration", "pipeline_remote_id", "order_nr", "remote_id"]
+
+    def __str__(self):
+        return self.name
+
+
+class StageMapping(models.Model):
+    """Which standard column a company stage belongs in; keyed by stage id, never name."""
+
+    stage = models.OneToOneField(Stage, on_delete=models.CASCADE, related_name="mapping")
+    target = models.CharField(max_length=20, choices=MappingTarget.choices, default=MappingTarget.UNMAPPED)
+    suggested_target = models.CharField(max_length=20, choices=MappingTarget.choices, blank=True)
+    is_confirmed = models.BooleanField(
+        default=False, help_text="Unconfirmed mappings were suggested by keyword rules."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["target"])]
+
+    def __str__(self):
+        return f"{self.stage} → {self.get_target_display()}"
+
+
+class Owner(CachedRecord):
+    """A Pipedrive user."""
+
+    name = models.CharField(max_length=255)
+    email = models.EmailField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta(CachedRecord.Meta):
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organization(CachedRecord):
+    name = models.CharField(max_length=255)
+    owner_remote_id = models.BigIntegerField(null=True, blank=True)
+    address = models.TextField(blank=True)
+    update_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta(CachedRecord.Meta):
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Person(CachedRecord):
+    name = models.CharField(max_length=255)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="persons"
+    )
+    org_remote_id = models.BigIntegerField(null=True, blank=True)
+    owner_remote_id = models.BigIntegerField(null=True, blank=True)
+    emails = models.JSONField(default=list, blank=True)
+    phones = models.JSONField(default=list, blank=True)
+    update_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta(CachedRecord.Meta):
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DealStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    DELETED = "deleted", "Deleted"
+
+
+class Deal(CachedRecord):
+    title = models.CharField(max_length=500)
+    value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=10, choices=DealStatus.choices, default=DealStatus.OPEN)
+    is_archived = models.BooleanField(default=False)
+
+    pipeline = models.ForeignKey(Pipeline, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    owner = models.ForeignKey(Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    pipeline_remote_id = models.BigIntegerField(null=True, blank=True)
+    stage_remote_id = models.BigIntegerField(null=True, blank=True)
+    org_remote_id = models.BigIntegerField(null=True, blank=True)
+    person_remote_id = models.BigIntegerField(null=True, blank=True)
+    owner_remote_id = models.BigIntegerField(null=True, blank=True)
+
+    add_time = models.DateTimeField(null=True, blank=True)
+    update_time = models.DateTimeField(null=True, blank=True)
+    stage_change_time = models.DateTimeField(null=True, blank=True)
+    won_time = models.DateTimeField(null=True, blank=True)
+    lost_time = models.DateTimeField(null=True, blank=True)
+    close_time = models.DateTimeField(null=True, blank=True)
+    expected_close_date = models.DateField(null=True, blank=True)
+    probability = models.PositiveSmallIntegerField(null=True, blank=True)
+    lost_reason = models.TextField(blank=True)
+    label_ids = models.JSONField(default=list, blank=True)
+    custom_fields = models.JSONField(default=dict, blank=True, help_text="Custom fields keyed by their names.")
+
+    class Meta(CachedRecord.Meta):
+        ordering = ["-update_time", "-remote_id"]
+        indexes = [
+            models.Index(fields=["integration", "status", "stage"], name="deal_board_idx"),
+            models.Index(fields=["status", "won_time"], name="deal_won_idx"),
+            models.Index(fields=["integration", "update_time"], name="deal_update_idx"),
+        ]
+        permissions = [("view_all_companies", "Can view every company's dealflow")]
+
+    def __str__(self):
+        return self.title
+
+
+class StageChange(models.Model):
+    """A stage change observed by a sync or a webhook (for time in stage and conversion)."""
+
+    class Source(models.TextChoices):
+        SYNC = "sync", "Sync"
+        WEBHOOK = "webhook", "Webhook"
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_stage_remote_id = models.BigIntegerField(null=True, blank=True)
+    to_stage_remote_id = models.BigIntegerField(null=True, blank=True)
+    changed_at = models.DateTimeField(help_text="Pipedrive's stage_change_time where it has one.")
+    observed_at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYNC)
+
+    class Meta:
+        ordering = ["deal", "changed_at", "id"]
+        indexes = [models.Index(fields=["deal", "changed_at"])]
+
+    def __str__(self):
+        return f"{self.deal}: {self.from_stage_remote_id} → {self.to_stage_remote_id}"

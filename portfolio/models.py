@@ -1,0 +1,50 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+
+currency_code_validator = RegexValidator(
+    r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code in capitals, such as SEK or EUR."
+)
+
+
+class PortfolioCompanyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def visible_to(self, user):
+        """Companies whose board `user` may see: all for staff and view-all users."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff or user.has_perm("dealflow.view_all_companies"):
+            return self
+        return self.filter(viewers=user)
+
+
+class PortfolioCompany(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    reporting_currency = models.CharField(
+        max_length=3, default="SEK", validators=[currency_code_validator]
+    )
+    website = models.URLField(blank=True)
+    # A FileField, not ImageField: no Pillow dependency just to store a logo.
+    logo = models.FileField(upload_to="logos/", blank=True)
+    is_active = models.BooleanField(default=True)
+    viewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="visible_companies",
+        help_text="Users who may see this company's board without the view-all permission.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PortfolioCompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "portfolio company"
+        verbose_name_plural = "portfolio companies"
+
+    def __str__(self):
+        return self.name
