@@ -1,0 +1,109 @@
+from django.urls import reverse
+
+from integrations.models import Integration
+
+from .conftest import SENTINEL_TOKEN
+
+
+def integration_form_data(company, **overrides):
+    data = {
+        "company": company.pk,
+        "provider": "pipedrive",
+        "company_domain": "coeo",
+        "api_token": "",
+        "api_base_url": "",
+        "is_enabled": "on",
+        "sync_interval_minutes": "15",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_admin_pages_never_contain_the_token(admin_client, integration):
+    pages = [
+        reverse("admin:integrations_integration_changelist"),
+        reverse("admin:integrations_integration_add"),
+        reverse("admin:integrations_integration_change", args=[integration.pk]),
+        reverse("admin:portfolio_portfoliocompany_change", args=[integration.company_id]),
+        reverse("admin:portfolio_portfoliocompany_changelist"),
+    ]
+    for url in pages:
+        body = admin_client.get(url).content.decode()
+        assert SENTINEL_TOKEN not in body, url
+    change = admin_client.get(pages[2]).content.decode()
+    assert "••••••••" + SENTINEL_TOKEN[-4:] in change
+
+
+def test_blank_token_on_edit_keeps_the_stored_token(admin_client, integration):
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    response = admin_client.post(
+        url, integration_form_data(integration.company, sync_interval_minutes="30")
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    integration.refresh_from_db()
+    assert integration.api_token == SENTINEL_TOKEN
+    assert integration.sync_interval_minutes == 30
+
+
+def test_new_token_replaces_the_stored_one(admin_client, integration):
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    admin_client.post(url, integration_form_data(integration.company, api_token="tok-new-1234"))
+    integration.refresh_from_db()
+    assert integration.api_token == "tok-new-1234"
+
+
+def test_bad_domain_is_a_form_error_and_keeps_the_rest(admin_client, integration):
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    response = admin_client.post(
+        url, integration_form_data(integration.company, company_domain="not a domain!", sync_interval_minutes="45")
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "lowercase letters, digits and hyphens" in body
+    assert 'value="45"' in body
+    assert SENTINEL_TOKEN not in body
+    integration.refresh_from_db()
+    assert integration.company_domain == "coeo"
+
+
+def test_pasted_url_is_normalised_to_the_domain(admin_client, company):
+    response = admin_client.post(
+        reverse("admin:integrations_integration_add"),
+        integration_form_data(company, company_domain="https://Coeo.pipedrive.com/", api_token="tok-abc-9876"),
+    )
+    assert response.status_code == 302
+    created = Integration.objects.get(company=company)
+    assert created.company_domain == "coeo"
+    assert created.api_token == "tok-abc-9876"
+
+
+def test_new_integration_requires_a_token(admin_client, company):
+    response = admin_client.post(reverse("admin:integrations_integration_add"), integration_form_data(company))
+    assert response.status_code == 200
+    assert "Paste the Pipedrive API token" in response.content.decode()
+    assert not Integration.objects.exists()
+
+
+def test_company_inline_adds_an_integration(admin_client):
+    response = admin_client.post(
+        reverse("admin:portfolio_portfoliocompany_add"),
+        {
+            "name": "Acme",
+            "slug": "acme",
+            "reporting_currency": "EUR",
+            "website": "",
+            "is_active": "on",
+            "integrations-TOTAL_FORMS": "1",
+            "integrations-INITIAL_FORMS": "0",
+            "integrations-MIN_NUM_FORMS": "0",
+            "integrations-MAX_NUM_FORMS": "1000",
+            "integrations-0-provider": "pipedrive",
+            "integrations-0-company_domain": "acme",
+            "integrations-0-api_token": "tok-inline-5555",
+            "integrations-0-api_base_url": "",
+            "integrations-0-is_enabled": "on",
+            "integrations-0-sync_interval_minutes": "15",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Integration.objects.get(company__slug="acme").api_token == "tok-inline-5555"

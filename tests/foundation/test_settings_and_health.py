@@ -1,0 +1,105 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from config.local_env import ensure_local_env
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+STARTED = "import django; django.setup(); print('started')"
+
+
+def start_django(extra_env: dict, script: str = STARTED) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FERNET_KEYS", "DEBUG"}}
+    env.update({"ENV_FILE": "/nonexistent/.env", "DJANGO_SETTINGS_MODULE": "config.settings", **extra_env})
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_debug_off_without_fernet_keys_refuses_to_start():
+    result = start_django({"DEBUG": "False", "SECRET_KEY": "x" * 60})
+    assert result.returncode != 0
+    assert "FERNET_KEYS is not set" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_debug_off_without_secret_key_refuses_to_start():
+    result = start_django({"DEBUG": "False", "FERNET_KEYS": "k1"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_starts_with_both_keys():
+    result = start_django({"DEBUG": "False", "SECRET_KEY": "x" * 60, "FERNET_KEYS": "k1,k2"})
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "FERNET_KEYS", "DEBUG"}}
+    env.update(
+        {
+            "ENV_FILE": "/nonexistent/.env",
+            "DEBUG": "False",
+            "SECRET_KEY": "a-long-random-production-secret-key-" + "q7Zx" * 10,
+            "FERNET_KEYS": "production-fernet-key",
+            "ALLOWED_HOSTS": "dealflow.example.com",
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_local_env_is_written_once_with_fresh_keys(tmp_path):
+    path = tmp_path / ".env"
+    assert ensure_local_env(path) is True
+    first = path.read_text()
+    assert "SECRET_KEY=" in first and "FERNET_KEYS=" in first
+    assert ensure_local_env(path) is False
+    assert path.read_text() == first
+    other = tmp_path / "other.env"
+    ensure_local_env(other)
+    assert other.read_text() != first
+
+
+def test_healthz_ok(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_unavailable_when_the_database_fails():
+    """A real unreachable database: a SQLite file in a directory that does not exist."""
+    script = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz', secure=True);"
+        "print(r.status_code, r.json()['status'])"
+    )
+    result = start_django(
+        {
+            "DEBUG": "False",
+            "SECRET_KEY": "x" * 60,
+            "FERNET_KEYS": "k1",
+            "ALLOWED_HOSTS": "testserver",
+            "DATABASE_URL": "sqlite:////nonexistent-directory/db.sqlite3",
+        },
+        script=script,
+    )
+    assert result.stdout.split() == ["503", "unavailable"], result.stderr[-2000:]
