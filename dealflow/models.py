@@ -14,6 +14,8 @@ class CachedRecord(models.Model):
     integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
     remote_id = models.BigIntegerField()
     raw = models.JSONField(default=dict)
+    # A digest of `raw`: the sync compares it to tell changed records from unchanged ones.
+    fingerprint = models.CharField(max_length=32, blank=True, editable=False)
     synced_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -55,6 +57,10 @@ class Stage(CachedRecord):
 class StageMapping(models.Model):
     """Which standard column a company stage belongs in; keyed by stage id, never name."""
 
+    # Denormalised from stage.integration so the integration's admin page can edit mappings inline.
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="stage_mappings"
+    )
     stage = models.OneToOneField(Stage, on_delete=models.CASCADE, related_name="mapping")
     target = models.CharField(max_length=20, choices=MappingTarget.choices, default=MappingTarget.UNMAPPED)
     suggested_target = models.CharField(max_length=20, choices=MappingTarget.choices, blank=True)

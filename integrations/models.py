@@ -50,6 +50,10 @@ class Integration(models.Model):
     # A lease in the database: at most one sync per integration, expiring if a worker dies.
     sync_lease_owner = models.CharField(max_length=64, blank=True, editable=False)
     sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the dispatcher last queued a scheduled sync (claimed with a conditional UPDATE).
+    sync_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when Pipedrive's daily token budget is spent: no sync runs before this time.
+    sync_blocked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -111,6 +115,9 @@ class SyncRun(models.Model):
     token_cost = models.PositiveIntegerField(default=0)
     progress = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True, help_text="Token-free description of what went wrong.")
+    error_kind = models.CharField(
+        max_length=20, blank=True, help_text="Pipedrive error kind (transient, auth, ...); decides retries."
+    )
 
     class Meta:
         ordering = ["-started_at"]
