@@ -1,0 +1,265 @@
+"""Typed, immutable views of Pipedrive API records, parsed from v2 (and v1 users) JSON.
+
+Each record keeps the original JSON object in ``raw`` so callers can store the payload as sent.
+A missing ``id`` or a value of the wrong type raises ``KeyError``/``TypeError``/``ValueError``;
+the client turns those into a BAD_RESPONSE error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """RFC 3339 ('2026-01-02T03:04:05Z', v2) or 'YYYY-MM-DD HH:MM:SS' (v1, UTC) -> aware UTC."""
+    if value in (None, ""):
+        return None
+    parsed = datetime.fromisoformat(str(value).replace(" ", "T", 1))
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    return date.fromisoformat(str(value)[:10])
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _decimal(value: Any) -> Decimal:
+    return Decimal(0) if value is None else Decimal(str(value))
+
+
+def _contact_values(entries: Any) -> tuple[str, ...]:
+    """v2 emails/phones are lists of {value, primary, label}; keep the values, primary first."""
+    items = sorted(entries or (), key=lambda entry: not entry.get("primary", False))
+    return tuple(str(entry["value"]) for entry in items if entry.get("value"))
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    id: int
+    title: str
+    owner_id: int | None
+    person_id: int | None
+    org_id: int | None
+    pipeline_id: int | None
+    stage_id: int | None
+    value: Decimal
+    currency: str
+    status: str
+    is_deleted: bool
+    is_archived: bool
+    probability: int | None
+    lost_reason: str | None
+    expected_close_date: date | None
+    add_time: datetime | None
+    update_time: datetime | None
+    stage_change_time: datetime | None
+    won_time: datetime | None
+    lost_time: datetime | None
+    close_time: datetime | None
+    label_ids: tuple[int, ...]
+    custom_fields: dict
+    raw: dict
+
+    @classmethod
+    def from_api(cls, d: dict) -> Deal:
+        return cls(
+            id=int(d["id"]),
+            title=str(d.get("title") or ""),
+            owner_id=_optional_int(d.get("owner_id")),
+            person_id=_optional_int(d.get("person_id")),
+            org_id=_optional_int(d.get("org_id")),
+            pipeline_id=_optional_int(d.get("pipeline_id")),
+            stage_id=_optional_int(d.get("stage_id")),
+            value=_decimal(d.get("value")),
+            currency=str(d.get("currency") or ""),
+            status=str(d.get("status") or ""),
+            is_deleted=bool(d.get("is_deleted", False)),
+            is_archived=bool(d.get("is_archived", False)),
+            probability=_optional_int(d.get("probability")),
+            lost_reason=d.get("lost_reason"),
+            expected_close_date=parse_date(d.get("expected_close_date")),
+            add_time=parse_datetime(d.get("add_time")),
+            update_time=parse_datetime(d.get("update_time")),
+            stage_change_time=parse_datetime(d.get("stage_change_time")),
+            won_time=parse_datetime(d.get("won_time")),
+            lost_time=parse_datetime(d.get("lost_time")),
+            close_time=parse_datetime(d.get("close_time")),
+            label_ids=tuple(int(label) for label in d.get("label_ids") or ()),
+            custom_fields=dict(d.get("custom_fields") or {}),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: int
+    name: str
+    pipeline_id: int | None
+    order_nr: int
+    deal_probability: int
+    is_deal_rot_enabled: bool
+    days_to_rotten: int | None
+    is_deleted: bool
+    update_time: datetime | None
+    raw: dict
+
+    @classmethod
+    def from_api(cls, d: dict) -> Stage:
+        return cls(
+            id=int(d["id"]),
+            name=str(d.get("name") or ""),
+            pipeline_id=_optional_int(d.get("pipeline_id")),
+            order_nr=int(d.get("order_nr") or 0),
+            deal_probability=int(d.get("deal_probability") or 0),
+            is_deal_rot_enabled=bool(d.get("is_deal_rot_enabled", False)),
+            days_to_rotten=_optional_int(d.get("days_to_rotten")),
+            is_deleted=bool(d.get("is_deleted", False)),
+            update_time=parse_datetime(d.get("update_time")),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    id: int
+    name: str
+    order_nr: int
+    is_deleted: bool
+    update_time: datetime | None
+    raw: dict
+
+    @classmethod
+    def from_api(cls, d: dict) -> Pipeline:
+        return cls(
+            id=int(d["id"]),
+            name=str(d.get("name") or ""),
+            order_nr=int(d.get("order_nr") or 0),
+            is_deleted=bool(d.get("is_deleted", False)),
+            update_time=parse_datetime(d.get("update_time")),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    name: str
+    org_id: int | None
+    owner_id: int | None
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+    is_deleted: bool
+    update_time: datetime | None
+    raw: dict
+
+    @classmethod
+    def from_api(cls, d: dict) -> Person:
+        return cls(
+            id=int(d["id"]),
+            name=str(d.get("name") or ""),
+            org_id=_optional_int(d.get("org_id")),
+            owner_id=_optional_int(d.get("owner_id")),
+            emails=_contact_values(d.get("emails")),
+            phones=_contact_values(d.get("phones")),
+            is_deleted=bool(d.get("is_deleted", False)),
+            update_time=parse_datetime(d.get("update_time")),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: int
+    name: str
+    owner_id: int | None
+    address: str | None
+    is_deleted: bool
+    update_time: datetime | None
+    raw: dict
+
+    @classmethod
+    def from_api(cls, d: dict) -> Organization:
+        address = d.get("address")
+        if isinstance(address, dict):
+            address = address.get("value")
+        return cls(
+            id=int(d["id"]),
+            name=str(d.get("name") or ""),
+            owner_id=_optional_int(d.get("owner_id")),
+            address=address or None,
+            is_deleted=bool(d.get("is_deleted", False)),
+            update_time=parse_datetime(d.get("update_time")),
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    email: str
+    is_active: bool
+    raw: dict
+
+    @classmethod
+    def _common(cls, d: dict) -> dict[str, Any]:
+        return {
+            "id": int(d["id"]),
+            "name": str(d.get("name") or ""),
+            "email": str(d.get("email") or ""),
+            "is_active": bool(d.get("active_flag", True)),
+            "raw": d,
+        }
+
+    @classmethod
+    def from_api(cls, d: dict) -> User:
+        return cls(**cls._common(d))
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser(User):
+    company_id: int | None
+    company_name: str
+    company_domain: str
+
+    @classmethod
+    def from_api(cls, d: dict) -> CurrentUser:
+        return cls(
+            **cls._common(d),
+            company_id=_optional_int(d.get("company_id")),
+            company_name=str(d.get("company_name") or ""),
+            company_domain=str(d.get("company_domain") or ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DealField:
+    """``key`` is v2's ``field_code``: a 40-character hash for custom fields, else e.g. 'title'."""
+
+    key: str
+    name: str
+    field_type: str
+    is_custom_field: bool
+    options: tuple[tuple[int | str, str], ...]
+    raw: dict
+
+    @classmethod
+    def from_api(cls, d: dict) -> DealField:
+        return cls(
+            key=str(d["field_code"]),
+            name=str(d.get("field_name") or ""),
+            field_type=str(d.get("field_type") or ""),
+            is_custom_field=bool(d.get("is_custom_field", False)),
+            options=tuple((option["id"], str(option.get("label") or "")) for option in d.get("options") or ()),
+            raw=d,
+        )

@@ -1,0 +1,246 @@
+"""The sandbox's mutable in-memory Pipedrive account and its Python mutation API.
+
+Records are kept in their v2 API shape (plain dicts), except deals, which can number 100,000 and
+live in slotted rows rendered to dicts on the way out. Every mutation stamps ``update_time`` from
+a clock that never repeats or goes back, so ``updated_since`` always finds what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+DEAL_STATUSES = ("open", "won", "lost", "deleted")
+
+DEAL_FIELDS = (
+    "id", "title", "owner_id", "person_id", "org_id", "pipeline_id", "stage_id", "value",
+    "currency", "add_time", "update_time", "stage_change_time", "is_deleted", "is_archived",
+    "status", "probability", "lost_reason", "close_time", "won_time", "lost_time",
+    "expected_close_date", "label_ids", "custom_fields",
+)  # fmt: skip
+# Fields the v2 schema lists that the sandbox never varies.
+DEAL_CONSTANTS = {
+    "visible_to": 3, "origin": "ManuallyCreated", "origin_id": None, "channel": None,
+    "channel_id": None, "source_lead_id": None, "arr": None, "mrr": None, "acv": None,
+}  # fmt: skip
+EDITABLE_DEAL_FIELDS = frozenset(DEAL_FIELDS) - {"id", "add_time", "update_time"}
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+class DealRow:
+    __slots__ = DEAL_FIELDS
+
+    def __init__(self, **fields: Any) -> None:
+        for name in DEAL_FIELDS:
+            setattr(self, name, fields.get(name))
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    def to_api(self) -> dict:
+        data = {name: getattr(self, name) for name in DEAL_FIELDS}
+        data["label_ids"] = list(self.label_ids or ())
+        data["custom_fields"] = dict(self.custom_fields or {})
+        return {**data, **DEAL_CONSTANTS}
+
+
+class Store:
+    def __init__(
+        self,
+        *,
+        company: dict,
+        currency: str,
+        last_stamp: datetime,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.company = company
+        self.currency = currency
+        self.users: dict[int, dict] = {}
+        self.pipelines: dict[int, dict] = {}
+        self.stages: dict[int, dict] = {}
+        self.organizations: dict[int, dict] = {}
+        self.persons: dict[int, dict] = {}
+        self.deal_fields: dict[str, dict] = {}
+        self.deals: dict[int, DealRow] = {}
+        self.version = 0
+        self._last_stamp = last_stamp
+        self._wall_clock = wall_clock
+
+    # -- clock ----------------------------------------------------------------------------
+
+    def stamp(self) -> str:
+        """A fresh update_time: now, or one second after the previous stamp if that is later."""
+        now = self._wall_clock().astimezone(UTC).replace(microsecond=0)
+        self._last_stamp = max(now, self._last_stamp + timedelta(seconds=1))
+        self.version += 1
+        return format_time(self._last_stamp)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def deal(self, deal_id: int) -> dict:
+        return self._deal_row(deal_id).to_api()
+
+    def deals_list(self) -> list[dict]:
+        return [row.to_api() for row in self.deals.values()]
+
+    def _deal_row(self, deal_id: int) -> DealRow:
+        try:
+            return self.deals[int(deal_id)]
+        except KeyError:
+            raise LookupError(f"deal {deal_id} does not exist") from None
+
+    def _stage(self, stage_id: int) -> dict:
+        try:
+            return self.stages[int(stage_id)]
+        except KeyError:
+            raise LookupError(f"stage {stage_id} does not exist") from None
+
+    # -- deal mutations -------------------------------------------------------------------
+
+    def add_deal(self, **fields: Any) -> dict:
+        """Create a deal; defaults to the first stage of the first pipeline, owned by user 1."""
+        unknown = set(fields) - EDITABLE_DEAL_FIELDS
+        if unknown:
+            raise ValueError(f"unknown deal fields: {', '.join(sorted(unknown))}")
+        if not fields.get("title"):
+            raise ValueError("title is required")
+        stage = self._stage(fields.get("stage_id") or self._first_stage_id(fields.get("pipeline_id")))
+        now = self.stamp()
+        defaults = {
+            "id": max(self.deals, default=0) + 1,
+            "owner_id": min(self.users, default=None),
+            "value": 0,
+            "currency": self.currency,
+            "status": "open",
+            "is_archived": False,
+            "label_ids": [],
+            "custom_fields": {},
+        }
+        row = DealRow(**{**defaults, **fields})
+        row.stage_id, row.pipeline_id = stage["id"], stage["pipeline_id"]
+        row.add_time = row.update_time = row.stage_change_time = now
+        self.deals[row.id] = row
+        self._apply_status(row, row.status, now)
+        return row.to_api()
+
+    def update_deal(self, deal_id: int, **fields: Any) -> dict:
+        """Change deal fields the way Pipedrive does: a new stage moves the deal to that stage's
+        pipeline and stamps stage_change_time; a new status stamps won/lost/close times."""
+        unknown = set(fields) - EDITABLE_DEAL_FIELDS
+        if unknown:
+            raise ValueError(f"unknown deal fields: {', '.join(sorted(unknown))}")
+        row = self._deal_row(deal_id)
+        now = self.stamp()
+        status = fields.pop("status", None)
+        stage_id = fields.pop("stage_id", None)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        if stage_id is not None and int(stage_id) != row.stage_id:
+            stage = self._stage(stage_id)
+            row.stage_id, row.pipeline_id = stage["id"], stage["pipeline_id"]
+            row.stage_change_time = now
+        if status is not None and status != row.status:
+            self._apply_status(row, status, now)
+        row.update_time = now
+        return row.to_api()
+
+    def move_deal(self, deal_id: int, stage_id: int) -> dict:
+        return self.update_deal(deal_id, stage_id=stage_id)
+
+    def win_deal(self, deal_id: int) -> dict:
+        return self.update_deal(deal_id, status="won")
+
+    def lose_deal(self, deal_id: int, reason: str = "") -> dict:
+        return self.update_deal(deal_id, status="lost", lost_reason=reason or None)
+
+    def reopen_deal(self, deal_id: int) -> dict:
+        return self.update_deal(deal_id, status="open")
+
+    def delete_deal(self, deal_id: int) -> dict:
+        return self.update_deal(deal_id, status="deleted")
+
+    def archive_deal(self, deal_id: int) -> dict:
+        return self.update_deal(deal_id, is_archived=True)
+
+    def purge_deal(self, deal_id: int) -> None:
+        """Remove a deal for good, as Pipedrive does 30 days after deletion."""
+        self._deal_row(deal_id)
+        del self.deals[int(deal_id)]
+        self.version += 1
+
+    def _apply_status(self, row: DealRow, status: str, now: str) -> None:
+        if status not in DEAL_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(DEAL_STATUSES)}")
+        row.status = status
+        row.is_deleted = status == "deleted"
+        if status == "deleted":
+            return
+        row.won_time = now if status == "won" else None
+        row.lost_time = now if status == "lost" else None
+        row.close_time = now if status in ("won", "lost") else None
+        if status != "lost":
+            row.lost_reason = None
+
+    # -- stage mutations ------------------------------------------------------------------
+
+    def add_stage(
+        self,
+        pipeline_id: int,
+        name: str,
+        *,
+        deal_probability: int = 100,
+        is_deal_rot_enabled: bool = False,
+        days_to_rotten: int | None = None,
+    ) -> dict:
+        if int(pipeline_id) not in self.pipelines:
+            raise LookupError(f"pipeline {pipeline_id} does not exist")
+        now = self.stamp()
+        order = [s["order_nr"] for s in self.stages.values() if s["pipeline_id"] == int(pipeline_id)]
+        stage = {
+            "id": max(self.stages, default=0) + 1,
+            "order_nr": max(order, default=0) + 1,
+            "name": name,
+            "is_deleted": False,
+            "deal_probability": deal_probability,
+            "pipeline_id": int(pipeline_id),
+            "is_deal_rot_enabled": is_deal_rot_enabled,
+            "days_to_rotten": days_to_rotten,
+            "add_time": now,
+            "update_time": now,
+        }
+        self.stages[stage["id"]] = stage
+        return dict(stage)
+
+    def rename_stage(self, stage_id: int, name: str) -> dict:
+        stage = self._stage(stage_id)
+        stage["name"] = name
+        stage["update_time"] = self.stamp()
+        return dict(stage)
+
+    def delete_stage(self, stage_id: int) -> dict:
+        stage = self._stage(stage_id)
+        stage["is_deleted"] = True
+        stage["update_time"] = self.stamp()
+        return dict(stage)
+
+    def _first_stage_id(self, pipeline_id: int | None) -> int:
+        candidates = [
+            s for s in self.stages.values()
+            if not s["is_deleted"] and (pipeline_id is None or s["pipeline_id"] == int(pipeline_id))
+        ]  # fmt: skip
+        if not candidates:
+            raise LookupError("no stage to put the deal in")
+        first = min(candidates, key=lambda s: (self.pipelines[s["pipeline_id"]]["order_nr"], s["order_nr"]))
+        return first["id"]
+
+
+# The Store methods tests and the /_sandbox/ HTTP endpoints may call.
+MUTATIONS = (
+    "add_deal", "update_deal", "move_deal", "win_deal", "lose_deal", "reopen_deal",
+    "delete_deal", "archive_deal", "purge_deal", "add_stage", "rename_stage", "delete_stage",
+)  # fmt: skip
