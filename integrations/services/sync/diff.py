@@ -1,0 +1,97 @@
+"""Compare one downloaded page with the cached rows: what to create, update, remove, or leave.
+
+One query per page reads the existing rows' fingerprints (and, for deals, stage and status);
+only records whose fingerprint differs go on to be written.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dealflow.models import Deal, DealStatus
+from integrations.services.sync.entities import EntitySpec
+from integrations.services.sync.fingerprint import fingerprint
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+
+    def add(self, other: "Tally") -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.deleted += other.deleted
+        self.unchanged += other.unchanged
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated + self.deleted
+
+
+@dataclass(frozen=True)
+class StageMove:
+    deal_remote_id: int
+    from_stage_remote_id: int | None
+    to_stage_remote_id: int | None
+    changed_at: datetime | None
+
+
+@dataclass
+class PageChanges:
+    """What one page asks the writer to do; pickled into the spool when not empty."""
+
+    spec_key: str
+    upserts: list[dict] = field(default_factory=list)  # {"remote_id", "fingerprint", "raw", **columns}
+    removals: list[int] = field(default_factory=list)
+    stage_moves: list[StageMove] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.upserts or self.removals or self.stage_moves)
+
+
+def _existing(spec: EntitySpec, integration_id: int, remote_ids: list[int]) -> dict[int, tuple]:
+    extra = ("stage_remote_id", "status") if spec.model is Deal else ()
+    rows = spec.model.objects.filter(integration_id=integration_id, remote_id__in=remote_ids).values_list(
+        "remote_id", "fingerprint", *extra
+    )
+    return {row[0]: row[1:] for row in rows}
+
+
+def diff_page(spec: EntitySpec, integration_id: int, page: list) -> tuple[PageChanges, Tally]:
+    changes, tally = PageChanges(spec.key), Tally()
+    existing = _existing(spec, integration_id, [record.id for record in page])
+    for record in {record.id: record for record in page}.values():
+        old = existing.get(record.id)
+        if spec.is_removed(record):
+            if old is not None:
+                changes.removals.append(record.id)
+                tally.deleted += 1
+            continue
+        digest = fingerprint(record.raw)
+        if old is not None and old[0] == digest:
+            tally.unchanged += 1
+            continue
+        row = {"remote_id": record.id, "fingerprint": digest, "raw": record.raw, **spec.columns(record)}
+        changes.upserts.append(row)
+        if old is None:
+            tally.created += 1
+            continue
+        if spec.model is Deal:
+            _note_deal_change(changes, tally, record, old)
+        else:
+            tally.updated += 1
+    return changes, tally
+
+
+def _note_deal_change(changes: PageChanges, tally: Tally, deal, old: tuple) -> None:
+    _, old_stage, old_status = old
+    if deal.is_deleted and old_status != DealStatus.DELETED:
+        tally.deleted += 1
+    else:
+        tally.updated += 1
+    if deal.stage_id != old_stage:
+        changes.stage_moves.append(
+            StageMove(deal.id, old_stage, deal.stage_id, deal.stage_change_time or deal.update_time)
+        )

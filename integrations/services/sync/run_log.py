@@ -1,0 +1,72 @@
+"""Sync history: the SyncRun of each run, and the last-sync summary on its Integration."""
+
+from django.utils import timezone
+
+from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.services.sync.diff import Tally
+
+ABANDONED = "The worker running this sync stopped before it finished (its lease expired)."
+
+
+def start_run(*, integration: Integration, kind: str) -> SyncRun:
+    return SyncRun.objects.create(integration=integration, kind=kind, started_at=timezone.now(), progress="Starting")
+
+
+def report_progress(run: SyncRun, line: str, *, api_calls: int, token_cost: int) -> None:
+    run.progress, run.api_calls, run.token_cost = line[:200], api_calls, token_cost
+    SyncRun.objects.filter(pk=run.pk).update(progress=run.progress, api_calls=api_calls, token_cost=token_cost)
+
+
+def finish_run(
+    run: SyncRun,
+    *,
+    outcome: str,
+    tally: Tally | None = None,
+    api_calls: int = 0,
+    token_cost: int = 0,
+    error: str = "",
+    error_kind: str = "",
+) -> SyncRun:
+    tally = tally or Tally()
+    run.finished_at = timezone.now()
+    run.outcome = outcome
+    run.created, run.updated, run.deleted, run.unchanged = tally.created, tally.updated, tally.deleted, tally.unchanged
+    run.api_calls, run.token_cost = api_calls, token_cost
+    run.error, run.error_kind = error, error_kind
+    run.progress = _closing_line(run)
+    run.save()
+    return run
+
+
+def _closing_line(run: SyncRun) -> str:
+    if run.outcome == SyncOutcome.SUCCEEDED:
+        return (
+            f"Done: {run.created} created, {run.updated} updated, {run.deleted} deleted, "
+            f"{run.unchanged} unchanged"
+        )
+    return f"{run.get_outcome_display()}: {run.error}"[:200]
+
+
+def mark_started(*, integration: Integration, run: SyncRun) -> None:
+    Integration.objects.filter(pk=integration.pk).update(last_sync_started_at=run.started_at)
+
+
+def record_on_integration(*, integration: Integration, run: SyncRun) -> None:
+    """Copy a finished run's result onto the integration (queryset update: no stale fields saved)."""
+    fields = {
+        "last_synced_at": run.finished_at,
+        "last_sync_outcome": run.outcome,
+        "last_sync_error": run.error,
+    }
+    if run.outcome == SyncOutcome.SUCCEEDED:
+        fields["last_successful_sync_at"] = run.finished_at
+        if run.kind == SyncRun.Kind.FULL:
+            fields["last_full_sync_at"] = run.finished_at
+    Integration.objects.filter(pk=integration.pk).update(**fields)
+
+
+def close_abandoned_runs(*, integration: Integration, current: SyncRun) -> None:
+    """Runs left 'running' by a worker that died: we hold the lease now, so they are over."""
+    SyncRun.objects.filter(integration=integration, outcome=SyncOutcome.RUNNING).exclude(pk=current.pk).update(
+        outcome=SyncOutcome.FAILED, finished_at=timezone.now(), error=ABANDONED, progress=ABANDONED[:200]
+    )

@@ -1,0 +1,159 @@
+"""sync_integration: copy one integration's Pipedrive account into the cache, safely.
+
+1. Take the integration's lease (one sync at a time) and open a SyncRun.
+2. Download every entity page by page, diff each page against the cache, spool the changes.
+3. Only when every page arrived: write the spool, new stage mappings, the reconciliation of a
+   full sync and the new high-water marks in one transaction.
+Any failure before or during step 3 leaves the cache and the marks as they were; the run records
+a token-free reason, and the next sync converges.
+"""
+
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.pipedrive.client import PageInfo, PipedriveClient
+from integrations.pipedrive.errors import ErrorKind, PipedriveError
+from integrations.services.lease import acquire_lease, release_lease, renew_lease
+from integrations.services.sync import run_log
+from integrations.services.sync.download import Download, custom_field_names, download
+from integrations.services.sync.entities import entity_specs
+from integrations.services.sync.mappings import create_missing_mappings
+from integrations.services.sync.marks import advanced
+from integrations.services.sync.reconcile import remove_unseen
+from integrations.services.sync.redaction import redact
+from integrations.services.sync.staging import Spool
+from integrations.services.sync.write import Writer
+
+logger = logging.getLogger(__name__)
+
+# When Pipedrive does not say when the daily budget resets.
+DEFAULT_BUDGET_PAUSE = timedelta(hours=1)
+
+
+class LeaseLost(Exception):
+    """Another worker took over this integration's expired lease while we were still running."""
+
+
+def sync_integration(
+    *,
+    integration: Integration,
+    full: bool = False,
+    on_progress: Callable[[str], None] | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> SyncRun:
+    """Sync one integration; never raises for Pipedrive or data errors: the run records them.
+
+    `on_progress` receives a short line per page; `client_options` go to PipedriveClient (tests
+    and the benchmark pass a transport, page_size or sleep).
+    """
+    integration.refresh_from_db()
+    run = run_log.start_run(integration=integration, kind=SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL)
+    refusal = _refusal(integration)
+    if refusal:
+        return run_log.finish_run(run, outcome=SyncOutcome.SKIPPED, error=refusal)
+    lease = acquire_lease(integration_id=integration.pk)
+    if lease is None:
+        return run_log.finish_run(
+            run, outcome=SyncOutcome.SKIPPED, error="Another sync of this integration is running."
+        )
+    try:
+        run_log.close_abandoned_runs(integration=integration, current=run)
+        run_log.mark_started(integration=integration, run=run)
+        _run(integration, run, lease, full=full, client_options=client_options or {}, on_progress=on_progress)
+    finally:
+        release_lease(lease)
+    run_log.record_on_integration(integration=integration, run=run)
+    integration.refresh_from_db()
+    return run
+
+
+def _refusal(integration: Integration) -> str:
+    if integration.sync_blocked_until and integration.sync_blocked_until > timezone.now():
+        resume = timezone.localtime(integration.sync_blocked_until)
+        return f"Pipedrive's daily token budget is spent; syncs resume after {resume:%Y-%m-%d %H:%M %Z}."
+    if not integration.token_is_readable:
+        return "The stored API token is missing or cannot be decrypted; enter it again in the admin."
+    return ""
+
+
+def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
+    client = PipedriveClient.for_integration(integration, **client_options)
+    token = integration.api_token
+    try:
+        with client, Spool() as spool:
+            specs, fetched = _download(client, integration, run, lease, full=full, spool=spool, on_progress=on_progress)
+            _report(run, client, "Saving changes", on_progress)
+            _write(integration, specs, fetched, full=full)
+        run_log.finish_run(run, outcome=SyncOutcome.SUCCEEDED, tally=fetched.tally, **_usage(client))
+    except PipedriveError as error:
+        _finish_after_api_error(integration, run, client, error, token)
+    except LeaseLost:
+        run_log.finish_run(
+            run, outcome=SyncOutcome.FAILED, error="The sync lost its lease to another worker and stopped.",
+            error_kind="lease_lost", **_usage(client),
+        )  # fmt: skip
+    except Exception as error:  # noqa: BLE001 - any failure must end as a recorded, token-free run
+        logger.error("Sync of integration %s failed:\n%s", integration.pk, redact(traceback.format_exc(), token))
+        run_log.finish_run(
+            run, outcome=SyncOutcome.FAILED, error=redact(f"{type(error).__name__}: {error}", token)[:2000],
+            error_kind="internal", **_usage(client),
+        )  # fmt: skip
+
+
+def _download(client, integration, run, lease, *, full, spool, on_progress):
+    def on_page(info: PageInfo) -> None:
+        if not renew_lease(lease):
+            raise LeaseLost
+        line = f"{info.resource}: page {info.page_number}, {info.records_so_far} records"
+        _report(run, client, line, on_progress)
+
+    specs = entity_specs(custom_field_names(client, on_page))
+    fetched = download(
+        client=client, specs=specs, integration_id=integration.pk, marks=integration.sync_marks,
+        full=full, spool=spool, on_page=on_page,
+    )  # fmt: skip
+    return specs, fetched
+
+
+def _write(integration: Integration, specs, fetched: Download, *, full: bool) -> None:
+    with transaction.atomic():
+        writer = Writer(integration_id=integration.pk, specs=specs)
+        for changes in fetched.spool:
+            writer.write(changes)
+        writer.relink()
+        create_missing_mappings(integration_id=integration.pk)
+        if full:
+            for model, seen in fetched.seen.items():
+                fetched.tally.deleted += remove_unseen(integration_id=integration.pk, model=model, seen=seen)
+        marks = advanced(integration.sync_marks, fetched.newest)
+        if marks != integration.sync_marks:
+            Integration.objects.filter(pk=integration.pk).update(sync_marks=marks)
+
+
+def _finish_after_api_error(integration, run, client, error: PipedriveError, token: str) -> None:
+    message = redact(str(error), token)
+    if error.kind is ErrorKind.RATE_LIMITED:
+        if error.budget_exhausted:
+            pause = timedelta(seconds=error.reset_seconds) if error.reset_seconds else DEFAULT_BUDGET_PAUSE
+            Integration.objects.filter(pk=integration.pk).update(sync_blocked_until=timezone.now() + pause)
+        kind = "budget_exhausted" if error.budget_exhausted else "rate_limited"
+        run_log.finish_run(run, outcome=SyncOutcome.RATE_LIMITED, error=message, error_kind=kind, **_usage(client))
+        return
+    run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=message, error_kind=error.kind.value, **_usage(client))
+
+
+def _report(run, client, line: str, on_progress) -> None:
+    run_log.report_progress(run, line, **_usage(client))
+    if on_progress is not None:
+        on_progress(line)
+
+
+def _usage(client: PipedriveClient) -> dict:
+    return {"api_calls": client.stats.calls, "token_cost": client.stats.token_cost}

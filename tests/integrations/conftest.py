@@ -1,0 +1,52 @@
+"""Fixtures for sync tests: a company connected to an in-process sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from integrations.models import Integration
+from integrations.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
+from integrations.services.sync import sync_integration
+from portfolio.models import PortfolioCompany
+
+SANDBOX_URL = "https://coeo.pipedrive.com"
+
+
+@dataclass
+class Connected:
+    """An integration wired to a sandbox; `sync()` runs the real sync service against it."""
+
+    integration: Integration
+    sandbox: Sandbox
+    sleeps: list
+    page_size: int = 50
+
+    def sync(self, *, full: bool = False, **options):
+        client_options = {
+            "transport": self.sandbox.transport(),
+            "page_size": self.page_size,
+            "sleep": self.sleeps.append,
+            **options,
+        }
+        return sync_integration(integration=self.integration, full=full, client_options=client_options)
+
+
+def connect(sandbox: Sandbox, *, slug: str = "coeo", token: str = DEFAULT_TOKEN) -> Connected:
+    company, _ = PortfolioCompany.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
+    integration = Integration.objects.create(
+        company=company, company_domain=slug, api_token=token, api_base_url=SANDBOX_URL
+    )
+    return Connected(integration=integration, sandbox=sandbox, sleeps=[])
+
+
+@pytest.fixture
+def coeo_sandbox() -> Sandbox:
+    # A generous burst limit: these tests are about syncing, not about the client's backoff.
+    return Sandbox("coeo", burst_limit=100_000)
+
+
+@pytest.fixture
+def connected(db, coeo_sandbox) -> Connected:
+    return connect(coeo_sandbox)
