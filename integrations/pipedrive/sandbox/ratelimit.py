@@ -77,7 +77,7 @@ class RateLimiter:
 
     def _burst_reset(self, recent: deque[float], now: float) -> int:
         if not recent:
-            return 0
+            return math.ceil(self.burst_window_seconds)
         return max(1, math.ceil(recent[0] + self.burst_window_seconds - now))
 
     def _headers(self, used: int, reset: int) -> dict[str, str]:
