@@ -6,4 +6,12 @@ app_name = "dealflow"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("export.csv", views.export_csv, name="export"),
+    path("column/<slug:column>/", views.column, name="column"),
+    path("<slug:slug>/", views.board, name="company_board"),
+    path("<slug:slug>/export.csv", views.export_csv, name="company_export"),
+    path("<slug:slug>/column/<slug:column>/", views.column, name="company_column"),
+    path("<slug:slug>/deals/<int:deal_id>/", views.deal, name="deal"),
+    path("<slug:slug>/sync/", views.sync_now, name="sync"),
+    path("<slug:slug>/sync/status/", views.sync_status, name="sync_status"),
 ]

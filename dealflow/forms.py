@@ -1,0 +1,70 @@
+"""The board's filter bar: search, owner, pipeline and the Closed Won period."""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django import forms
+
+from dealflow.selectors import BoardFilters, owners_of, pipelines_of
+
+WON_PERIODS = [
+    ("30", "Last 30 days"),
+    ("90", "Last 3 months"),
+    ("182", "Last 6 months"),
+    ("365", "Last 12 months"),
+    ("730", "Last 2 years"),
+    ("all", "Any time"),
+]
+DEFAULT_WON_PERIOD = "365"
+
+
+class CompanyLabelledChoiceField(forms.ModelChoiceField):
+    """Labels say which company a record belongs to when the board spans several."""
+
+    def __init__(self, *args, show_company: bool, **kwargs):
+        self.show_company = show_company
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj):
+        return f"{obj.name} · {obj.integration.company.name}" if self.show_company else obj.name
+
+
+class BoardFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Deal, organization or person"}),
+    )
+    owner = CompanyLabelledChoiceField(queryset=None, required=False, empty_label="All owners", show_company=False)
+    pipeline = CompanyLabelledChoiceField(
+        queryset=None, required=False, empty_label="All pipelines", show_company=False
+    )
+    won = forms.ChoiceField(choices=WON_PERIODS, required=False, label="Won in")
+
+    def __init__(self, data=None, *, companies):
+        data = data if data else None
+        super().__init__(data, initial={"won": DEFAULT_WON_PERIOD})
+        several = len(companies) > 1
+        for name, queryset in (("owner", owners_of(companies)), ("pipeline", pipelines_of(companies))):
+            self.fields[name].queryset = queryset
+            self.fields[name].show_company = several
+
+    def filters(self, *, now) -> BoardFilters:
+        """The filters to apply; invalid or missing values fall back to their defaults."""
+        cleaned = {}
+        if self.is_bound:
+            self.is_valid()  # keeps the valid fields in cleaned_data, drops the others
+            cleaned = self.cleaned_data
+        won = cleaned.get("won") or DEFAULT_WON_PERIOD
+        return BoardFilters(
+            q=(cleaned.get("q") or "").strip(),
+            owner_id=cleaned["owner"].pk if cleaned.get("owner") else None,
+            pipeline_id=cleaned["pipeline"].pk if cleaned.get("pipeline") else None,
+            won_since=None if won == "all" else now - timedelta(days=int(won)),
+        )
+
+    def query_string(self) -> str:
+        """The active filters as a query string, for load-more and export links."""
+        if not self.is_bound:
+            return ""
+        return urlencode({key: self.data.get(key) for key in self.fields if self.data.get(key)})

@@ -1,0 +1,7 @@
+def board_titles(response) -> dict[str, list[str]]:
+    """Card titles per column key, as the board view rendered them."""
+    return {column.key: [card.deal.title for card in column.cards] for column in response.context["columns"]}
+
+
+def column(response, key):
+    return next(column for column in response.context["columns"] if column.key == key)
