@@ -26,7 +26,6 @@ UNAUTHORIZED = {
     "success": False,
     "error": "unauthorized access",
     "errorCode": 401,
-    "error_info": endpoints.ERROR_INFO,
 }
 CDN_BLOCK_PAGE = (
     b"<!DOCTYPE html><html><head><title>Attention Required!</title></head><body>"

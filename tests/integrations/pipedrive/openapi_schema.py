@@ -12,14 +12,19 @@ from typing import Any
 DROPPED_KEYS = {"nullable", "example", "examples", "description", "title", "deprecated", "x-nullable", "readOnly"}
 
 
-def resolve(document: dict, node: Any) -> Any:
+def resolve(document: dict, node: Any, *, names: bool = False) -> Any:
+    """Inline $refs and drop annotations; ``names`` marks a properties map, whose keys are field names."""
     if isinstance(node, dict):
         if "$ref" in node:
             target: Any = document
             for part in node["$ref"].removeprefix("#/").split("/"):
                 target = target[part]
             return resolve(document, target)
-        return {key: resolve(document, value) for key, value in node.items() if key not in DROPPED_KEYS}
+        return {
+            key: resolve(document, value, names=key == "properties" and not names)
+            for key, value in node.items()
+            if names or key not in DROPPED_KEYS
+        }
     if isinstance(node, list):
         return [resolve(document, item) for item in node]
     return node
