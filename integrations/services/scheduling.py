@@ -1,0 +1,75 @@
+"""Queueing syncs: on demand (admin, board) and when an integration's interval has passed."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.models import Integration, SyncOutcome, SyncRun
+
+# Retries of a sync that failed for a reason that may pass (a timeout, a 5xx, a burst 429).
+MAX_RETRIES = 3
+RETRY_BASE_SECONDS = 60
+RETRYABLE_ERROR_KINDS = frozenset({"transient", "rate_limited"})
+
+
+def enqueue_sync(*, integration: Integration, full: bool = False) -> None:
+    """Queue a sync of `integration` once the current transaction commits (ids only, never tokens)."""
+    from integrations.tasks import sync_integration_task
+
+    transaction.on_commit(lambda: sync_integration_task.delay(integration.pk, full=full))
+
+
+def due_integrations(*, now=None) -> list[Integration]:
+    """Enabled integrations whose interval has passed since their last queued or started sync."""
+    now = now or timezone.now()
+    candidates = Integration.objects.filter(is_enabled=True).filter(
+        Q(sync_blocked_until__isnull=True) | Q(sync_blocked_until__lte=now)
+    )
+    due = []
+    for integration in candidates.only(
+        "pk", "sync_interval_minutes", "sync_enqueued_at", "last_sync_started_at", "sync_blocked_until"
+    ):
+        last = max(filter(None, (integration.sync_enqueued_at, integration.last_sync_started_at)), default=None)
+        if last is None or last + timedelta(minutes=integration.sync_interval_minutes) <= now:
+            due.append(integration)
+    return due
+
+
+def claim_scheduled_sync(*, integration: Integration, now=None) -> bool:
+    """Mark the integration as queued; False if another dispatcher claimed it first."""
+    now = now or timezone.now()
+    return bool(
+        Integration.objects.filter(pk=integration.pk, sync_enqueued_at=integration.sync_enqueued_at).update(
+            sync_enqueued_at=now
+        )
+    )
+
+
+def dispatch_due_syncs(*, now=None) -> list[int]:
+    """Queue an incremental sync for each due integration; returns their ids."""
+    queued = []
+    for integration in due_integrations(now=now):
+        if claim_scheduled_sync(integration=integration, now=now):
+            enqueue_sync(integration=integration)
+            queued.append(integration.pk)
+    return queued
+
+
+def enqueue_full_syncs() -> list[int]:
+    """The nightly full reconciliation of every enabled integration."""
+    ids = list(Integration.objects.filter(is_enabled=True).values_list("pk", flat=True))
+    for integration in Integration.objects.filter(pk__in=ids):
+        enqueue_sync(integration=integration, full=True)
+    return ids
+
+
+def retry_countdown(run: SyncRun, *, retries_so_far: int) -> int | None:
+    """Seconds before retrying a run, or None: budget exhaustion and permanent errors never retry."""
+    retryable = run.outcome in (SyncOutcome.FAILED, SyncOutcome.RATE_LIMITED) and (
+        run.error_kind in RETRYABLE_ERROR_KINDS
+    )
+    if not retryable or retries_so_far >= MAX_RETRIES:
+        return None
+    return RETRY_BASE_SECONDS * 2**retries_so_far
