@@ -63,7 +63,9 @@ def base_url_of(server: WSGIServer) -> str:
 def serve_in_thread(target: Any, port: int = 0, host: str = HOST) -> tuple[str, Callable[[], None]]:
     """Start serving in a daemon thread; returns (base_url, stop)."""
     server = make_server(target, port, host)
-    thread = threading.Thread(target=server.serve_forever, name="pipedrive-sandbox", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="pipedrive-sandbox", daemon=True
+    )
     thread.start()
 
     def stop() -> None:

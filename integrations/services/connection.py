@@ -1,0 +1,88 @@
+"""check_connection: prove an integration's Pipedrive credentials work, and summarise the account."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from integrations.pipedrive.client import PipedriveClient
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    id: int
+    name: str
+    order_nr: int
+    deal_count: int
+
+
+@dataclass(frozen=True)
+class PipelineSummary:
+    id: int
+    name: str
+    stages: tuple[StageSummary, ...]
+
+
+@dataclass(frozen=True)
+class ConnectionReport:
+    user_name: str
+    user_email: str
+    company_name: str
+    company_domain: str
+    pipelines: tuple[PipelineSummary, ...] = ()
+    deals_by_status: dict[str, int] = field(default_factory=dict)
+    open_value_by_currency: dict[str, Decimal] = field(default_factory=dict)
+    organization_count: int | None = None
+    person_count: int | None = None
+    calls: int = 0
+    token_cost: int = 0
+
+
+def check_connection(*, integration: Any, detailed: bool = False, **client_options: Any) -> ConnectionReport:
+    """Who the token belongs to (one cheap call); with ``detailed``, also every pipeline with its
+    stages and deal counts, deals by status, open value per currency and contact counts, read over
+    all pages. Raises PipedriveError, whose message is safe to show staff."""
+    with PipedriveClient.for_integration(integration, **client_options) as client:
+        me = client.get_current_user()
+        summary: dict[str, Any] = {}
+        if detailed:
+            summary = _account_summary(client)
+        return ConnectionReport(
+            user_name=me.name,
+            user_email=me.email,
+            company_name=me.company_name,
+            company_domain=me.company_domain,
+            **summary,
+            calls=client.stats.calls,
+            token_cost=client.stats.token_cost,
+        )
+
+
+def _account_summary(client: PipedriveClient) -> dict[str, Any]:
+    by_status: Counter[str] = Counter()
+    by_stage: Counter[int] = Counter()
+    open_value: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for deal in client.iter_deals():
+        by_status[deal.status] += 1
+        if deal.status == "open" and deal.stage_id is not None:
+            by_stage[deal.stage_id] += 1
+        if deal.status == "open":
+            open_value[deal.currency] += deal.value
+    stages_by_pipeline: defaultdict[int | None, list[StageSummary]] = defaultdict(list)
+    for stage in client.iter_stages():
+        stages_by_pipeline[stage.pipeline_id].append(
+            StageSummary(stage.id, stage.name, stage.order_nr, by_stage[stage.id])
+        )
+    pipelines = tuple(
+        PipelineSummary(p.id, p.name, tuple(sorted(stages_by_pipeline[p.id], key=lambda s: s.order_nr)))
+        for p in sorted(client.iter_pipelines(), key=lambda p: p.order_nr)
+    )
+    return {
+        "pipelines": pipelines,
+        "deals_by_status": dict(sorted(by_status.items())),
+        "open_value_by_currency": dict(sorted(open_value.items())),
+        "organization_count": sum(1 for _ in client.iter_organizations()),
+        "person_count": sum(1 for _ in client.iter_persons()),
+    }
