@@ -1,16 +1,75 @@
-"""`make run`: the whole app on one machine with demo data."""
+"""`make run`: the whole app on one machine — sandbox, worker, beat, a first sync, web server."""
 
+import io
+import signal
+import sys
+
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from integrations.management.children import Children, free_port, port_is_free, wait_for_port
+from integrations.management.commands.sync_deals import summary
+from integrations.services.beat_schedules import ensure_schedules
+from integrations.services.demo import connect_demo_integrations
+from integrations.services.sync import sync_integration
+
+SANDBOX_PORT = 8765
+
 
 class Command(BaseCommand):
-    help = "Create demo data and serve the app on http://127.0.0.1:8000."
+    help = "Start the Pipedrive sandbox, a Celery worker and beat, sync the demo companies and serve the app."
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--sandbox-port", type=int, default=SANDBOX_PORT)
 
-    def handle(self, *args, port, **options):
-        call_command("seed_demo", stdout=self.stdout)
+    def handle(self, *args, port, sandbox_port, **options):
+        seeded = io.StringIO()
+        call_command("seed_demo", stdout=seeded)
+        self.stdout.write(seeded.getvalue().rstrip())
+        ensure_schedules()
+        self._make_queue_folders()
+        children = Children(settings.VAR_DIR / "log")
+        # A plain `kill` should stop the children too, as Ctrl-C does.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            base_url = self._start_sandbox(children, sandbox_port)
+            self._first_sync(connect_demo_integrations(base_url=base_url))
+            children.start("celery-worker", "-m", "celery", "-A", "config", "worker", "--loglevel=INFO")
+            children.start("celery-beat", "-m", "celery", "-A", "config", "beat", "--loglevel=INFO")
+            self.stdout.write(f"Celery worker and beat started; logs in {children.log_dir}/")
+            self._print_welcome(port, seeded.getvalue())
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            self.stdout.write("Stopping the sandbox, worker and beat…")
+            children.stop_all()
+
+    def _make_queue_folders(self):
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+            if options.get(key):
+                settings.VAR_DIR.joinpath(options[key]).mkdir(parents=True, exist_ok=True)
+
+    def _start_sandbox(self, children, sandbox_port):
+        port = sandbox_port if port_is_free(sandbox_port) else free_port()
+        args = ["manage.py", "pipedrive_sandbox", "--port", str(port), "--dataset", "coeo", "--dataset", "acme"]
+        log = children.start("pipedrive-sandbox", *args)
+        wait_for_port(port, children=children)
+        base_url = f"http://127.0.0.1:{port}"
+        self.stdout.write(f"Pipedrive sandbox (coeo, acme) at {base_url}; log {log}")
+        return base_url
+
+    def _first_sync(self, integrations):
+        for integration in integrations:
+            slug = integration.company.slug
+            run = sync_integration(integration=integration, full=True)
+            self.stdout.write(summary(slug, run))
+
+    def _print_welcome(self, port, seed_output):
+        login = [line for line in seed_output.splitlines() if line.startswith("Demo login")]
+        self.stdout.write(self.style.SUCCESS(f"\nBoard: http://127.0.0.1:{port}/dealflow/"))
         self.stdout.write(f"Admin: http://127.0.0.1:{port}/admin/")
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        for line in login:
+            self.stdout.write(self.style.SUCCESS(line))
+        self.stdout.write("Press Ctrl-C to stop everything.\n")

@@ -1,0 +1,29 @@
+"""Connect the demo companies to a local Pipedrive sandbox (used by `manage.py run_demo`)."""
+
+from integrations.models import Integration
+from portfolio.models import PortfolioCompany
+
+# Company slug -> sandbox dataset; `pipedrive_sandbox` serves each under "<dataset>-sandbox-token".
+DEMO_DATASETS = {"coeo": "coeo", "acme": "acme"}
+
+
+def sandbox_token(dataset: str) -> str:
+    return f"{dataset}-sandbox-token"
+
+
+def connect_demo_integrations(*, base_url: str) -> list[Integration]:
+    integrations = []
+    for slug, dataset in DEMO_DATASETS.items():
+        company = PortfolioCompany.objects.get(slug=slug)
+        integration, _ = Integration.objects.update_or_create(
+            company=company,
+            provider="pipedrive",
+            defaults={
+                "company_domain": slug,
+                "api_base_url": base_url,
+                "api_token": sandbox_token(dataset),
+                "is_enabled": True,
+            },
+        )
+        integrations.append(integration)
+    return integrations
