@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from integrations.pipedrive.client import PipedriveClient
+from integrations.pipedrive.errors import ErrorKind, PipedriveError
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,15 @@ class PipelineSummary:
 
 @dataclass(frozen=True)
 class ConnectionReport:
-    user_name: str
-    user_email: str
-    company_name: str
-    company_domain: str
+    """``ok`` is False when Pipedrive refused or failed; ``message`` then says why (token-free)."""
+
+    ok: bool
+    message: str
+    error_kind: ErrorKind | None = None
+    user_name: str = ""
+    user_email: str = ""
+    company_name: str = ""
+    company_domain: str = ""
     pipelines: tuple[PipelineSummary, ...] = ()
     deals_by_status: dict[str, int] = field(default_factory=dict)
     open_value_by_currency: dict[str, Decimal] = field(default_factory=dict)
@@ -43,13 +49,16 @@ class ConnectionReport:
 def check_connection(*, integration: Any, detailed: bool = False, **client_options: Any) -> ConnectionReport:
     """Who the token belongs to (one cheap call); with ``detailed``, also every pipeline with its
     stages and deal counts, deals by status, open value per currency and contact counts, read over
-    all pages. Raises PipedriveError, whose message is safe to show staff."""
+    all pages. Never raises for Pipedrive failures: they come back as ok=False with a message."""
     with PipedriveClient.for_integration(integration, **client_options) as client:
-        me = client.get_current_user()
-        summary: dict[str, Any] = {}
-        if detailed:
-            summary = _account_summary(client)
+        try:
+            me = client.get_current_user()
+            summary = _account_summary(client) if detailed else {}
+        except PipedriveError as error:
+            return ConnectionReport(ok=False, message=str(error), error_kind=error.kind, calls=client.stats.calls)
         return ConnectionReport(
+            ok=True,
+            message=f"Connected to {me.company_name} ({me.company_domain}) as {me.name} <{me.email}>.",
             user_name=me.name,
             user_email=me.email,
             company_name=me.company_name,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Integration
-from integrations.pipedrive.errors import PipedriveError
 from integrations.services.connection import check_connection
 
 
@@ -26,10 +25,9 @@ class Command(BaseCommand):
             )
         except Integration.DoesNotExist:
             raise CommandError(f"No Pipedrive integration for company {company_slug!r}.") from None
-        try:
-            report = check_connection(integration=integration, detailed=True)
-        except PipedriveError as exc:
-            raise CommandError(f"Pipedrive check failed: {exc}") from None
+        report = check_connection(integration=integration, detailed=True)
+        if not report.ok:
+            raise CommandError(f"Pipedrive check failed: {report.message}")
         write = self.stdout.write
         write(f"Connected as {report.user_name} <{report.user_email}>")
         write(f"Company: {report.company_name} ({report.company_domain}.pipedrive.com)")
