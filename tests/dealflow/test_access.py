@@ -1,0 +1,108 @@
+"""Who may see which company's board, panel, export and sync."""
+
+import pytest
+from django.urls import reverse
+
+from tests.dealflow import factories as make
+from tests.dealflow.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def coeo_deal(coeo):
+    return make.deal(coeo.stages.lead, "Coeo lead")
+
+
+def company_urls(company, deal=None):
+    slug = company.slug
+    urls = [
+        reverse("dealflow:company_board", args=[slug]),
+        reverse("dealflow:company_column", args=[slug, "lead"]),
+        reverse("dealflow:company_export", args=[slug]),
+        reverse("dealflow:sync_status", args=[slug]),
+    ]
+    if deal:
+        urls.append(reverse("dealflow:deal", args=[slug, deal.pk]))
+    return urls
+
+
+@pytest.mark.parametrize("name", ["dealflow:board", "dealflow:export"])
+def test_anonymous_users_are_sent_to_the_login_page(client, name):
+    url = reverse(name)
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={url}"
+
+
+def test_anonymous_company_page_redirects_too(client, coeo_deal, coeo):
+    for url in company_urls(coeo.company, coeo_deal):
+        assert client.get(url).status_code == 302
+
+
+def test_login_page_logs_in_and_lands_on_the_board(client, viewer):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200
+    assert 'name="username"' in page.content.decode()
+
+    response = client.post(reverse("login"), {"username": "petra", "password": PASSWORD})
+
+    assert response.status_code == 302 and response.url == "/dealflow/"
+
+
+def test_logout_is_a_post_from_the_header(client, viewer):
+    client.force_login(viewer)
+
+    html = client.get(reverse("dealflow:board")).content.decode()
+
+    assert f'action="{reverse("logout")}"' in html and 'method="post"' in html
+    assert client.post(reverse("logout")).status_code == 302
+
+
+def test_viewer_sees_only_their_companies(client, viewer, coeo, coeo_deal, nordic):
+    nordic_deal = make.deal(nordic.lead, "Nordic lead", currency="EUR")
+    client.force_login(viewer)
+
+    for url in company_urls(coeo.company, coeo_deal):
+        assert client.get(url).status_code == 200, url
+    for url in company_urls(nordic.company, nordic_deal):
+        assert client.get(url).status_code == 404, url
+    board = client.get(reverse("dealflow:board"))
+    assert [company.slug for company in board.context["scope"].companies] == ["coeo"]
+    assert "Nordic lead" not in board.content.decode()
+    assert "Coeo lead" in board.content.decode()
+
+
+def test_a_deal_of_another_company_is_404_under_a_visible_company(client, viewer, coeo, nordic):
+    nordic_deal = make.deal(nordic.lead, "Nordic lead")
+    client.force_login(viewer)
+
+    assert client.get(reverse("dealflow:deal", args=[coeo.company.slug, nordic_deal.pk])).status_code == 404
+
+
+def test_other_users_get_404_and_an_empty_portfolio(client, outsider, coeo, coeo_deal):
+    client.force_login(outsider)
+
+    for url in company_urls(coeo.company, coeo_deal):
+        assert client.get(url).status_code == 404, url
+    board = client.get(reverse("dealflow:board"))
+    assert board.status_code == 200
+    assert "Coeo lead" not in board.content.decode()
+
+
+@pytest.mark.parametrize("who", ["staff", "view_all_user"])
+def test_staff_and_view_all_users_see_every_company(request, client, who, coeo, coeo_deal, nordic):
+    client.force_login(request.getfixturevalue(who))
+
+    for url in company_urls(coeo.company, coeo_deal) + company_urls(nordic.company):
+        assert client.get(url).status_code == 200, url
+
+
+def test_inactive_companies_are_off_the_board(client, staff, coeo, coeo_deal):
+    coeo.company.is_active = False
+    coeo.company.save()
+    client.force_login(staff)
+
+    assert client.get(reverse("dealflow:company_board", args=[coeo.company.slug])).status_code == 404

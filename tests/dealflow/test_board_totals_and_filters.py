@@ -1,0 +1,147 @@
+"""Column totals (per currency, whole column), filters and load more."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from dealflow.models import DealStatus
+from dealflow.selectors import CurrencyTotal
+from tests.dealflow import factories as make
+from tests.dealflow.helpers import board_titles, column
+
+pytestmark = pytest.mark.django_db
+
+
+def test_totals_are_per_currency_over_the_whole_column(client, staff, coeo):
+    make.many_deals(coeo.stages.lead, 30, value=1000, currency="SEK")  # probability 10 %
+    make.many_deals(coeo.stages.lead, 2, value=500, currency="EUR")
+    make.deal(coeo.stages.won, "Verbal yes", value=2773065, currency="SEK")
+    make.deal(coeo.stages.lead, "Won outright", value=1000, currency="SEK", status=DealStatus.WON)
+    client.force_login(staff)
+
+    response = client.get(reverse("dealflow:company_board", args=[coeo.company.slug]))
+
+    lead = column(response, "lead")
+    assert lead.count == 32
+    assert len(lead.cards) == 25 and lead.has_more
+    assert lead.totals == [
+        CurrencyTotal("EUR", 2, Decimal("1000"), Decimal("100")),
+        CurrencyTotal("SEK", 30, Decimal("30000"), Decimal("3000")),
+    ]
+    won = column(response, "closed_won")
+    assert won.totals == [CurrencyTotal("SEK", 2, Decimal("2774065"), Decimal("2774065"))]
+    html = response.content.decode()
+    assert "30\u00a0000\u00a0kr" in html and "3\u00a0000\u00a0kr" in html
+    assert "€1,000" in html and "€100" in html
+    assert "2\u00a0774\u00a0065\u00a0kr" in html
+
+
+def test_weighted_value_keeps_fractions(client, staff, coeo):
+    make.deal(coeo.stages.qualified, "Small", value=15, currency="SEK")  # 25 % of 15 = 3.75
+    make.deal(coeo.stages.qualified, "Smaller", value=1, currency="SEK")  # 0.25
+    client.force_login(staff)
+
+    response = client.get(reverse("dealflow:company_board", args=[coeo.company.slug]))
+
+    assert column(response, "qualified").totals[0].weighted_value == Decimal("4")
+
+
+def test_load_more_continues_the_column(client, staff, coeo):
+    make.many_deals(coeo.stages.meeting, 30)
+    client.force_login(staff)
+    url = reverse("dealflow:company_column", args=[coeo.company.slug, "meeting"])
+
+    first_page = board_titles(client.get(reverse("dealflow:company_board", args=[coeo.company.slug])))["meeting"]
+    response = client.get(url, {"offset": 25}, headers={"HX-Request": "true"})
+
+    more = [card.deal.title for card in response.context["column"]["cards"]]
+    assert len(more) == 5 and not set(more) & set(first_page)
+    assert "Load more" not in response.content.decode()
+    assert "Load more" in client.get(url, {"offset": 0}).content.decode()
+
+
+def test_load_more_keeps_the_filters(client, staff, coeo):
+    make.many_deals(coeo.stages.meeting, 30)
+    make.deal(coeo.stages.meeting, "Needle")
+    client.force_login(staff)
+    url = reverse("dealflow:company_column", args=[coeo.company.slug, "meeting"])
+
+    response = client.get(url, {"offset": 0, "q": "needle"})
+
+    assert [card.deal.title for card in response.context["column"]["cards"]] == ["Needle"]
+
+
+def test_unknown_column_is_404(client, staff, coeo):
+    client.force_login(staff)
+
+    assert client.get(reverse("dealflow:company_column", args=[coeo.company.slug, "excluded"])).status_code == 404
+
+
+class TestFilters:
+    @pytest.fixture
+    def deals(self, coeo):
+        other_pipeline = make.pipeline(coeo.integration, "Partners")
+        partner_lead = make.stage(other_pipeline, "Partner lead", "lead")
+        make.deal(coeo.stages.lead, "Website rebuild", owner=coeo.anna)
+        make.deal(coeo.stages.lead, "Cloud migration", organization=coeo.acme, owner=coeo.bertil)
+        make.deal(coeo.stages.lead, "Support deal", person=coeo.erik, owner=coeo.anna)
+        make.deal(partner_lead, "Reseller agreement", owner=coeo.bertil)
+        return other_pipeline
+
+    @pytest.fixture
+    def get_lead(self, client, staff, coeo):
+        client.force_login(staff)
+        url = reverse("dealflow:company_board", args=[coeo.company.slug])
+        return lambda **params: sorted(board_titles(client.get(url, params))["lead"])
+
+    def test_search_matches_title_organization_and_person(self, deals, get_lead):
+        assert get_lead(q="rebuild") == ["Website rebuild"]
+        assert get_lead(q="acme") == ["Cloud migration"]
+        assert get_lead(q="ERIKSSON") == ["Support deal"]
+        assert get_lead(q="nothing like it") == []
+
+    def test_owner(self, deals, get_lead, coeo):
+        assert get_lead(owner=coeo.anna.pk) == ["Support deal", "Website rebuild"]
+
+    def test_pipeline(self, deals, get_lead, coeo):
+        assert get_lead(pipeline=deals.pk) == ["Reseller agreement"]
+        assert get_lead(pipeline=coeo.pipeline.pk) == ["Cloud migration", "Support deal", "Website rebuild"]
+
+    def test_owner_of_a_company_out_of_scope_is_ignored(self, deals, get_lead, nordic):
+        stranger = make.owner(nordic.integration, "Stranger")
+        assert len(get_lead(owner=stranger.pk)) == 4
+
+    def test_totals_follow_the_filters(self, client, staff, coeo, deals):
+        client.force_login(staff)
+
+        response = client.get(reverse("dealflow:company_board", args=[coeo.company.slug]), {"q": "acme"})
+
+        assert column(response, "lead").count == 1
+
+    def test_htmx_filter_request_renders_only_the_board(self, client, staff, coeo, deals):
+        client.force_login(staff)
+
+        response = client.get(
+            reverse("dealflow:company_board", args=[coeo.company.slug]),
+            {"q": "acme"},
+            headers={"HX-Request": "true", "HX-Target": "board-region"},
+        )
+
+        html = response.content.decode()
+        assert 'id="board-region"' in html and "Cloud migration" in html
+        assert "<html" not in html
+
+
+def test_all_companies_board_spans_companies_and_keeps_currencies_apart(client, staff, coeo, nordic):
+    make.deal(coeo.stages.lead, "Swedish lead", value=100, currency="SEK")
+    make.deal(nordic.lead, "Finnish lead", value=100, currency="EUR")
+    client.force_login(staff)
+
+    response = client.get(reverse("dealflow:board"))
+
+    lead = column(response, "lead")
+    assert sorted(card.deal.title for card in lead.cards) == ["Finnish lead", "Swedish lead"]
+    assert [(total.currency, total.value) for total in lead.totals] == [("EUR", 100), ("SEK", 100)]
+    html = response.content.decode()
+    assert "Coeo" in html and "Nordic Tools" in html

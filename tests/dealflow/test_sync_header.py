@@ -1,0 +1,124 @@
+"""Sync freshness in the header, "Sync now" and its progress polling."""
+
+import sys
+import types
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from integrations.models import SyncOutcome, SyncRun
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Stands in for integrations.services.scheduling (the view imports it lazily)."""
+    calls = []
+    module = types.ModuleType("integrations.services.scheduling")
+    module.enqueue_sync = lambda **kwargs: calls.append(kwargs)
+    monkeypatch.setitem(sys.modules, "integrations.services.scheduling", module)
+    return calls
+
+
+def board_html(client, company):
+    return " ".join(client.get(reverse("dealflow:company_board", args=[company.slug])).content.decode().split())
+
+
+def test_freshness_says_how_long_ago_with_the_exact_time_on_hover(client, viewer, coeo):
+    coeo.integration.last_successful_sync_at = timezone.now() - timedelta(minutes=3, seconds=10)
+    coeo.integration.last_sync_outcome = SyncOutcome.SUCCEEDED
+    coeo.integration.save()
+    client.force_login(viewer)
+
+    html = board_html(client, coeo.company)
+
+    assert "synced 3 min ago" in html
+    assert 'title="Last successful sync: ' in html
+    assert "freshness--warning" not in html
+
+
+def test_freshness_warns_when_the_last_sync_failed(client, viewer, coeo):
+    coeo.integration.last_successful_sync_at = timezone.now() - timedelta(minutes=3)
+    coeo.integration.last_sync_outcome = SyncOutcome.FAILED
+    coeo.integration.save()
+    client.force_login(viewer)
+
+    assert "The last sync failed." in board_html(client, coeo.company)
+
+
+def test_freshness_warns_when_older_than_twice_the_interval(client, viewer, coeo):
+    coeo.integration.sync_interval_minutes = 15
+    coeo.integration.last_successful_sync_at = timezone.now() - timedelta(minutes=31)
+    coeo.integration.last_sync_outcome = SyncOutcome.SUCCEEDED
+    coeo.integration.save()
+    client.force_login(viewer)
+
+    assert "Older than twice the sync interval" in board_html(client, coeo.company)
+
+
+def test_only_staff_see_and_may_use_sync_now(client, viewer, coeo, enqueued):
+    client.force_login(viewer)
+
+    assert "Sync now" not in board_html(client, coeo.company)
+    assert client.post(reverse("dealflow:sync", args=[coeo.company.slug])).status_code == 403
+    assert enqueued == []
+
+
+def test_sync_now_enqueues_and_starts_polling(client, staff, coeo, enqueued):
+    client.force_login(staff)
+    assert "Sync now" in board_html(client, coeo.company)
+
+    response = client.post(reverse("dealflow:sync", args=[coeo.company.slug]), headers={"HX-Request": "true"})
+
+    assert enqueued == [{"integration": coeo.integration, "full": False}]
+    html = response.content.decode()
+    assert "Sync queued" in html and 'hx-trigger="every 2s"' in html
+
+
+def test_polling_shows_progress_while_running_then_refreshes(client, staff, coeo):
+    client.force_login(staff)
+    since = int(timezone.now().timestamp()) - 1
+    url = reverse("dealflow:sync_status", args=[coeo.company.slug])
+    run = SyncRun.objects.create(
+        integration=coeo.integration, kind="incremental", started_at=timezone.now(), progress="Deals: page 3"
+    )
+
+    running = client.get(url, {"since": since}, headers={"HX-Request": "true"})
+    assert "Deals: page 3" in running.content.decode()
+    assert 'hx-trigger="every 2s"' in running.content.decode()
+
+    run.outcome = SyncOutcome.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    finished = client.get(url, {"since": since}, headers={"HX-Request": "true"})
+    assert finished["HX-Refresh"] == "true"
+
+
+def test_a_running_sync_polls_from_page_load_and_an_idle_one_does_not(client, staff, coeo):
+    client.force_login(staff)
+    assert "every 2s" not in board_html(client, coeo.company)
+
+    SyncRun.objects.create(integration=coeo.integration, kind="full", started_at=timezone.now(), progress="Stages")
+
+    html = board_html(client, coeo.company)
+    assert 'hx-trigger="every 2s"' in html and "Syncing… Stages" in html
+
+
+def test_queued_sync_keeps_polling_until_a_run_starts(client, staff, coeo):
+    SyncRun.objects.create(
+        integration=coeo.integration,
+        kind="full",
+        started_at=timezone.now() - timedelta(hours=1),
+        finished_at=timezone.now() - timedelta(hours=1),
+        outcome=SyncOutcome.SUCCEEDED,
+    )
+    client.force_login(staff)
+
+    response = client.get(
+        reverse("dealflow:sync_status", args=[coeo.company.slug]), {"since": int(timezone.now().timestamp())}
+    )
+
+    assert "Sync queued" in response.content.decode() and "HX-Refresh" not in response
