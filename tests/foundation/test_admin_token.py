@@ -1,8 +1,22 @@
+import re
+
 from django.urls import reverse
 
 from integrations.models import Integration
 
 from .conftest import SENTINEL_TOKEN
+
+
+MANAGEMENT_FIELD = re.compile(r'name="([\w-]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)" value="(\d+)"')
+
+
+def inline_management_data(client, url) -> dict:
+    """The inline formsets' management fields, as the browser would post them back."""
+    return dict(MANAGEMENT_FIELD.findall(client.get(url).content.decode()))
+
+
+def post_integration(client, url, company, **overrides):
+    return client.post(url, {**inline_management_data(client, url), **integration_form_data(company, **overrides)})
 
 
 def integration_form_data(company, **overrides):
@@ -36,9 +50,7 @@ def test_admin_pages_never_contain_the_token(admin_client, integration):
 
 def test_blank_token_on_edit_keeps_the_stored_token(admin_client, integration):
     url = reverse("admin:integrations_integration_change", args=[integration.pk])
-    response = admin_client.post(
-        url, integration_form_data(integration.company, sync_interval_minutes="30")
-    )
+    response = post_integration(admin_client, url, integration.company, sync_interval_minutes="30")
     assert response.status_code == 302, response.content.decode()[:2000]
     integration.refresh_from_db()
     assert integration.api_token == SENTINEL_TOKEN
@@ -47,15 +59,15 @@ def test_blank_token_on_edit_keeps_the_stored_token(admin_client, integration):
 
 def test_new_token_replaces_the_stored_one(admin_client, integration):
     url = reverse("admin:integrations_integration_change", args=[integration.pk])
-    admin_client.post(url, integration_form_data(integration.company, api_token="tok-new-1234"))
+    post_integration(admin_client, url, integration.company, api_token="tok-new-1234")
     integration.refresh_from_db()
     assert integration.api_token == "tok-new-1234"
 
 
 def test_bad_domain_is_a_form_error_and_keeps_the_rest(admin_client, integration):
     url = reverse("admin:integrations_integration_change", args=[integration.pk])
-    response = admin_client.post(
-        url, integration_form_data(integration.company, company_domain="not a domain!", sync_interval_minutes="45")
+    response = post_integration(
+        admin_client, url, integration.company, company_domain="not a domain!", sync_interval_minutes="45"
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -67,9 +79,12 @@ def test_bad_domain_is_a_form_error_and_keeps_the_rest(admin_client, integration
 
 
 def test_pasted_url_is_normalised_to_the_domain(admin_client, company):
-    response = admin_client.post(
+    response = post_integration(
+        admin_client,
         reverse("admin:integrations_integration_add"),
-        integration_form_data(company, company_domain="https://Coeo.pipedrive.com/", api_token="tok-abc-9876"),
+        company,
+        company_domain="https://Coeo.pipedrive.com/",
+        api_token="tok-abc-9876",
     )
     assert response.status_code == 302
     created = Integration.objects.get(company=company)
@@ -78,7 +93,7 @@ def test_pasted_url_is_normalised_to_the_domain(admin_client, company):
 
 
 def test_new_integration_requires_a_token(admin_client, company):
-    response = admin_client.post(reverse("admin:integrations_integration_add"), integration_form_data(company))
+    response = post_integration(admin_client, reverse("admin:integrations_integration_add"), company)
     assert response.status_code == 200
     assert "Paste the Pipedrive API token" in response.content.decode()
     assert not Integration.objects.exists()
