@@ -2,7 +2,7 @@
 // and gives focus back to the card that opened it.
 (function () {
   "use strict";
-  let opener = null;
+  let openerHref = null;
 
   function panel() {
     return document.getElementById("deal-panel");
@@ -13,14 +13,11 @@
     if (!el || el.hidden) return;
     el.hidden = true;
     el.innerHTML = "";
-    if (opener && document.body.contains(opener)) opener.focus();
-    opener = null;
+    // Look the card up again: a board refresh may have replaced the element that opened the panel.
+    const opener = openerHref && document.querySelector('.card-link[href="' + CSS.escape(openerHref) + '"]');
+    if (opener) opener.focus();
+    openerHref = null;
   }
-
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    const el = panel();
-    if (el && event.detail.target === el) opener = event.detail.elt;
-  });
 
   document.addEventListener("htmx:afterSwap", function (event) {
     const el = panel();
@@ -31,6 +28,8 @@
   });
 
   document.addEventListener("click", function (event) {
+    const cardLink = event.target.closest(".card-link");
+    if (cardLink) openerHref = cardLink.getAttribute("href");
     if (event.target.closest("[data-close-panel]")) {
       const el = panel();
       if (el && el.contains(event.target)) closePanel();

@@ -82,3 +82,12 @@ def view_all_user(db):
     partner = user("vera")
     partner.user_permissions.add(Permission.objects.get(codename="view_all_companies"))
     return partner
+
+
+@pytest.fixture(autouse=True)
+def plain_static_storage(settings):
+    """Templates use {% static %}; without DEBUG the manifest storage would need collectstatic first."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
