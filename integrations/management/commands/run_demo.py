@@ -47,7 +47,7 @@ class Command(BaseCommand):
 
     def _make_queue_folders(self):
         options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-        for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
             if options.get(key):
                 settings.VAR_DIR.joinpath(options[key]).mkdir(parents=True, exist_ok=True)
 
