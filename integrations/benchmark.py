@@ -1,0 +1,63 @@
+"""The measurements behind `manage.py bench_sync`, run in a child process per dataset size."""
+
+import resource
+import time
+
+from django.core.management import call_command
+
+from integrations.models import Integration
+from integrations.pipedrive.client import PipedriveClient
+from integrations.services.sync import sync_integration
+from integrations.services.sync.entities import entity_specs
+from portfolio.models import PortfolioCompany
+
+
+def download_only(integration: Integration) -> dict:
+    """Fetch every page a full sync fetches, keeping nothing: the floor a sync cannot beat."""
+    started = time.perf_counter()
+    records = 0
+    with PipedriveClient.for_integration(integration) as client:
+        records += sum(1 for _ in client.iter_deal_fields())
+        for spec in entity_specs({}):
+            records += sum(1 for _ in spec.fetch(client, None, None))
+        return {"seconds": time.perf_counter() - started, "records": records, "api_calls": client.stats.calls}
+
+
+def timed_sync(integration: Integration, *, full: bool) -> dict:
+    started = time.perf_counter()
+    run = sync_integration(integration=integration, full=full)
+    return {
+        "seconds": time.perf_counter() - started,
+        "outcome": run.outcome,
+        "error": run.error,
+        "created": run.created,
+        "updated": run.updated,
+        "unchanged": run.unchanged,
+        "api_calls": run.api_calls,
+        "token_cost": run.token_cost,
+    }
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def measure(*, base_url: str, token: str) -> dict:
+    """Runs against an empty database (the caller points DATABASE_URL at a fresh file)."""
+    call_command("migrate", verbosity=0)
+    company = PortfolioCompany.objects.create(slug="bench", name="Bench")
+    integration = Integration.objects.create(
+        company=company, company_domain="bench", api_token=token, api_base_url=base_url
+    )
+    baseline_mb = peak_rss_mb()
+    full = timed_sync(integration, full=True)
+    sync_peak_mb = peak_rss_mb()
+    download = download_only(integration)
+    no_op = timed_sync(integration, full=False)
+    return {
+        "full": full,
+        "download": download,
+        "no_op": no_op,
+        "baseline_rss_mb": baseline_mb,
+        "peak_rss_mb": sync_peak_mb,
+    }

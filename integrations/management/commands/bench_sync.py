@@ -1,0 +1,85 @@
+"""`manage.py bench_sync --deals 100000`: full-sync time against download time, no-op cost, memory.
+
+Each size runs in its own pair of processes — a sandbox serving that many deals, and a child
+process with a fresh SQLite file that syncs from it — so peak memory (ru_maxrss) is per size.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations.management.children import Children, free_port, wait_for_port
+
+TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's public token
+
+
+class Command(BaseCommand):
+    help = "Benchmark the sync against a local sandbox (time ratio, no-op API cost, peak memory)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--deals", type=int, default=100_000, help="the largest size (default 100000)")
+        parser.add_argument("--sizes", type=int, nargs="*", default=[10_000], help="other sizes to measure")
+        parser.add_argument("--child", metavar="BASE_URL", help=argparse_suppress())
+
+    def handle(self, *args, deals, sizes, child, **options):
+        if child:
+            from integrations.benchmark import measure
+
+            self.stdout.write(json.dumps(measure(base_url=child, token=TOKEN)))
+            return
+        results = {size: self._measure_size(size) for size in sorted({*sizes, deals})}
+        self._report(results)
+
+    def _measure_size(self, size: int) -> dict:
+        self.stdout.write(f"Measuring {size} deals…")
+        children = Children(settings.VAR_DIR / "log")
+        port = free_port()
+        try:
+            children.start(
+                f"bench-sandbox-{size}", "manage.py", "pipedrive_sandbox", "--port", str(port), "--deals", str(size),
+                "--burst-limit", "1000000", "--daily-budget", "1000000000",
+            )  # fmt: skip
+            wait_for_port(port, children=children, timeout=600)
+            with tempfile.TemporaryDirectory() as folder:
+                env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}"}
+                done = subprocess.run(
+                    [sys.executable, "manage.py", "bench_sync", "--child", f"http://127.0.0.1:{port}"],
+                    env=env, capture_output=True, text=True,
+                )  # fmt: skip
+        finally:
+            children.stop_all()
+        if done.returncode:
+            raise CommandError(f"Benchmark child failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def _report(self, results: dict) -> None:
+        self.stdout.write("")
+        header = f"{'deals':>8} {'full sync s':>12} {'download s':>11} {'ratio':>6} {'no-op calls':>12} " \
+                 f"{'no-op tokens':>13} {'peak MB':>8}"  # fmt: skip
+        self.stdout.write(header)
+        for size, r in results.items():
+            if r["full"]["outcome"] != "succeeded":
+                raise CommandError(f"Full sync of {size} deals did not succeed: {r['full']['error']}")
+            ratio = r["full"]["seconds"] / r["download"]["seconds"]
+            self.stdout.write(
+                f"{size:>8} {r['full']['seconds']:>12.1f} {r['download']['seconds']:>11.1f} {ratio:>6.2f} "
+                f"{r['no_op']['api_calls']:>12} {r['no_op']['token_cost']:>13} {r['peak_rss_mb']:>8.0f}"
+            )
+        self.stdout.write(
+            "\nratio = full sync / download only (aim <= 1.5); no-op = incremental sync with nothing changed "
+            "(aim: one list call per entity type: 8); peak MB = ru_maxrss of the syncing process."
+        )
+        for size, r in results.items():
+            self.stdout.write(f"{size} deals: {json.dumps(r)}")
+
+
+def argparse_suppress():
+    import argparse
+
+    return argparse.SUPPRESS
