@@ -1,7 +1,6 @@
 """Write a completed download into the cache: bulk upserts per page, in the caller's transaction."""
 
 from collections.abc import Iterable
-from functools import cache
 
 from django.db import models
 from django.db.models import OuterRef, Subquery
@@ -9,13 +8,7 @@ from django.db.models import OuterRef, Subquery
 from dealflow.models import Deal, Stage, StageChange
 from integrations.services.sync.diff import PageChanges, StageMove
 from integrations.services.sync.entities import EntitySpec, Link, linking_specs
-
-
-@cache
-def upsert_fields(model: type[models.Model]) -> list[str]:
-    return [
-        f.name for f in model._meta.concrete_fields if not f.primary_key and f.name not in ("integration", "remote_id")
-    ]
+from integrations.services.sync.upsert import bulk_upsert
 
 
 def remote_to_pk(model: type[models.Model], integration_id: int, remote_ids: Iterable[int | None]) -> dict[int, int]:
@@ -47,19 +40,16 @@ class Writer:
             link.field: remote_to_pk(link.target, self.integration_id, (row[link.remote_field] for row in rows))
             for link in spec.links
         }
-        objects = [
-            spec.model(
-                integration_id=self.integration_id,
-                **row,
-                **{f"{link.field}_id": lookups[link.field].get(row[link.remote_field]) for link in spec.links},
-            )
-            for row in rows
-        ]
-        spec.model.objects.bulk_create(
-            objects,
-            update_conflicts=True,
-            unique_fields=["integration", "remote_id"],
-            update_fields=upsert_fields(spec.model),
+        bulk_upsert(
+            spec.model,
+            [
+                {
+                    "integration_id": self.integration_id,
+                    **row,
+                    **{f"{link.field}_id": lookups[link.field].get(row[link.remote_field]) for link in spec.links},
+                }
+                for row in rows
+            ],
         )
         self.models_with_upserts.add(spec.model)
 
