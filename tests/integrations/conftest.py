@@ -8,6 +8,7 @@ import pytest
 
 from integrations.models import Integration
 from integrations.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
+from integrations.pipedrive.sandbox.server import serve_in_thread
 from integrations.services.sync import sync_integration
 from portfolio.models import PortfolioCompany
 
@@ -50,3 +51,13 @@ def coeo_sandbox() -> Sandbox:
 @pytest.fixture
 def connected(db, coeo_sandbox) -> Connected:
     return connect(coeo_sandbox)
+
+
+@pytest.fixture
+def served(connected) -> Connected:
+    """`connected`, with the integration pointed at its sandbox served over loopback HTTP."""
+    base_url, stop = serve_in_thread(connected.sandbox)
+    connected.integration.api_base_url = base_url
+    connected.integration.save()
+    yield connected
+    stop()

@@ -7,7 +7,6 @@ from django.urls import reverse
 from dealflow.models import StageMapping
 from dealflow.stages import MappingTarget
 from integrations.admin_inlines import StageMappingForm
-from integrations.pipedrive.sandbox.server import serve_in_thread
 from integrations.tasks import sync_integration_task
 
 pytestmark = pytest.mark.django_db
@@ -66,28 +65,16 @@ def test_sync_actions_enqueue_and_say_so(admin_client, connected, monkeypatch, a
     assert "queued" in message and "Coeo" in message
 
 
-def test_test_connection_reports_user_and_company(admin_client, connected):
-    base_url, stop = serve_in_thread(connected.sandbox)
-    connected.integration.api_base_url = base_url
-    connected.integration.save()
-    try:
-        response = run_action(admin_client, "test_connection", connected.integration)
-    finally:
-        stop()
+def test_test_connection_reports_user_and_company(admin_client, served):
+    response = run_action(admin_client, "test_connection", served.integration)
     message = [str(m) for m in get_messages(response.wsgi_request)][0]
-    company = connected.sandbox.company
-    assert company["name"] in message
-    assert connected.integration.api_token not in message
+    assert served.sandbox.company["name"] in message
+    assert served.integration.api_token not in message
 
 
-def test_test_connection_reports_a_token_free_failure(admin_client, connected):
-    base_url, stop = serve_in_thread(connected.sandbox)
-    connected.integration.api_base_url = base_url
-    connected.integration.api_token = "not-the-right-token-42"
-    connected.integration.save()
-    try:
-        response = run_action(admin_client, "test_connection", connected.integration)
-    finally:
-        stop()
+def test_test_connection_reports_a_token_free_failure(admin_client, served):
+    served.integration.api_token = "not-the-right-token-42"
+    served.integration.save()
+    response = run_action(admin_client, "test_connection", served.integration)
     message = [str(m) for m in get_messages(response.wsgi_request)][0]
     assert "Coeo" in message and "not-the-right-token-42" not in message

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integrations.models import Integration, SyncOutcome, SyncRun
-from integrations.pipedrive.sandbox.server import serve_in_thread
 from integrations.services import scheduling
 from integrations.services.beat_schedules import DISPATCH_TASK_NAME, NIGHTLY_TASK_NAME, ensure_schedules
 from integrations.tasks import sync_integration_task
@@ -73,15 +72,6 @@ def test_retry_policy(outcome, kind, retry):
     run = SyncRun(outcome=outcome, error_kind=kind)
     assert (scheduling.retry_countdown(run, retries_so_far=0) is not None) == retry
     assert scheduling.retry_countdown(run, retries_so_far=scheduling.MAX_RETRIES) is None
-
-
-@pytest.fixture
-def served(connected):
-    base_url, stop = serve_in_thread(connected.sandbox)
-    connected.integration.api_base_url = base_url
-    connected.integration.save()
-    yield connected
-    stop()
 
 
 def test_task_syncs_by_id(served):

@@ -6,18 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from dealflow.models import Deal
-from integrations.pipedrive.sandbox.server import serve_in_thread
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def served(connected):
-    base_url, stop = serve_in_thread(connected.sandbox)
-    connected.integration.api_base_url = base_url
-    connected.integration.save()
-    yield connected
-    stop()
 
 
 def test_sync_deals_prints_progress_per_page_and_a_summary(served):
