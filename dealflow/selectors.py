@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, DecimalField, F, Prefetch, Q, Sum, Value, When
+from django.db.models import Case, CharField, Count, F, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dealflow.models import Deal, DealStatus, Owner, Pipeline, StageChange
+from dealflow.models import Deal, DealStatus, Owner, Pipeline, Stage, StageChange
 from dealflow.stages import MappingTarget, StandardStage
 from integrations.models import Integration
 
@@ -82,40 +82,60 @@ class HiddenDeals:
 
 
 # --- Column assignment -----------------------------------------------------------------------
+#
+# A deal's column depends on its status and its stage's mapping target. The board's companies
+# have few stages (tens), so one small query maps stage ids to targets, and the deal queries
+# then filter and group on deals.status and deals.stage_id alone: no join to the mapping table
+# in the queries that touch every deal.
 
-def board_column_expression():
-    """The column a board deal belongs in, as SQL (used for GROUP BY totals)."""
-    return Case(
-        When(status=DealStatus.WON, then=Value(CLOSED_WON)),
-        When(stage__mapping__target__isnull=False, then=F("stage__mapping__target")),
-        default=Value(UNMAPPED),
-        output_field=CharField(),
+
+@dataclass(frozen=True)
+class StageMap:
+    integration_ids: list[int]
+    target: dict[int, str]  # stage id -> mapping target (unmapped when the stage has no mapping row)
+    probability: dict[int, int]
+    name: dict[int, str]
+
+    def stage_ids(self, target: str) -> list[int]:
+        return [stage_id for stage_id, stage_target in self.target.items() if stage_target == target]
+
+    def column_of(self, status: str, stage_id: int | None) -> str:
+        if status == DealStatus.WON:
+            return CLOSED_WON
+        return self.target.get(stage_id, UNMAPPED)
+
+    def weight(self, status: str, stage_id: int | None) -> int:
+        """Percent of the value that counts as weighted value; won deals count in full."""
+        return 100 if status == DealStatus.WON else self.probability.get(stage_id, 100)
+
+
+def stage_map(companies) -> StageMap:
+    integration_ids = list(
+        Integration.objects.filter(company_id__in=company_ids(companies)).values_list("id", flat=True)
     )
+    rows = Stage.objects.filter(integration_id__in=integration_ids).values_list(
+        "id", "name", "deal_probability", "mapping__target"
+    )
+    target, probability, name = {}, {}, {}
+    for stage_id, stage_name, stage_probability, stage_target in rows:
+        target[stage_id] = stage_target or UNMAPPED
+        probability[stage_id] = stage_probability
+        name[stage_id] = stage_name
+    return StageMap(integration_ids=integration_ids, target=target, probability=probability, name=name)
 
 
-def column_condition(column: str) -> Q:
-    """The same assignment as `board_column_expression`, as a filter (so indexes can help)."""
+def column_condition(stages: StageMap, column: str) -> Q:
+    """The deals of one column (or of the excluded stages), as a filter on status and stage."""
+    open_in_column = Q(status=DealStatus.OPEN, stage_id__in=stages.stage_ids(column))
     if column == CLOSED_WON:
-        return Q(status=DealStatus.WON) | Q(status=DealStatus.OPEN, stage__mapping__target=CLOSED_WON)
+        return Q(status=DealStatus.WON) | open_in_column
     if column == UNMAPPED:
-        return Q(status=DealStatus.OPEN) & (
-            Q(stage__mapping__isnull=True) | Q(stage__mapping__target=UNMAPPED)
-        )
-    return Q(status=DealStatus.OPEN, stage__mapping__target=column)
+        return open_in_column | Q(status=DealStatus.OPEN, stage__isnull=True)
+    return open_in_column
 
 
 def won_at_expression():
     return Coalesce("won_time", "close_time", "stage_change_time", "update_time")
-
-
-def weighted_value_times_100():
-    """value × probability; won deals count in full. Divided by 100 in Python, not in SQL,
-    because SQLite divides integers as integers."""
-    return Case(
-        When(status=DealStatus.WON, then=F("value") * 100),
-        default=F("value") * Coalesce(F("stage__deal_probability"), 100),
-        output_field=DecimalField(max_digits=24, decimal_places=2),
-    )
 
 
 # --- Querysets ---------------------------------------------------------------------------------
@@ -124,10 +144,10 @@ def company_ids(companies) -> list[int]:
     return [company.pk for company in companies]
 
 
-def board_deals(*, companies, filters: BoardFilters):
-    """Deals that may show on the board (any column), before the won period is applied."""
+def board_deals(*, stages: StageMap, filters: BoardFilters):
+    """Deals that may show on the board (any column, excluded stages too), within the won period."""
     deals = Deal.objects.filter(
-        integration__company_id__in=company_ids(companies),
+        integration_id__in=stages.integration_ids,
         status__in=[DealStatus.OPEN, DealStatus.WON],
         is_archived=False,
     )
@@ -141,73 +161,115 @@ def board_deals(*, companies, filters: BoardFilters):
         deals = deals.filter(owner_id=filters.owner_id)
     if filters.pipeline_id:
         deals = deals.filter(pipeline_id=filters.pipeline_id)
+    if filters.won_since:
+        deals = deals.alias(won_at=won_at_expression()).filter(
+            ~column_condition(stages, CLOSED_WON) | Q(won_at__gte=filters.won_since)
+        )
     return deals
 
 
-def column_deals(*, companies, filters: BoardFilters, column: str):
-    deals = board_deals(companies=companies, filters=filters).filter(column_condition(column))
+def column_deals(*, stages: StageMap, filters: BoardFilters, column: str):
+    deals = board_deals(stages=stages, filters=filters).filter(column_condition(stages, column))
+    return in_column_order(deals, column)
+
+
+def in_column_order(deals, column: str):
+    """Newest first: by win date in Closed Won, by last update elsewhere."""
     if column == CLOSED_WON:
-        deals = deals.alias(won_at=won_at_expression())
-        if filters.won_since:
-            deals = deals.filter(won_at__gte=filters.won_since)
-        return deals.order_by(F("won_at").desc(nulls_last=True), "-id")
+        return deals.alias(won_at=won_at_expression()).order_by(F("won_at").desc(nulls_last=True), "-id")
     return deals.order_by(F("update_time").desc(nulls_last=True), "-id")
-
-
-def in_won_period(filters: BoardFilters) -> Q:
-    if not filters.won_since:
-        return Q()
-    return ~Q(board_column=CLOSED_WON) | Q(won_at__gte=filters.won_since)
 
 
 # --- Board -------------------------------------------------------------------------------------
 
-def column_totals(*, companies, filters: BoardFilters) -> dict[str, list[CurrencyTotal]]:
-    """Count, value and weighted value per column and currency, in one GROUP BY query."""
-    rows = (
-        board_deals(companies=companies, filters=filters)
-        .annotate(board_column=board_column_expression())
-        .alias(won_at=won_at_expression())
-        .filter(in_won_period(filters))
-        .exclude(board_column=EXCLUDED)
-        .values("board_column", "currency")
-        .annotate(count=Count("id"), total_value=Sum("value"), weighted_100=Sum(weighted_value_times_100()))
-        .order_by("board_column", "currency")
-    )
-    totals = defaultdict(list)
-    for row in rows:
-        totals[row["board_column"]].append(
-            CurrencyTotal(
-                currency=row["currency"] or "",
-                count=row["count"],
-                value=Decimal(row["total_value"] or 0),
-                weighted_value=Decimal(row["weighted_100"] or 0) / 100,
+@dataclass
+class Board:
+    columns: list[Column]
+    hidden: HiddenDeals
+
+
+def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
+    """The six standard columns (and Unmapped when it has deals), each with its first page,
+    their totals over the whole column, and the deals hidden in excluded stages."""
+    stages = stage_map(companies)
+    totals, hidden, unmapped_integration_ids = column_totals(stages=stages, filters=filters)
+    columns = []
+    for key in BOARD_COLUMN_KEYS:
+        column = Column(key=key, label=COLUMN_LABELS[key], totals=totals.get(key, []))
+        column.count = sum(total.count for total in column.totals)
+        if key == UNMAPPED and not column.count:
+            continue
+        if column.count:
+            column.cards, column.has_more = column_cards(stages=stages, filters=filters, column=key, now=now)
+        if key == UNMAPPED:
+            column.integrations = list(
+                Integration.objects.filter(pk__in=unmapped_integration_ids).select_related("company")
             )
-        )
-    return totals
+        columns.append(column)
+    return Board(columns=columns, hidden=hidden)
 
 
-def hidden_deals(*, companies, filters: BoardFilters) -> HiddenDeals:
-    """Open deals in excluded stages, counted per stage name."""
+def column_totals(*, stages: StageMap, filters: BoardFilters):
+    """Count, value and weighted value per column and currency, from one GROUP BY query.
+
+    The query groups by status, stage and currency (a few rows per stage); the stage map then
+    folds those rows into columns. Excluded stages become the hidden summary.
+    """
     rows = (
-        board_deals(companies=companies, filters=filters)
-        .filter(status=DealStatus.OPEN, stage__mapping__target=EXCLUDED)
-        .values("stage__name")
-        .annotate(count=Count("id"))
-        .order_by("-count", "stage__name")
+        board_deals(stages=stages, filters=filters)
+        .values("integration_id", "status", "stage_id", "currency")
+        .annotate(count=Count("id"), total_value=Sum("value"))
+        .order_by()
     )
-    return HiddenDeals(stages=[HiddenStage(name=row["stage__name"], count=row["count"]) for row in rows])
+    sums = defaultdict(lambda: [0, Decimal(0), Decimal(0)])  # (column, currency) -> count, value, weighted
+    hidden = defaultdict(int)
+    unmapped_integration_ids = set()
+    for row in rows:
+        column = stages.column_of(row["status"], row["stage_id"])
+        if column == EXCLUDED:
+            hidden[stages.name[row["stage_id"]]] += row["count"]
+            continue
+        if column == UNMAPPED:
+            unmapped_integration_ids.add(row["integration_id"])
+        value = Decimal(row["total_value"] or 0)
+        entry = sums[column, row["currency"] or ""]
+        entry[0] += row["count"]
+        entry[1] += value
+        entry[2] += value * stages.weight(row["status"], row["stage_id"]) / 100
+    totals = defaultdict(list)
+    for (column, currency), (count, value, weighted) in sorted(sums.items()):
+        totals[column].append(CurrencyTotal(currency=currency, count=count, value=value, weighted_value=weighted))
+    by_count = sorted(hidden.items(), key=lambda item: (-item[1], item[0]))
+    hidden_deals = HiddenDeals(stages=[HiddenStage(name, count) for name, count in by_count])
+    return totals, hidden_deals, unmapped_integration_ids
 
 
-def column_cards(*, companies, filters: BoardFilters, column: str, offset: int = 0, now=None):
-    """One page of cards and whether more follow."""
+def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset: int = 0, now=None):
+    """One page of cards and whether more follow.
+
+    The page's ids are chosen in a subquery on the deals table alone, so the joins for the
+    cards' details run for one page of rows, not for the whole column before sorting.
+    """
+    page_ids = column_deals(stages=stages, filters=filters, column=column).values("id")
+    page = Deal.objects.filter(pk__in=page_ids[offset : offset + PAGE_SIZE + 1])
     deals = list(
-        column_deals(companies=companies, filters=filters, column=column)
+        in_column_order(page, column)
         .select_related("stage", "organization", "person", "owner", "integration__company")
-        [offset : offset + PAGE_SIZE + 1]
+        .only(*CARD_FIELDS)
     )
     now = now or timezone.now()
     return [card_for(deal, now) for deal in deals[:PAGE_SIZE]], len(deals) > PAGE_SIZE
+
+
+# The raw Pipedrive payloads are large and the board never shows them.
+RAW_FIELDS = ["raw", "stage__raw", "organization__raw", "person__raw", "owner__raw"]
+# What a card shows (loading less keeps a page of cards cheap to build).
+CARD_FIELDS = [
+    "title", "value", "currency", "status", "remote_id", "add_time", "update_time", "stage_change_time",
+    "won_time", "close_time", "stage__name", "stage__is_deal_rot_enabled", "stage__days_to_rotten",
+    "organization__name", "person__name", "owner__name",
+    "integration__company_domain", "integration__company__name", "integration__company__slug",
+]
 
 
 def card_for(deal: Deal, now: datetime) -> Card:
@@ -227,34 +289,6 @@ def card_for(deal: Deal, now: datetime) -> Card:
 def days_in_stage(deal: Deal, now: datetime) -> int | None:
     since = deal.stage_change_time or deal.add_time
     return max((now - since).days, 0) if since else None
-
-
-def board_columns(*, companies, filters: BoardFilters, now=None) -> list[Column]:
-    """The six standard columns (and Unmapped when it has deals), each with its first page."""
-    totals = column_totals(companies=companies, filters=filters)
-    columns = []
-    for key in BOARD_COLUMN_KEYS:
-        column = Column(key=key, label=COLUMN_LABELS[key], totals=totals.get(key, []))
-        column.count = sum(total.count for total in column.totals)
-        if key == UNMAPPED and not column.count:
-            continue
-        if column.count:
-            column.cards, column.has_more = column_cards(
-                companies=companies, filters=filters, column=key, now=now
-            )
-        if key == UNMAPPED:
-            column.integrations = unmapped_integrations(companies=companies, filters=filters)
-        columns.append(column)
-    return columns
-
-
-def unmapped_integrations(*, companies, filters: BoardFilters) -> list[Integration]:
-    deals = column_deals(companies=companies, filters=filters, column=UNMAPPED)
-    return list(
-        Integration.objects.filter(pk__in=deals.order_by().values("integration_id"))
-        .select_related("company")
-        .order_by("company__name")
-    )
 
 
 # --- Filters' choices, one deal ----------------------------------------------------------------
@@ -303,17 +337,22 @@ def board_column_of(deal: Deal) -> str:
 
 
 def export_deals(*, companies, filters: BoardFilters):
-    """Every deal on the filtered board (all columns), annotated with its column, in board order."""
+    """Every deal on the filtered board (all columns, not the excluded stages), in board order,
+    annotated with `board_column`."""
+    stages = stage_map(companies)
+    whens = [When(status=DealStatus.WON, then=Value(CLOSED_WON))] + [
+        When(stage_id__in=stages.stage_ids(key), then=Value(key)) for key in BOARD_COLUMN_KEYS if key != CLOSED_WON
+    ]
     column_order = Case(
         *(When(board_column=key, then=Value(index)) for index, key in enumerate(BOARD_COLUMN_KEYS)),
         default=Value(len(BOARD_COLUMN_KEYS)),
     )
     return (
-        board_deals(companies=companies, filters=filters)
-        .annotate(board_column=board_column_expression())
-        .alias(won_at=won_at_expression(), column_order=column_order)
-        .filter(in_won_period(filters))
-        .exclude(board_column=EXCLUDED)
+        board_deals(stages=stages, filters=filters)
+        .exclude(column_condition(stages, EXCLUDED))
+        .annotate(board_column=Case(*whens, default=Value(UNMAPPED), output_field=CharField()))
+        .alias(column_order=column_order)
         .select_related("stage", "organization", "person", "owner", "integration__company")
+        .defer(*RAW_FIELDS)
         .order_by("integration__company__name", "column_order", F("update_time").desc(nulls_last=True), "-id")
     )

@@ -22,7 +22,7 @@ from dealflow.selectors import (
     column_cards,
     deal_detail,
     export_deals,
-    hidden_deals,
+    stage_map,
 )
 from portfolio.models import PortfolioCompany
 
@@ -67,12 +67,13 @@ def board(request, slug=None):
     now = timezone.now()
     form = filter_form(request, scope)
     filters = form.filters(now=now)
+    board_data = board_columns(companies=scope.board_companies, filters=filters, now=now)
     context = {
         "scope": scope,
         "form": form,
         "query": form.query_string(),
-        "columns": board_columns(companies=scope.board_companies, filters=filters, now=now),
-        "hidden": hidden_deals(companies=scope.board_companies, filters=filters),
+        "columns": board_data.columns,
+        "hidden": board_data.hidden,
     }
     integration = company_integration(scope.company) if scope.company else None
     if integration:
@@ -93,7 +94,7 @@ def column(request, column, slug=None):
     form = filter_form(request, scope)
     offset = int_param(request, "offset") or 0
     cards, has_more = column_cards(
-        companies=scope.board_companies, filters=form.filters(now=now), column=column, offset=offset, now=now
+        stages=stage_map(scope.board_companies), filters=form.filters(now=now), column=column, offset=offset, now=now
     )
     context = {
         "scope": scope,

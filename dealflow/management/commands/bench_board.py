@@ -1,0 +1,199 @@
+"""Time the dealflow board on a generated data set, in a throwaway SQLite database.
+
+    python manage.py bench_board --deals 50000
+
+The command re-runs itself in a subprocess whose DATABASE_URL points at a new SQLite file in a
+temporary directory, so the development database is never touched; the directory is removed at
+the end. It prints the median and 95th percentile server time (the full Django stack through
+the test client, without a network) and the number of SQL queries of each request.
+"""
+
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+INSIDE_FLAG = "BENCH_BOARD_THROWAWAY_DB"
+COMPANIES = 5
+STAGES = [  # (name, target, probability)
+    ("Lead - ännu ej kontaktade", "lead", 10),
+    ("Prospekt - kontaktade", "qualified", 20),
+    ("Bokat möte", "meeting", 40),
+    ("Dialog/demo", "due_diligence", 60),
+    ("Offert lämnad", "proposal", 80),
+    ("OK verbal acceptans", "closed_won", 100),
+    ("Nej tack", "excluded", 0),
+    ("Inte nu", "excluded", 0),
+    ("Avvakta", "unmapped", 50),
+]
+STATUSES = ["open"] * 70 + ["won"] * 15 + ["lost"] * 10 + ["deleted"] * 5
+
+
+class Command(BaseCommand):
+    help = "Benchmark the dealflow board (board, load more, panel) on N generated deals in a temp DB."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--deals", type=int, default=50_000)
+        parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
+        parser.add_argument("--seed", type=int, default=1)
+
+    def handle(self, *args, deals, runs, seed, **options):
+        if os.environ.get(INSIDE_FLAG) != "1":
+            return self.run_in_throwaway_database(deals=deals, runs=runs, seed=seed)
+        if not str(settings.DATABASES["default"]["NAME"]).startswith(tempfile.gettempdir()):
+            raise CommandError("Refusing to generate benchmark data outside a temporary database.")
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        urls = generate(deals=deals, seed=seed)
+        self.stdout.write(f"Generated {deals} deals in {time.perf_counter() - started:.1f} s.")
+        self.measure(urls, runs=runs)
+
+    def run_in_throwaway_database(self, *, deals, runs, seed):
+        with tempfile.TemporaryDirectory(prefix="bench_board_") as directory:
+            env = {
+                **os.environ,
+                INSIDE_FLAG: "1",
+                "DATABASE_URL": f"sqlite:///{Path(directory) / 'bench.sqlite3'}",
+                "DEBUG": "False",  # production settings: no query log, no template debug info
+            }
+            command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "bench_board"]
+            command += ["--deals", str(deals), "--runs", str(runs), "--seed", str(seed)]
+            completed = subprocess.run(command, env=env, cwd=settings.BASE_DIR, check=False)
+        if completed.returncode:
+            raise CommandError(f"The benchmark failed (exit status {completed.returncode}).")
+
+    def measure(self, urls, *, runs):
+        # The test client's host; setup_test_environment() would also instrument template rendering.
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+        # Without DEBUG the manifest storage needs `collectstatic`; file names do not matter here.
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        client = Client()
+        client.force_login(urls.pop("user"))
+        self.stdout.write(f"{'request':<28}{'median':>10}{'p95':>10}{'queries':>9}")
+        for name, (url, headers) in urls.items():
+            for _ in range(3):  # warm up caches and connections
+                client.get(url, headers=headers, secure=True)
+            timings = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                response = client.get(url, headers=headers, secure=True)
+                timings.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise CommandError(f"{url} answered {response.status_code}")
+            with CaptureQueriesContext(connection) as queries:
+                client.get(url, headers=headers, secure=True)
+            p95 = statistics.quantiles(timings, n=20)[-1]
+            self.stdout.write(
+                f"{name:<28}{statistics.median(timings):>8.1f}ms{p95:>8.1f}ms{len(queries):>9}"
+            )
+
+
+def generate(*, deals: int, seed: int) -> dict:
+    """Companies, stages, owners, contacts and `deals` deals; returns the URLs to time."""
+    from django.contrib.auth.models import User
+
+    from dealflow.models import Deal, Organization, Owner, Person, Pipeline, Stage, StageChange, StageMapping
+    from integrations.models import Integration
+    from portfolio.models import PortfolioCompany
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    per_company = deals // COMPANIES
+    remote_ids = iter(range(1, 10**9))
+    for number in range(1, COMPANIES + 1):
+        company = PortfolioCompany.objects.create(name=f"Company {number}", slug=f"company-{number}")
+        integration = Integration.objects.create(
+            company=company, api_token="bench-token", company_domain=f"company{number}",  # noqa: S106 (fake data)
+            last_successful_sync_at=now, last_sync_outcome="succeeded",
+        )
+        pipeline = Pipeline.objects.create(integration=integration, remote_id=next(remote_ids), name="Sales")
+        stages = []
+        for order, (name, target, probability) in enumerate(STAGES):
+            stage = Stage.objects.create(
+                integration=integration, pipeline=pipeline, remote_id=next(remote_ids), name=name, order_nr=order,
+                deal_probability=probability, is_deal_rot_enabled=True, days_to_rotten=30,
+            )
+            StageMapping.objects.create(integration=integration, stage=stage, target=target, is_confirmed=True)
+            stages.append(stage)
+        stages.append(Stage.objects.create(integration=integration, remote_id=next(remote_ids), name="New stage"))
+        owners = Owner.objects.bulk_create(
+            Owner(integration=integration, remote_id=next(remote_ids), name=f"Owner {index}") for index in range(20)
+        )
+        organizations = Organization.objects.bulk_create(
+            Organization(integration=integration, remote_id=next(remote_ids), name=f"Organisation {index} AB")
+            for index in range(per_company // 10 + 1)
+        )
+        persons = Person.objects.bulk_create(
+            Person(
+                integration=integration, remote_id=next(remote_ids), name=f"Person {index}",
+                emails=[{"value": f"person{index}@example.com", "label": "work", "primary": True}],
+            )
+            for index in range(per_company // 5 + 1)
+        )
+        Deal.objects.bulk_create(
+            (
+                random_deal(rng, now, integration, pipeline, stages, owners, organizations, persons, next(remote_ids))
+                for _ in range(per_company)
+            ),
+            batch_size=2000,
+        )
+    panel_deal = Deal.objects.filter(integration__company__slug="company-1", status="open").first()
+    StageChange.objects.bulk_create(
+        StageChange(deal=panel_deal, to_stage_id=panel_deal.stage_id, changed_at=now - timedelta(days=day))
+        for day in range(5)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    user = User.objects.create_user("bench", is_staff=True)
+    htmx = {"HX-Request": "true"}
+    return {
+        "user": user,
+        "board, all companies": (reverse("dealflow:board"), {}),
+        "board, one company": (reverse("dealflow:company_board", args=["company-1"]), {}),
+        "board, search": (reverse("dealflow:board") + "?q=organisation+12", {}),
+        "load more (Lead)": (reverse("dealflow:company_column", args=["company-1", "lead"]) + "?offset=25", htmx),
+        "panel": (reverse("dealflow:deal", args=["company-1", panel_deal.pk]), htmx),
+    }
+
+
+def random_deal(rng, now, integration, pipeline, stages, owners, organizations, persons, remote_id):
+    from dealflow.models import Deal
+
+    status = rng.choice(STATUSES)
+    changed = now - timedelta(days=rng.randint(0, 700), minutes=rng.randint(0, 1440))
+    return Deal(
+        integration=integration,
+        remote_id=remote_id,
+        title=f"Deal {remote_id}",
+        value=Decimal(rng.randint(1, 500) * 1000),
+        currency=rng.choice(["SEK", "SEK", "SEK", "EUR"]),
+        status=status,
+        is_archived=rng.random() < 0.03,
+        pipeline=pipeline,
+        stage=rng.choice(stages),
+        organization=rng.choice(organizations),
+        person=rng.choice(persons),
+        owner=rng.choice(owners),
+        add_time=changed - timedelta(days=rng.randint(0, 60)),
+        update_time=changed,
+        stage_change_time=changed,
+        won_time=changed if status == "won" else None,
+    )
