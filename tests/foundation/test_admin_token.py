@@ -6,7 +6,6 @@ from integrations.models import Integration
 
 from .conftest import SENTINEL_TOKEN
 
-
 MANAGEMENT_FIELD = re.compile(r'name="([\w-]+-(?:TOTAL|INITIAL|MIN_NUM|MAX_NUM)_FORMS)" value="(\d+)"')
 
 
