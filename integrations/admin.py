@@ -7,6 +7,14 @@ from integrations.forms import IntegrationForm
 from integrations.models import Integration, SyncRun
 from integrations.services.scheduling import enqueue_sync
 
+LAST_SYNC_FIELDS = [
+    "last_sync_started_at",
+    "last_synced_at",
+    "last_sync_outcome",
+    "last_sync_error",
+    "last_successful_sync_at",
+    "last_full_sync_at",
+]
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
@@ -27,33 +35,11 @@ class IntegrationAdmin(admin.ModelAdmin):
     autocomplete_fields = ["company"]
     inlines = [StageMappingInline, SyncRunInline]
     actions = ["sync_now", "full_resync", "test_connection"]
-    readonly_fields = [
-        "token_hint",
-        "unmapped_stages",
-        "sync_blocked_until",
-        "last_sync_started_at",
-        "last_synced_at",
-        "last_sync_outcome",
-        "last_sync_error",
-        "last_successful_sync_at",
-        "last_full_sync_at",
-    ]
+    readonly_fields = ["token_hint", "unmapped_stages", "sync_blocked_until", *LAST_SYNC_FIELDS]
     fieldsets = [
         (None, {"fields": ["company", "provider", "company_domain", "api_token", "token_hint", "api_base_url"]}),
         ("Sync", {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until"]}),
-        (
-            "Last sync",
-            {
-                "fields": [
-                    "last_sync_started_at",
-                    "last_synced_at",
-                    "last_sync_outcome",
-                    "last_sync_error",
-                    "last_successful_sync_at",
-                    "last_full_sync_at",
-                ]
-            },
-        ),
+        ("Last sync", {"fields": LAST_SYNC_FIELDS}),
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
