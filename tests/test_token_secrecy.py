@@ -1,0 +1,101 @@
+"""The API token never leaves the database in clear: not in pages, exports, command output,
+logs, sync history or tasks. One sentinel token goes through a real sync over loopback, a
+rejected sync, every page that shows the integration or its deals, and the task queue."""
+
+import io
+import logging
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from dealflow.models import Deal
+from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.pipedrive.sandbox import Sandbox
+from integrations.pipedrive.sandbox.server import serve_in_thread
+from portfolio.models import PortfolioCompany
+
+SENTINEL = "tok-SENTINEL-e2e-5b8c0f2a91d3"
+
+
+@pytest.fixture
+def served_integration(db):
+    sandbox = Sandbox("coeo", api_tokens=(SENTINEL,), burst_limit=100_000)
+    base_url, stop = serve_in_thread(sandbox)
+    company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
+    integration = Integration.objects.create(
+        company=company, company_domain="coeo", api_token=SENTINEL, api_base_url=base_url
+    )
+    yield integration
+    stop()
+
+
+def body_of(response) -> str:
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+def assert_token_absent(text: str, where: str):
+    assert SENTINEL not in text, f"the token leaked into {where}"
+    assert SENTINEL[-12:] not in text, f"part of the token leaked into {where}"
+
+
+def test_token_stays_secret_through_sync_pages_and_tasks(
+    served_integration, admin_client, caplog, capfd, django_capture_on_commit_callbacks, monkeypatch
+):
+    caplog.set_level(logging.DEBUG)
+    out = io.StringIO()
+    call_command("sync_deals", "coeo", stdout=out, stderr=out)
+    call_command("pipedrive_check", "coeo", stdout=out, stderr=out)
+    assert Deal.objects.filter(integration=served_integration).exists(), out.getvalue()
+
+    # A rejected token: the failure is recorded, token-free.
+    Integration.objects.filter(pk=served_integration.pk).update(api_token="tok-REJECTED-0000")
+    served_integration.refresh_from_db()
+    with pytest.raises(CommandError, match="did not succeed"):
+        call_command("sync_deals", "coeo", stdout=out, stderr=out)
+    failed = SyncRun.objects.filter(integration=served_integration).latest("started_at")
+    assert failed.outcome == SyncOutcome.FAILED
+    assert failed.error
+    assert "tok-REJECTED-0000" not in failed.error + out.getvalue()
+    Integration.objects.filter(pk=served_integration.pk).update(api_token=SENTINEL)
+
+    deal = Deal.objects.filter(integration=served_integration, status="open").first()
+    pages = {
+        "board": reverse("dealflow:board"),
+        "company board": "/dealflow/coeo/",
+        "export": "/dealflow/coeo/export.csv",
+        "panel": f"/dealflow/coeo/deals/{deal.pk}/",
+        "integration list": reverse("admin:integrations_integration_changelist"),
+        "integration page": reverse("admin:integrations_integration_change", args=[served_integration.pk]),
+        "company page": reverse("admin:portfolio_portfoliocompany_change", args=[served_integration.company_id]),
+        "sync runs": reverse("admin:integrations_syncrun_changelist"),
+    }
+    for where, url in pages.items():
+        response = admin_client.get(url)
+        assert response.status_code == 200, (where, response.status_code)
+        assert_token_absent(body_of(response), where)
+
+    # Admin actions: Test connection's message, and Sync now's queued task (captured, not run).
+    sent = []
+    monkeypatch.setattr(
+        "integrations.tasks.sync_integration_task.apply_async", lambda *a, **kw: sent.append((a, kw))
+    )
+    changelist = reverse("admin:integrations_integration_changelist")
+    for action in ("test_connection", "sync_now", "full_resync"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(
+                changelist, {"action": action, "_selected_action": [served_integration.pk]}, follow=True
+            )
+        assert_token_absent(body_of(response), f"the {action} action's page")
+    assert sent, "Sync now queued no task"
+    assert_token_absent(repr(sent), "the queued task's arguments")
+
+    captured = capfd.readouterr()
+    assert_token_absent(out.getvalue(), "command output")
+    assert_token_absent(captured.out + captured.err, "the process output")
+    assert_token_absent(caplog.text, "the logs")
+    for run in SyncRun.objects.all():
+        assert_token_absent(run.error + run.progress, "sync history")
