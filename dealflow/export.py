@@ -42,7 +42,7 @@ def csv_lines(deals, *, now=None):
     writer = csv.writer(Echo())
     yield writer.writerow(HEADER)
     for deal in deals.iterator(chunk_size=2000):
-        days = days_in_stage(deal, now)
+        days = days_in_stage(deal.stage_change_time or deal.add_time, now)
         yield writer.writerow(
             [
                 deal.integration.company.name,

@@ -163,7 +163,15 @@ class Deal(CachedRecord):
     class Meta(CachedRecord.Meta):
         ordering = ["-update_time", "-remote_id"]
         indexes = [
-            models.Index(fields=["integration", "status", "stage"], name="deal_board_idx"),
+            # Covers the board's reads (totals per stage and currency, each column's newest cards)
+            # so they never touch the table rows, which carry the large raw payloads.
+            models.Index(
+                fields=[
+                    "integration", "status", "stage", "currency", "is_archived", "value",
+                    "update_time", "won_time", "close_time", "stage_change_time",
+                ],
+                name="deal_board_cover_idx",
+            ),
             models.Index(fields=["status", "won_time"], name="deal_won_idx"),
             models.Index(fields=["integration", "update_time"], name="deal_update_idx"),
         ]

@@ -11,9 +11,11 @@ from decimal import Decimal
 
 from django.db.models import Case, CharField, Count, F, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
-from dealflow.models import Deal, DealStatus, Owner, Pipeline, Stage, StageChange
+from dealflow.formatting import format_money
+from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
 from dealflow.stages import MappingTarget, StandardStage
 from integrations.models import Integration
 
@@ -41,15 +43,23 @@ class CurrencyTotal:
     weighted_value: Decimal
 
 
-@dataclass
+@dataclass(frozen=True)
 class Card:
-    deal: Deal
+    """What one card shows, as display-ready values (a page of cards renders many times a second)."""
+
+    title: str
+    url: str  # the deal's page on the board
+    company_name: str
+    organization_name: str | None
+    person_name: str | None
+    owner_name: str | None
+    value_text: str
     days_in_stage: int | None
-    is_rotting: bool
+    rot_limit: int | None  # the stage's rot limit in days, set only when the card is past it
 
     @property
-    def deal_url(self) -> str:
-        return self.deal.integration.deal_url(self.deal.remote_id)
+    def is_rotting(self) -> bool:
+        return self.rot_limit is not None
 
 
 @dataclass
@@ -152,11 +162,7 @@ def board_deals(*, stages: StageMap, filters: BoardFilters):
         is_archived=False,
     )
     if filters.q:
-        deals = deals.filter(
-            Q(title__icontains=filters.q)
-            | Q(organization__name__icontains=filters.q)
-            | Q(person__name__icontains=filters.q)
-        )
+        deals = deals.filter(matching_text(filters.q, stages.integration_ids))
     if filters.owner_id:
         deals = deals.filter(owner_id=filters.owner_id)
     if filters.pipeline_id:
@@ -166,6 +172,15 @@ def board_deals(*, stages: StageMap, filters: BoardFilters):
             ~column_condition(stages, CLOSED_WON) | Q(won_at__gte=filters.won_since)
         )
     return deals
+
+
+def matching_text(q: str, integration_ids: list[int]) -> Q:
+    """Deals whose title, organization or person contains `q`. The organizations and persons are
+    searched once each, in subqueries, rather than joined to every deal."""
+    def named(model):
+        return model.objects.filter(integration_id__in=integration_ids, name__icontains=q).values("id")
+
+    return Q(title__icontains=q) | Q(organization_id__in=named(Organization)) | Q(person_id__in=named(Person))
 
 
 def column_deals(*, stages: StageMap, filters: BoardFilters, column: str):
@@ -252,43 +267,61 @@ def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset
     """
     page_ids = column_deals(stages=stages, filters=filters, column=column).values("id")
     page = Deal.objects.filter(pk__in=page_ids[offset : offset + PAGE_SIZE + 1])
-    deals = list(
-        in_column_order(page, column)
-        .select_related("stage", "organization", "person", "owner", "integration__company")
-        .only(*CARD_FIELDS)
+    rows = list(in_column_order(page, column).values(*CARD_VALUES))
+    now, paths = now or timezone.now(), DealPaths()
+    return [card_from(row, now, paths) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+
+
+class DealPaths:
+    """Deal pages' paths, reversing the URL once per company rather than once per card."""
+
+    def __init__(self):
+        self.prefixes = {}
+
+    def __call__(self, slug: str, deal_id: int) -> str:
+        if slug not in self.prefixes:
+            self.prefixes[slug] = reverse("dealflow:deal", args=[slug, 0]).removesuffix("0/")
+        return f"{self.prefixes[slug]}{deal_id}/"
+
+
+# What a card shows; plain values rather than model instances keep a page of cards cheap to build.
+CARD_VALUES = [
+    "id", "title", "value", "currency", "status", "add_time", "stage_change_time",
+    "stage__is_deal_rot_enabled", "stage__days_to_rotten", "organization__name", "person__name", "owner__name",
+    "integration__company__name", "integration__company__slug",
+]
+
+
+def card_from(row: dict, now: datetime, paths: DealPaths) -> Card:
+    days = days_in_stage(row["stage_change_time"] or row["add_time"], now)
+    rot_limit = row["stage__days_to_rotten"]
+    rotting = (
+        row["status"] == DealStatus.OPEN
+        and row["stage__is_deal_rot_enabled"]
+        and rot_limit is not None
+        and days is not None
+        and days > rot_limit
     )
-    now = now or timezone.now()
-    return [card_for(deal, now) for deal in deals[:PAGE_SIZE]], len(deals) > PAGE_SIZE
+    return Card(
+        title=row["title"],
+        url=paths(row["integration__company__slug"], row["id"]),
+        company_name=row["integration__company__name"],
+        organization_name=row["organization__name"],
+        person_name=row["person__name"],
+        owner_name=row["owner__name"],
+        value_text=format_money(row["value"], row["currency"]),
+        days_in_stage=days,
+        rot_limit=rot_limit if rotting else None,
+    )
+
+
+def days_in_stage(since: datetime | None, now: datetime) -> int | None:
+    """Whole days since the deal entered its stage (or was added, when Pipedrive has no stage change)."""
+    return max((now - since).days, 0) if since else None
 
 
 # The raw Pipedrive payloads are large and the board never shows them.
 RAW_FIELDS = ["raw", "stage__raw", "organization__raw", "person__raw", "owner__raw"]
-# What a card shows (loading less keeps a page of cards cheap to build).
-CARD_FIELDS = [
-    "title", "value", "currency", "status", "remote_id", "add_time", "update_time", "stage_change_time",
-    "won_time", "close_time", "stage__name", "stage__is_deal_rot_enabled", "stage__days_to_rotten",
-    "organization__name", "person__name", "owner__name",
-    "integration__company_domain", "integration__company__name", "integration__company__slug",
-]
-
-
-def card_for(deal: Deal, now: datetime) -> Card:
-    days = days_in_stage(deal, now)
-    stage = deal.stage
-    rotting = bool(
-        deal.status == DealStatus.OPEN
-        and stage is not None
-        and stage.is_deal_rot_enabled
-        and stage.days_to_rotten is not None
-        and days is not None
-        and days > stage.days_to_rotten
-    )
-    return Card(deal=deal, days_in_stage=days, is_rotting=rotting)
-
-
-def days_in_stage(deal: Deal, now: datetime) -> int | None:
-    since = deal.stage_change_time or deal.add_time
-    return max((now - since).days, 0) if since else None
 
 
 # --- Filters' choices, one deal ----------------------------------------------------------------

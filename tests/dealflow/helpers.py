@@ -1,6 +1,6 @@
 def board_titles(response) -> dict[str, list[str]]:
     """Card titles per column key, as the board view rendered them."""
-    return {column.key: [card.deal.title for card in column.cards] for column in response.context["columns"]}
+    return {column.key: [card.title for card in column.cards] for column in response.context["columns"]}
 
 
 def column(response, key):

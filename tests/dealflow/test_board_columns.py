@@ -93,7 +93,7 @@ def test_rotting_and_days_in_stage(client, staff, coeo, board_url):
 
     response = client.get(board_url)
 
-    cards = {card.deal.title: card for card in response.context["columns"][4].cards}
+    cards = {card.title: card for card in response.context["columns"][4].cards}
     assert (cards["Stale offer"].days_in_stage, cards["Stale offer"].is_rotting) == (9, True)
     assert (cards["Fresh offer"].days_in_stage, cards["Fresh offer"].is_rotting) == (2, False)
     assert response.content.decode().count(">Rotting</span>") == 1
@@ -132,3 +132,18 @@ class TestWonPeriod:
         client.force_login(staff)
 
         assert board_titles(client.get(board_url, {"won": "30"}))["lead"] == ["Old open lead"]
+
+
+def test_cards_link_to_their_deal_pages(client, staff, coeo, nordic):
+    ours = make.deal(coeo.stages.lead, "Coeo lead", organization=coeo.acme, person=coeo.erik, owner=coeo.anna)
+    theirs = make.deal(nordic.lead, "Nordic lead", value=1234, currency="EUR")
+    client.force_login(staff)
+
+    lead = client.get(reverse("dealflow:board")).context["columns"][0]
+
+    cards = {card.title: card for card in lead.cards}
+    assert cards["Coeo lead"].url == reverse("dealflow:deal", args=[coeo.company.slug, ours.pk])
+    assert cards["Nordic lead"].url == reverse("dealflow:deal", args=[nordic.company.slug, theirs.pk])
+    assert (cards["Coeo lead"].organization_name, cards["Coeo lead"].person_name) == ("Acme AB", "Erik Eriksson")
+    assert (cards["Coeo lead"].owner_name, cards["Nordic lead"].owner_name) == ("Anna Andersson", None)
+    assert (cards["Coeo lead"].company_name, cards["Nordic lead"].value_text) == ("Coeo", "€1,234")
