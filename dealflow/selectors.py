@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, F, Prefetch, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, CharField, Count, F, Prefetch, Q, Sum, Value, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -188,6 +188,19 @@ def column_deals(*, stages: StageMap, filters: BoardFilters, column: str):
     return in_column_order(deals, column)
 
 
+def board_column_expression(stages: StageMap):
+    """Each deal's column key, as SQL (mirrors `StageMap.column_of`)."""
+    whens = [When(status=DealStatus.WON, then=Value(CLOSED_WON))] + [
+        When(stage_id__in=stages.stage_ids(key), then=Value(key)) for key in BOARD_COLUMN_KEYS
+    ]
+    return Case(*whens, default=Value(UNMAPPED), output_field=CharField())
+
+
+def column_order_expression(stages: StageMap):
+    """What each deal's column sorts on (mirrors `in_column_order`)."""
+    return Case(When(column_condition(stages, CLOSED_WON), then=won_at_expression()), default=F("update_time"))
+
+
 def in_column_order(deals, column: str):
     """Newest first: by win date in Closed Won, by last update elsewhere."""
     if column == CLOSED_WON:
@@ -212,15 +225,18 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
     for key in BOARD_COLUMN_KEYS:
         column = Column(key=key, label=COLUMN_LABELS[key], totals=totals.get(key, []))
         column.count = sum(total.count for total in column.totals)
-        if key == UNMAPPED and not column.count:
-            continue
-        if column.count:
-            column.cards, column.has_more = column_cards(stages=stages, filters=filters, column=key, now=now)
-        if key == UNMAPPED:
+        if key != UNMAPPED or column.count:
+            columns.append(column)
+    shown = [column.key for column in columns if column.count]
+    pages = first_pages(stages=stages, filters=filters, columns=shown, now=now)
+    for column in columns:
+        column.cards, column.has_more = pages.get(column.key, ([], False))
+        if column.key == UNMAPPED:
             column.integrations = list(
-                Integration.objects.filter(pk__in=unmapped_integration_ids).select_related("company")
+                Integration.objects.filter(pk__in=unmapped_integration_ids)
+                .select_related("company")
+                .only("company__name")
             )
-        columns.append(column)
     return Board(columns=columns, hidden=hidden)
 
 
@@ -257,6 +273,36 @@ def column_totals(*, stages: StageMap, filters: BoardFilters):
     by_count = sorted(hidden.items(), key=lambda item: (-item[1], item[0]))
     hidden_deals = HiddenDeals(stages=[HiddenStage(name, count) for name, count in by_count])
     return totals, hidden_deals, unmapped_integration_ids
+
+
+def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], now=None) -> dict:
+    """Each column's first page of cards and whether more follow, by column key.
+
+    Without a text search, one query per column reads its newest deals from the covering index.
+    A text search has to read each deal's row (its title) and search the organizations and
+    persons: one windowed query ranks every column's matches in a single pass instead.
+    """
+    if not filters.q:
+        return {key: column_cards(stages=stages, filters=filters, column=key, now=now) for key in columns}
+    newest_first = [column_order_expression(stages).desc(nulls_last=True), F("id").desc()]
+    ranks = dict(
+        board_deals(stages=stages, filters=filters)
+        .exclude(column_condition(stages, EXCLUDED))
+        .annotate(
+            rank=Window(RowNumber(), partition_by=board_column_expression(stages), order_by=newest_first)
+        )
+        .filter(rank__lte=PAGE_SIZE + 1)
+        .values_list("id", "rank")
+    )
+    rows = sorted(Deal.objects.filter(pk__in=ranks).values(*CARD_VALUES, "stage_id"), key=lambda row: ranks[row["id"]])
+    by_column = defaultdict(list)
+    for row in rows:
+        by_column[stages.column_of(row["status"], row["stage_id"])].append(row)
+    now, paths = now or timezone.now(), DealPaths()
+    return {
+        key: ([card_from(row, now, paths) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE)
+        for key, rows in by_column.items()
+    }
 
 
 def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset: int = 0, now=None):
@@ -326,10 +372,16 @@ RAW_FIELDS = ["raw", "stage__raw", "organization__raw", "person__raw", "owner__r
 
 # --- Filters' choices, one deal ----------------------------------------------------------------
 
+# A choice's label needs its name and company name: loading less skips the raw payloads and
+# the integrations' encrypted tokens (each decrypted on load).
+CHOICE_FIELDS = ["name", "integration__company__name"]
+
+
 def owners_of(companies):
     return (
         Owner.objects.filter(integration__company_id__in=company_ids(companies))
         .select_related("integration__company")
+        .only(*CHOICE_FIELDS)
         .order_by("name", "integration__company__name")
     )
 
@@ -338,6 +390,7 @@ def pipelines_of(companies):
     return (
         Pipeline.objects.filter(integration__company_id__in=company_ids(companies), is_deleted=False)
         .select_related("integration__company")
+        .only(*CHOICE_FIELDS)
         .order_by("integration__company__name", "order_nr", "name")
     )
 
@@ -360,7 +413,7 @@ def deal_detail(*, company, deal_id: int) -> Deal:
 
 
 def board_column_of(deal: Deal) -> str:
-    """The column of one loaded deal (mirrors `board_column_expression`), or why it is hidden."""
+    """The column of one loaded deal, or why it is hidden."""
     if deal.is_archived or deal.status not in (DealStatus.OPEN, DealStatus.WON):
         return "hidden"
     if deal.status == DealStatus.WON:
@@ -373,9 +426,6 @@ def export_deals(*, companies, filters: BoardFilters):
     """Every deal on the filtered board (all columns, not the excluded stages), in board order,
     annotated with `board_column`."""
     stages = stage_map(companies)
-    whens = [When(status=DealStatus.WON, then=Value(CLOSED_WON))] + [
-        When(stage_id__in=stages.stage_ids(key), then=Value(key)) for key in BOARD_COLUMN_KEYS if key != CLOSED_WON
-    ]
     column_order = Case(
         *(When(board_column=key, then=Value(index)) for index, key in enumerate(BOARD_COLUMN_KEYS)),
         default=Value(len(BOARD_COLUMN_KEYS)),
@@ -383,7 +433,7 @@ def export_deals(*, companies, filters: BoardFilters):
     return (
         board_deals(stages=stages, filters=filters)
         .exclude(column_condition(stages, EXCLUDED))
-        .annotate(board_column=Case(*whens, default=Value(UNMAPPED), output_field=CharField()))
+        .annotate(board_column=board_column_expression(stages))
         .alias(column_order=column_order)
         .select_related("stage", "organization", "person", "owner", "integration__company")
         .defer(*RAW_FIELDS)

@@ -1,12 +1,14 @@
 """Column totals (per currency, whole column), filters and load more."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dealflow.models import DealStatus
-from dealflow.selectors import CurrencyTotal
+from dealflow.selectors import BoardFilters, CurrencyTotal, board_columns, column_cards, stage_map
 from tests.dealflow import factories as make
 from tests.dealflow.helpers import board_titles, column
 
@@ -145,3 +147,33 @@ def test_all_companies_board_spans_companies_and_keeps_currencies_apart(client, 
     assert [(total.currency, total.value) for total in lead.totals] == [("EUR", 100), ("SEK", 100)]
     html = response.content.decode()
     assert "Coeo" in html and "Nordic Tools" in html
+
+
+def test_a_searched_board_shows_the_same_first_pages_as_each_column_would(coeo, nordic):
+    """With a text search the first pages come from one windowed query: same cards, same order."""
+    now = timezone.now()
+    stages = coeo.stages
+    for index in range(30):
+        make.deal(stages.lead, f"Match lead {index}", update_time=now - timedelta(hours=index % 7, minutes=index))
+    for index in range(27):
+        won_time = now - timedelta(days=index % 5) if index % 3 else None
+        make.deal(stages.qualified, f"Match won {index}", status=DealStatus.WON, won_time=won_time)
+    make.deal(stages.won, "Match verbal yes", stage_change_time=now - timedelta(days=2))
+    make.deal(stages.won, "Match verbal yes, long ago", stage_change_time=now - timedelta(days=900))
+    make.deal(stages.nej_tack, "Match said no")
+    make.deal(stages.no_mapping, "Match unmapped", organization=coeo.acme)
+    make.deal(stages.meeting, "Acme meeting", organization=coeo.acme)
+    make.deal(stages.meeting, "Erik's meeting", person=coeo.erik)
+    make.deal(nordic.lead, "Match in Finland", currency="EUR")
+    make.deal(stages.proposal, "Not this one")
+    companies = [coeo.company, nordic.company]
+
+    for q in ("match", "acme", "erik"):
+        filters = BoardFilters(q=q, won_since=now - timedelta(days=365))
+        board = board_columns(companies=companies, filters=filters, now=now)
+        stage_map_ = stage_map(companies)
+        for shown in board.columns:
+            expected = column_cards(stages=stage_map_, filters=filters, column=shown.key, now=now)
+            assert (shown.cards, shown.has_more) == expected, (q, shown.key)
+    lead = next(shown for shown in board_columns(companies=companies, filters=BoardFilters(q="match")).columns)
+    assert len(lead.cards) == 25 and lead.has_more

@@ -31,6 +31,7 @@ def test_csv_has_one_row_per_deal_on_the_filtered_board(client, staff, coeo, nor
         stage_change_time=timezone.now() - timedelta(days=3),
     )
     won = make.deal(coeo.stages.lead, "Won deal", value=50, status=DealStatus.WON, won_time=timezone.now())
+    make.deal(coeo.stages.won, "Verbal yes", update_time=timezone.now() - timedelta(days=2))
     make.deal(coeo.stages.nej_tack, "Excluded deal")
     make.deal(coeo.stages.lead, "Lost deal", status=DealStatus.LOST)
     make.deal(coeo.stages.no_mapping, "Unmapped deal")
@@ -39,7 +40,7 @@ def test_csv_has_one_row_per_deal_on_the_filtered_board(client, staff, coeo, nor
 
     rows = read_csv(client.get(reverse("dealflow:company_export", args=[coeo.company.slug])))
 
-    assert [row["title"] for row in rows] == ["Offer to Acme", "Won deal", "Unmapped deal"]
+    assert [row["title"] for row in rows] == ["Offer to Acme", "Won deal", "Verbal yes", "Unmapped deal"]
     assert rows[0] == {
         "company": "Coeo",
         "column": "Proposal",
@@ -56,7 +57,8 @@ def test_csv_has_one_row_per_deal_on_the_filtered_board(client, staff, coeo, nor
     }
     assert rows[1]["column"] == "Closed Won" and rows[1]["weighted_value"] == "50.00"
     assert rows[1]["pipedrive_url"] == f"https://coeo.pipedrive.com/deal/{won.remote_id}"
-    assert rows[2]["column"] == "Unmapped"
+    assert rows[2]["column"] == "Closed Won"  # an open deal in a stage mapped to Closed Won
+    assert rows[3]["column"] == "Unmapped"
 
 
 def test_csv_follows_filters_and_spans_companies(client, staff, coeo, nordic):
