@@ -1,7 +1,8 @@
 """Compare one downloaded page with the cached rows: what to create, update, remove, or leave.
 
 One query per page reads the existing rows' fingerprints (and, for deals, stage and status);
-only records whose fingerprint differs go on to be written.
+only records whose fingerprint differs go on to be written, already encoded for the database
+(upsert.py) so the write transaction does as little as possible.
 """
 
 from dataclasses import dataclass, field
@@ -9,7 +10,8 @@ from datetime import datetime
 
 from dealflow.models import Deal, DealStatus
 from integrations.services.sync.entities import EntitySpec
-from integrations.services.sync.fingerprint import fingerprint
+from integrations.services.sync.fingerprint import canonical_json, fingerprint_of
+from integrations.services.sync.upsert import JsonText
 
 
 @dataclass
@@ -43,7 +45,7 @@ class PageChanges:
     """What one page asks the writer to do; pickled into the spool when not empty."""
 
     spec_key: str
-    upserts: list[dict] = field(default_factory=list)  # {"remote_id", "fingerprint", "raw", **columns}
+    upserts: list[tuple] = field(default_factory=list)  # rows encoded by spec.upsert
     removals: list[int] = field(default_factory=list)
     stage_moves: list[StageMove] = field(default_factory=list)
 
@@ -53,15 +55,20 @@ class PageChanges:
 
 def _existing(spec: EntitySpec, integration_id: int, remote_ids: list[int]) -> dict[int, tuple]:
     extra = ("stage_remote_id", "status") if spec.model is Deal else ()
-    rows = spec.model.objects.filter(integration_id=integration_id, remote_id__in=remote_ids).values_list(
-        "remote_id", "fingerprint", *extra
+    # order_by(): the models' default ordering would make SQLite walk a whole table in that order.
+    rows = (
+        spec.model.objects.filter(integration_id=integration_id, remote_id__in=remote_ids)
+        .order_by()
+        .values_list("remote_id", "fingerprint", *extra)
     )
     return {row[0]: row[1:] for row in rows}
 
 
-def diff_page(spec: EntitySpec, integration_id: int, page: list) -> tuple[PageChanges, Tally]:
+def diff_page(spec: EntitySpec, integration_id: int, page: list, *, cached: bool = True) -> tuple[PageChanges, Tally]:
+    """`cached=False` says the model has no cached rows for this integration: skip the lookup."""
     changes, tally = PageChanges(spec.key), Tally()
-    existing = _existing(spec, integration_id, [record.id for record in page])
+    existing = _existing(spec, integration_id, [record.id for record in page]) if cached else {}
+    upsert = spec.upsert
     for record in {record.id: record for record in page}.values():
         old = existing.get(record.id)
         if spec.is_removed(record):
@@ -69,12 +76,16 @@ def diff_page(spec: EntitySpec, integration_id: int, page: list) -> tuple[PageCh
                 changes.removals.append(record.id)
                 tally.deleted += 1
             continue
-        digest = fingerprint(record.raw)
+        raw = canonical_json(record.raw)
+        digest = fingerprint_of(raw)
         if old is not None and old[0] == digest:
             tally.unchanged += 1
             continue
-        row = {"remote_id": record.id, "fingerprint": digest, "raw": record.raw, **spec.columns(record)}
-        changes.upserts.append(row)
+        row = {
+            "integration_id": integration_id, "remote_id": record.id, "fingerprint": digest, "raw": JsonText(raw),
+            **spec.columns(record),
+        }  # fmt: skip
+        changes.upserts.append(upsert.encode(row))
         if old is None:
             tally.created += 1
             continue

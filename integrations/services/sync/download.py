@@ -1,12 +1,15 @@
 """Stream every entity's pages from Pipedrive, diff each page against the cache, spool the changes.
 
-Nothing is written to the cache here; see write.py. Memory holds one page at a time.
+Nothing is written to the cache here; see write.py. Pages are fetched one or two ahead in a
+background thread (prefetch.py); memory holds a few pages at a time.
 """
 
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from django.db import models
 
@@ -14,6 +17,7 @@ from integrations.pipedrive.client import PageInfo, PipedriveClient
 from integrations.services.sync.diff import Tally, diff_page
 from integrations.services.sync.entities import EntitySpec
 from integrations.services.sync.marks import updated_since
+from integrations.services.sync.prefetch import pages_ahead
 from integrations.services.sync.staging import Spool
 
 
@@ -40,36 +44,34 @@ def download(
     on_page: Callable[[PageInfo], None],
 ) -> Download:
     result = Download(spool=spool)
+    # A model with no cached rows (a first sync) needs no per-page lookup of what is cached;
+    # nothing is written until the download ends, so this holds for the whole download.
+    cached = {model for model in {spec.model for spec in specs} if _has_rows(model, integration_id)}
     for spec in specs:
         since = updated_since(marks, spec.key) if spec.incremental and not full else None
-        _download_entity(client, spec, integration_id, since, result, on_page, track_seen=full)
+        fetch = partial(spec.fetch, client, since)
+        # closing(): stop the fetching thread as soon as anything here fails (a lost lease, say).
+        with closing(pages_ahead(fetch)) as pages:
+            for page, info in pages:
+                _take_page(spec, integration_id, page, result, cached=spec.model in cached, track_seen=full)
+                if info is not None:
+                    on_page(info)
     return result
 
 
-def _download_entity(client, spec, integration_id, since, result: Download, on_page, *, track_seen: bool) -> None:
-    page: list = []
+def _has_rows(model: type[models.Model], integration_id: int) -> bool:
+    return model.objects.filter(integration_id=integration_id).exists()
 
-    def flush() -> None:
-        if not page:
-            return
-        changes, tally = diff_page(spec, integration_id, page)
-        result.tally.add(tally)
-        if changes:
-            result.spool.add(changes)
-        if track_seen:
-            result.seen[spec.model].update(record.id for record in page if not spec.is_removed(record))
-        if spec.incremental:
-            _note_newest(result.newest, spec.key, page)
-        page.clear()
 
-    def page_done(info: PageInfo) -> None:
-        # The client reports a page after yielding its records, so `page` holds exactly that page.
-        flush()
-        on_page(info)
-
-    for record in spec.fetch(client, since, page_done):
-        page.append(record)
-    flush()
+def _take_page(spec: EntitySpec, integration_id: int, page: list, result: Download, *, cached, track_seen) -> None:
+    changes, tally = diff_page(spec, integration_id, page, cached=cached)
+    result.tally.add(tally)
+    if changes:
+        result.spool.add(changes)
+    if track_seen:
+        result.seen[spec.model].update(record.id for record in page if not spec.is_removed(record))
+    if spec.incremental:
+        _note_newest(result.newest, spec.key, page)
 
 
 def _note_newest(newest: dict[str, datetime], key: str, page: list) -> None:

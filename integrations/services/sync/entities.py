@@ -13,6 +13,7 @@ from django.db import models
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage
 from integrations.pipedrive import records
 from integrations.pipedrive.client import PageCallback, PipedriveClient
+from integrations.services.sync.upsert import Upsert, upsert_for
 
 Fetch = Callable[[PipedriveClient, datetime | None, PageCallback], Iterator]
 
@@ -34,6 +35,11 @@ class EntitySpec:
     columns: Callable[[object], dict]
     incremental: bool = False
     links: tuple[Link, ...] = ()
+
+    @property
+    def upsert(self) -> Upsert:
+        """Foreign keys are resolved, and synced_at stamped, only when the spool is written."""
+        return upsert_for(self.model, (*(f"{link.field}_id" for link in self.links), "synced_at"))
 
     def is_removed(self, record) -> bool:
         """Persons and organizations deleted upstream are removed; deals keep a 'deleted' status."""

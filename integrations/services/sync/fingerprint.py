@@ -1,4 +1,8 @@
-"""A short digest of a record's API payload: equal digests mean nothing changed upstream."""
+"""A record's API payload as canonical JSON text, and a short digest of it.
+
+The same text is both fingerprinted and stored in the `raw` column, so each payload is encoded
+once per sync. Equal digests mean nothing changed upstream.
+"""
 
 import hashlib
 import json
@@ -7,6 +11,13 @@ import json
 STORAGE_VERSION = b"1"
 
 
+def canonical_json(raw: dict) -> str:
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def fingerprint_of(text: str) -> str:
+    return hashlib.blake2b(STORAGE_VERSION + text.encode(), digest_size=16).hexdigest()
+
+
 def fingerprint(raw: dict) -> str:
-    payload = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str).encode()
-    return hashlib.blake2b(STORAGE_VERSION + payload, digest_size=16).hexdigest()
+    return fingerprint_of(canonical_json(raw))

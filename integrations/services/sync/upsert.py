@@ -1,10 +1,17 @@
 """A fast bulk upsert for cached records: one `INSERT … ON CONFLICT DO UPDATE` run with executemany.
 
 QuerySet.bulk_create(update_conflicts=True) does the same job but prepares every value through
-the full field machinery, which costs more than the download itself at 100,000 deals. Here each
-column's adapter is looked up once per model. The SQL works on SQLite and PostgreSQL alike.
+the full field machinery, which costs more than the download itself at 100,000 deals. Here the
+work is split in two so the write transaction stays short:
+
+- `encode` turns a row into driver-ready values (dates, JSON text) while its page is downloaded,
+  outside any transaction;
+- `run` appends the values known only at write time (foreign keys, synced_at) and executes.
+
+The SQL works on SQLite and PostgreSQL alike.
 """
 
+import json
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -15,10 +22,15 @@ from django.utils import timezone
 UNIQUE_COLUMNS = ("integration_id", "remote_id")
 
 
+class JsonText(str):
+    """JSON already encoded (a record's canonical payload): stored as is, not encoded again."""
+
+
 def _adapter(field: models.Field) -> Callable[[Any], Any]:
     ops = connection.ops
     if isinstance(field, models.JSONField):
-        return lambda value: ops.adapt_json_value(value, field.encoder)
+        encoder = field.encoder
+        return lambda value: str(value) if type(value) is JsonText else json.dumps(value, cls=encoder)
     if isinstance(field, models.DateTimeField):
         return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
@@ -28,31 +40,54 @@ def _adapter(field: models.Field) -> Callable[[Any], Any]:
     return lambda value: value
 
 
+class Upsert:
+    """The upsert of one model whose `late` columns (attnames) are filled in at write time."""
+
+    def __init__(self, model: type[models.Model], late: tuple[str, ...]) -> None:
+        quote = connection.ops.quote_name
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        by_attname = {f.attname: f for f in fields}
+        early = [f for f in fields if f.attname not in late]
+        ordered = [*early, *(by_attname[attname] for attname in late)]
+        # Values arrive as JSON text; PostgreSQL wants it cast to jsonb.
+        cast = "::jsonb" if connection.vendor == "postgresql" else ""
+        placeholders = [f"%s{cast}" if isinstance(f, models.JSONField) else "%s" for f in ordered]
+        updates = ", ".join(
+            f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in ordered if f.column not in UNIQUE_COLUMNS
+        )
+        self.sql = (
+            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in ordered)}) "
+            f"VALUES ({', '.join(placeholders)}) "
+            f"ON CONFLICT ({', '.join(quote(c) for c in UNIQUE_COLUMNS)}) DO UPDATE SET {updates}"
+        )
+        self.late = late
+        self._encoders = [(f.attname, f.get_default() if f.has_default() else None, _adapter(f)) for f in early]
+        self._positions = {f.attname: position for position, f in enumerate(early)}
+
+    def position(self, attname: str) -> int:
+        """Where an early column sits in an encoded row."""
+        return self._positions[attname]
+
+    def encode(self, row: dict) -> tuple:
+        """`row` keyed by attname; missing columns take their model default."""
+        return tuple(adapt(row.get(attname, default)) for attname, default, adapt in self._encoders)
+
+    def run(self, rows: list[tuple]) -> None:
+        """`rows`: encoded rows, each followed by its late values in the order of `late`."""
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.sql, rows)
+
+
 @cache
-def _plan(model: type[models.Model], vendor: str) -> tuple[str, list[tuple[str, Any, Callable]]]:
-    quote = connection.ops.quote_name
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = [quote(f.column) for f in fields]
-    updated = [quote(f.column) for f in fields if f.column not in UNIQUE_COLUMNS]
-    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({', '.join(quote(c) for c in UNIQUE_COLUMNS)}) DO UPDATE SET {updates}"
-    )
-    columns_plan = [(f.attname, f.get_default() if f.has_default() else None, _adapter(f)) for f in fields]
-    return sql, columns_plan
+def _upsert(model: type[models.Model], late: tuple[str, ...], vendor: str) -> Upsert:
+    return Upsert(model, late)
 
 
-def bulk_upsert(model: type[models.Model], rows: list[dict]) -> None:
-    """Insert or update `rows` (dicts keyed by attname, with integration_id and remote_id)."""
-    if not rows:
-        return
-    sql, plan = _plan(model, connection.vendor)
-    now = timezone.now()
-    params = [
-        [adapt(now if attname == "synced_at" else row.get(attname, default)) for attname, default, adapt in plan]
-        for row in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+def upsert_for(model: type[models.Model], late: tuple[str, ...]) -> Upsert:
+    return _upsert(model, late, connection.vendor)
+
+
+def now_for_db() -> Any:
+    """synced_at as the driver wants it."""
+    return connection.ops.adapt_datetimefield_value(timezone.now())

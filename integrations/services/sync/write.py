@@ -1,4 +1,8 @@
-"""Write a completed download into the cache: bulk upserts per page, in the caller's transaction."""
+"""Write a completed download into the cache: bulk upserts per page, in the caller's transaction.
+
+Rows arrive encoded (diff.py); here they only get their foreign keys, looked up in one
+remote id -> pk map per target model, loaded once per run rather than once per page.
+"""
 
 from collections.abc import Iterable
 
@@ -8,15 +12,15 @@ from django.db.models import OuterRef, Subquery
 from dealflow.models import Deal, Stage, StageChange
 from integrations.services.sync.diff import PageChanges, StageMove
 from integrations.services.sync.entities import EntitySpec, Link, linking_specs
-from integrations.services.sync.upsert import bulk_upsert
+from integrations.services.sync.upsert import now_for_db
 
 
 def remote_to_pk(model: type[models.Model], integration_id: int, remote_ids: Iterable[int | None]) -> dict[int, int]:
     wanted = {remote_id for remote_id in remote_ids if remote_id is not None}
     if not wanted:
         return {}
-    rows = model.objects.filter(integration_id=integration_id, remote_id__in=wanted).values_list("remote_id", "pk")
-    return dict(rows)
+    rows = model.objects.filter(integration_id=integration_id, remote_id__in=wanted).order_by()
+    return dict(rows.values_list("remote_id", "pk"))
 
 
 class Writer:
@@ -25,6 +29,9 @@ class Writer:
         self.specs = {spec.key: spec for spec in specs}
         self.all_specs = specs
         self.models_with_upserts: set[type[models.Model]] = set()
+        self.synced_at = now_for_db()
+        # remote id -> pk of every cached row of a link target: two ints a row, a few MB at most.
+        self._pks: dict[type[models.Model], dict[int, int]] = {}
 
     def write(self, changes: PageChanges) -> None:
         spec = self.specs[changes.spec_key]
@@ -32,34 +39,27 @@ class Writer:
             self._upsert(spec, changes.upserts)
         if changes.removals:
             spec.model.objects.filter(integration_id=self.integration_id, remote_id__in=changes.removals).delete()
+            self._pks.pop(spec.model, None)
         if changes.stage_moves:
             self._record_stage_moves(changes.stage_moves)
 
-    def _upsert(self, spec: EntitySpec, rows: list[dict]) -> None:
-        lookups = {
-            link.field: remote_to_pk(link.target, self.integration_id, (row[link.remote_field] for row in rows))
-            for link in spec.links
-        }
-        bulk_upsert(
-            spec.model,
-            [
-                {
-                    "integration_id": self.integration_id,
-                    **row,
-                    **{f"{link.field}_id": lookups[link.field].get(row[link.remote_field]) for link in spec.links},
-                }
-                for row in rows
-            ],
-        )
+    def pks(self, model: type[models.Model]) -> dict[int, int]:
+        if model not in self._pks:
+            rows = model.objects.filter(integration_id=self.integration_id).order_by()
+            self._pks[model] = dict(rows.values_list("remote_id", "pk"))
+        return self._pks[model]
+
+    def _upsert(self, spec: EntitySpec, rows: list[tuple]) -> None:
+        upsert = spec.upsert
+        links = [(upsert.position(link.remote_field), self.pks(link.target)) for link in spec.links]
+        tail = (self.synced_at,)
+        upsert.run([row + tuple(pks.get(row[at]) for at, pks in links) + tail for row in rows])
+        self._pks.pop(spec.model, None)  # new rows: load its map again if something links to it
         self.models_with_upserts.add(spec.model)
 
     def _record_stage_moves(self, moves: list[StageMove]) -> None:
         deals = remote_to_pk(Deal, self.integration_id, (move.deal_remote_id for move in moves))
-        stages = remote_to_pk(
-            Stage,
-            self.integration_id,
-            [move.from_stage_remote_id for move in moves] + [move.to_stage_remote_id for move in moves],
-        )
+        stages = self.pks(Stage)
         StageChange.objects.bulk_create(
             StageChange(
                 deal_id=deals[move.deal_remote_id],
