@@ -163,12 +163,14 @@ class Deal(CachedRecord):
     class Meta(CachedRecord.Meta):
         ordering = ["-update_time", "-remote_id"]
         indexes = [
-            # Covers the board's reads (totals per stage and currency, each column's newest cards)
-            # so they never touch the table rows, which carry the large raw payloads.
+            # Holds every column the board's deal queries read (totals per stage and currency, each
+            # column's newest cards, the filters, the title search), so that they scan this index
+            # and never the table rows, which carry the large raw payloads.
             models.Index(
                 fields=[
                     "integration", "status", "stage", "currency", "is_archived", "value",
                     "update_time", "won_time", "close_time", "stage_change_time",
+                    "owner", "pipeline", "organization", "person", "title",
                 ],
                 name="deal_board_cover_idx",
             ),
