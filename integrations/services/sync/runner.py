@@ -26,6 +26,7 @@ from integrations.services.sync.download import Download, custom_field_names, do
 from integrations.services.sync.entities import entity_specs
 from integrations.services.sync.mappings import create_missing_mappings
 from integrations.services.sync.marks import advanced
+from integrations.services.sync.pragmas import bulk_write_pragmas
 from integrations.services.sync.reconcile import remove_unseen
 from integrations.services.sync.redaction import redact
 from integrations.services.sync.staging import Spool
@@ -123,7 +124,7 @@ def _download(client, integration, run, lease, *, full, spool, on_progress):
 
 
 def _write(integration: Integration, specs, fetched: Download, *, full: bool) -> None:
-    with transaction.atomic():
+    with bulk_write_pragmas(), transaction.atomic():
         writer = Writer(integration_id=integration.pk, specs=specs)
         for changes in fetched.spool:
             writer.write(changes)
