@@ -174,7 +174,6 @@ class Deal(CachedRecord):
                 ],
                 name="deal_board_cover_idx",
             ),
-            models.Index(fields=["status", "won_time"], name="deal_won_idx"),
             models.Index(fields=["integration", "update_time"], name="deal_update_idx"),
         ]
         permissions = [("view_all_companies", "Can view every company's dealflow")]
