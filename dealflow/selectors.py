@@ -294,15 +294,11 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
         .filter(rank__lte=PAGE_SIZE + 1)
         .values_list("id", "rank")
     )
-    rows = sorted(Deal.objects.filter(pk__in=ranks).values(*CARD_VALUES, "stage_id"), key=lambda row: ranks[row["id"]])
+    rows = Deal.objects.filter(pk__in=list(ranks)).values(*CARD_VALUES, "stage_id")
     by_column = defaultdict(list)
-    for row in rows:
+    for row in sorted(rows, key=lambda row: ranks[row["id"]]):
         by_column[stages.column_of(row["status"], row["stage_id"])].append(row)
-    now, paths = now or timezone.now(), DealPaths()
-    return {
-        key: ([card_from(row, now, paths) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE)
-        for key, rows in by_column.items()
-    }
+    return {key: cards_page(rows, now) for key, rows in by_column.items()}
 
 
 def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset: int = 0, now=None):
@@ -313,7 +309,11 @@ def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset
     """
     page_ids = column_deals(stages=stages, filters=filters, column=column).values("id")
     page = Deal.objects.filter(pk__in=page_ids[offset : offset + PAGE_SIZE + 1])
-    rows = list(in_column_order(page, column).values(*CARD_VALUES))
+    return cards_page(list(in_column_order(page, column).values(*CARD_VALUES)), now)
+
+
+def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
+    """The cards of a page's rows (fetched one beyond the page size) and whether more follow."""
     now, paths = now or timezone.now(), DealPaths()
     return [card_from(row, now, paths) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
 
