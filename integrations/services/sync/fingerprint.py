@@ -11,8 +11,12 @@ import json
 STORAGE_VERSION = b"1"
 
 
+# One encoder for every record: json.dumps with options would build a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical_json(raw: dict) -> str:
-    return json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    return _ENCODER.encode(raw)
 
 
 def fingerprint_of(text: str) -> str:

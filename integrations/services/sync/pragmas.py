@@ -10,9 +10,9 @@ Both are per-connection and neither touches durability:
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import OperationalError, connection
 
-BULK_WRITE = {"temp_store": "2", "cache_size": "-65536"}  # 2 = MEMORY; negative = KiB
+BULK_WRITE = {"temp_store": 2, "cache_size": -65536}  # 2 = MEMORY; negative = KiB
 
 
 @contextmanager
@@ -22,11 +22,20 @@ def bulk_write_pragmas() -> Iterator[None]:
         return
     with connection.cursor() as cursor:
         before = {name: cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in BULK_WRITE}
-        for name, value in BULK_WRITE.items():
-            cursor.execute(f"PRAGMA {name} = {value}")
+        changed = [name for name, value in BULK_WRITE.items() if _set(cursor, name, value)]
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            for name, value in before.items():
-                cursor.execute(f"PRAGMA {name} = {int(value)}")
+            for name in changed:
+                _set(cursor, name, before[name])
+
+
+def _set(cursor, name: str, value: int) -> bool:
+    try:
+        cursor.execute(f"PRAGMA {name} = {int(value)}")
+    except OperationalError:
+        # temp_store cannot change inside a transaction that has used temp storage (as a caller's
+        # transaction may have); these are only speed-ups, so go on without.
+        return False
+    return True

@@ -13,9 +13,11 @@ The SQL works on SQLite and PostgreSQL alike.
 
 import json
 from collections.abc import Callable
-from functools import cache
+from datetime import datetime, tzinfo
+from functools import cache, partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models
 from django.utils import timezone
 
@@ -26,18 +28,31 @@ class JsonText(str):
     """JSON already encoded (a record's canonical payload): stored as is, not encoded again."""
 
 
-def _adapter(field: models.Field) -> Callable[[Any], Any]:
+def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
+    """How a value of `field` is handed to the driver; None when it goes as it is."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
         encoder = field.encoder
         return lambda value: str(value) if type(value) is JsonText else json.dumps(value, cls=encoder)
     if isinstance(field, models.DateTimeField):
+        if connection.vendor == "sqlite" and settings.USE_TZ:
+            return partial(_sqlite_datetime, zone=connection.timezone)
         return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     if isinstance(field, models.DecimalField):
         return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
-    return lambda value: value
+    return None
+
+
+def _sqlite_datetime(value: datetime | None, *, zone: tzinfo) -> str | None:
+    """What SQLite's adapt_datetimefield_value makes of a datetime, at a third of its cost (a deal
+    has six datetimes): aware values as naive text in the connection's time zone."""
+    if value is None:
+        return None
+    if value.utcoffset() is not None:
+        value = value.astimezone(zone).replace(tzinfo=None)
+    return str(value)
 
 
 class Upsert:
@@ -61,7 +76,9 @@ class Upsert:
             f"ON CONFLICT ({', '.join(quote(c) for c in UNIQUE_COLUMNS)}) DO UPDATE SET {updates}"
         )
         self.late = late
-        self._encoders = [(f.attname, f.get_default() if f.has_default() else None, _adapter(f)) for f in early]
+        self._sources = [(f.attname, f.get_default() if f.has_default() else None) for f in early]
+        adapters = [(position, _adapter(f)) for position, f in enumerate(early)]
+        self._adapters = [(position, adapt) for position, adapt in adapters if adapt is not None]
         self._positions = {f.attname: position for position, f in enumerate(early)}
 
     def position(self, attname: str) -> int:
@@ -70,7 +87,10 @@ class Upsert:
 
     def encode(self, row: dict) -> tuple:
         """`row` keyed by attname; missing columns take their model default."""
-        return tuple(adapt(row.get(attname, default)) for attname, default, adapt in self._encoders)
+        values = [row.get(attname, default) for attname, default in self._sources]
+        for position, adapt in self._adapters:
+            values[position] = adapt(values[position])
+        return tuple(values)
 
     def run(self, rows: list[tuple]) -> None:
         """`rows`: encoded rows, each followed by its late values in the order of `late`."""
