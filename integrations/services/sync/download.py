@@ -27,6 +27,7 @@ class Download:
     tally: Tally = field(default_factory=Tally)
     newest: dict[str, datetime] = field(default_factory=dict)  # the next high-water marks
     seen: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
+    cached: set[type[models.Model]] = field(default_factory=set)  # models with rows before this run
 
 
 def custom_field_names(client: PipedriveClient, on_page: Callable[[PageInfo], None]) -> dict[str, str]:
@@ -43,10 +44,10 @@ def download(
     spool: Spool,
     on_page: Callable[[PageInfo], None],
 ) -> Download:
-    result = Download(spool=spool)
     # A model with no cached rows (a first sync) needs no per-page lookup of what is cached;
     # nothing is written until the download ends, so this holds for the whole download.
     cached = {model for model in {spec.model for spec in specs} if _has_rows(model, integration_id)}
+    result = Download(spool=spool, cached=cached)
     for spec in specs:
         since = updated_since(marks, spec.key) if spec.incremental and not full else None
         fetch = partial(spec.fetch, client, since)

@@ -128,7 +128,7 @@ def _write(integration: Integration, specs, fetched: Download, *, full: bool) ->
         writer = Writer(integration_id=integration.pk, specs=specs)
         for changes in fetched.spool:
             writer.write(changes)
-        writer.relink()
+        writer.relink(cached=fetched.cached)
         create_missing_mappings(integration_id=integration.pk)
         if full:
             for model, seen in fetched.seen.items():

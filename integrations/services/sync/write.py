@@ -74,11 +74,16 @@ class Writer:
             if move.deal_remote_id in deals
         )
 
-    def relink(self) -> None:
-        """Fill foreign keys left empty because their target arrived after the row pointing at it."""
+    def relink(self, *, cached: set[type[models.Model]]) -> None:
+        """Fill foreign keys left empty because their target arrived after the row pointing at it.
+
+        Rows written by this run got every target written before them (specs are in that order),
+        so only models that had rows before it (`cached`) can need this.
+        """
         for target in self.models_with_upserts:
             for model, link in linking_specs(self.all_specs, target):
-                self._relink(model, link)
+                if model in cached:
+                    self._relink(model, link)
 
     def _relink(self, model: type[models.Model], link: Link) -> None:
         targets = link.target.objects.filter(integration_id=self.integration_id)
