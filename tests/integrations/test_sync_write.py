@@ -7,9 +7,13 @@ from django.db import connection
 
 from dealflow.models import Deal, Person
 from integrations.models import SyncOutcome
+from integrations.pipedrive import records
 from integrations.pipedrive.client import PageInfo
+from integrations.services.sync.diff import diff_page
+from integrations.services.sync.entities import entity_specs
 from integrations.services.sync.pragmas import bulk_write_pragmas
 from integrations.services.sync.prefetch import pages_ahead
+from integrations.services.sync.write import Writer
 
 
 def fake_fetch(pages, *, fail_after=None, report_first=False):
@@ -82,3 +86,25 @@ def test_bulk_write_pragmas_are_restored():
         with bulk_write_pragmas():
             assert cursor.execute("PRAGMA cache_size").fetchone()[0] == -65536
         assert cursor.execute("PRAGMA cache_size").fetchone()[0] == before
+
+
+@pytest.mark.django_db
+def test_a_record_listed_twice_in_one_run_is_inserted_then_updated(connected):
+    assert connected.sync().outcome == SyncOutcome.SUCCEEDED
+    integration_id = connected.integration.pk
+    specs = entity_specs({})
+    deals = next(spec for spec in specs if spec.key == "deals")
+    payload = {**connected.sandbox.deals()[0], "id": 999_999}
+    first_listing = records.Deal.from_api(payload)
+    second_listing = records.Deal.from_api({**payload, "title": "Edited while listed"})
+
+    inserted: set[int] = set()
+    first, _ = diff_page(deals, integration_id, [first_listing], inserted=inserted)
+    second, _ = diff_page(deals, integration_id, [second_listing], inserted=inserted)
+    assert (len(first.inserts), len(first.upserts)) == (1, 0)
+    assert (len(second.inserts), len(second.upserts)) == (0, 1)
+
+    writer = Writer(integration_id=integration_id, specs=specs)
+    writer.write(first)
+    writer.write(second)
+    assert Deal.objects.get(integration_id=integration_id, remote_id=999_999).title == "Edited while listed"

@@ -45,12 +45,13 @@ class PageChanges:
     """What one page asks the writer to do; pickled into the spool when not empty."""
 
     spec_key: str
-    upserts: list[tuple] = field(default_factory=list)  # rows encoded by spec.upsert
+    inserts: list[tuple] = field(default_factory=list)  # rows encoded by spec.upsert, new to the cache
+    upserts: list[tuple] = field(default_factory=list)  # the other changed rows, encoded the same way
     removals: list[int] = field(default_factory=list)
     stage_moves: list[StageMove] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.upserts or self.removals or self.stage_moves)
+        return bool(self.inserts or self.upserts or self.removals or self.stage_moves)
 
 
 def _existing(spec: EntitySpec, integration_id: int, remote_ids: list[int]) -> dict[int, tuple]:
@@ -64,8 +65,15 @@ def _existing(spec: EntitySpec, integration_id: int, remote_ids: list[int]) -> d
     return {row[0]: row[1:] for row in rows}
 
 
-def diff_page(spec: EntitySpec, integration_id: int, page: list, *, cached: bool = True) -> tuple[PageChanges, Tally]:
-    """`cached=False` says the model has no cached rows for this integration: skip the lookup."""
+def diff_page(
+    spec: EntitySpec, integration_id: int, page: list, *, cached: bool = True, inserted: set[int] | None = None
+) -> tuple[PageChanges, Tally]:
+    """`cached=False` says the model has no cached rows for this integration: skip the lookup.
+
+    `inserted`: ids of the model this run has already spooled as new rows (updated here). A
+    record listed twice (edited while the listing was paged) is inserted once, then upserted.
+    """
+    inserted = set() if inserted is None else inserted
     changes, tally = PageChanges(spec.key), Tally()
     existing = _existing(spec, integration_id, [record.id for record in page]) if cached else {}
     upsert = spec.upsert
@@ -85,10 +93,15 @@ def diff_page(spec: EntitySpec, integration_id: int, page: list, *, cached: bool
             "integration_id": integration_id, "remote_id": record.id, "fingerprint": digest, "raw": JsonText(raw),
             **spec.columns(record),
         }  # fmt: skip
-        changes.upserts.append(upsert.encode(row))
         if old is None:
             tally.created += 1
+            if record.id not in inserted:
+                inserted.add(record.id)
+                changes.inserts.append(upsert.encode(row))
+            else:
+                changes.upserts.append(upsert.encode(row))
             continue
+        changes.upserts.append(upsert.encode(row))
         if spec.model is Deal:
             _note_deal_change(changes, tally, record, old)
         else:

@@ -28,6 +28,7 @@ class Download:
     newest: dict[str, datetime] = field(default_factory=dict)  # the next high-water marks
     seen: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
     cached: set[type[models.Model]] = field(default_factory=set)  # models with rows before this run
+    inserted: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
 def custom_field_names(client: PipedriveClient, on_page: Callable[[PageInfo], None]) -> dict[str, str]:
@@ -65,7 +66,7 @@ def _has_rows(model: type[models.Model], integration_id: int) -> bool:
 
 
 def _take_page(spec: EntitySpec, integration_id: int, page: list, result: Download, *, cached, track_seen) -> None:
-    changes, tally = diff_page(spec, integration_id, page, cached=cached)
+    changes, tally = diff_page(spec, integration_id, page, cached=cached, inserted=result.inserted[spec.model])
     result.tally.add(tally)
     if changes:
         result.spool.add(changes)

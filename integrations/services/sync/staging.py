@@ -17,7 +17,9 @@ class Spool:
         self.items = 0
 
     def add(self, item: Any) -> None:
-        pickle.dump(item, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        # One write per item: pickle.dump writes frame by frame, and each write lets the prefetch
+        # thread take the GIL for a switch interval.
+        self._file.write(pickle.dumps(item, protocol=pickle.HIGHEST_PROTOCOL))
         self.items += 1
 
     def __iter__(self) -> Iterator[Any]:

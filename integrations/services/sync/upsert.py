@@ -70,11 +70,12 @@ class Upsert:
         updates = ", ".join(
             f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in ordered if f.column not in UNIQUE_COLUMNS
         )
-        self.sql = (
+        self.insert_sql = (
             f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in ordered)}) "
-            f"VALUES ({', '.join(placeholders)}) "
-            f"ON CONFLICT ({', '.join(quote(c) for c in UNIQUE_COLUMNS)}) DO UPDATE SET {updates}"
+            f"VALUES ({', '.join(placeholders)})"
         )
+        unique = ", ".join(quote(c) for c in UNIQUE_COLUMNS)
+        self.sql = f"{self.insert_sql} ON CONFLICT ({unique}) DO UPDATE SET {updates}"
         self.late = late
         self._sources = [(f.attname, f.get_default() if f.has_default() else None) for f in early]
         adapters = [(position, _adapter(f)) for position, f in enumerate(early)]
@@ -92,11 +93,15 @@ class Upsert:
             values[position] = adapt(values[position])
         return tuple(values)
 
-    def run(self, rows: list[tuple]) -> None:
-        """`rows`: encoded rows, each followed by its late values in the order of `late`."""
+    def run(self, rows: list[tuple], *, new: bool = False) -> None:
+        """`rows`: encoded rows, each followed by its late values in the order of `late`.
+
+        `new`: the caller knows none of the rows exists: a plain INSERT. On SQLite an upsert into
+        a table with foreign keys costs 40% more per row, even when nothing conflicts.
+        """
         if rows:
             with connection.cursor() as cursor:
-                cursor.executemany(self.sql, rows)
+                cursor.executemany(self.insert_sql if new else self.sql, rows)
 
 
 @cache

@@ -35,6 +35,8 @@ class Writer:
 
     def write(self, changes: PageChanges) -> None:
         spec = self.specs[changes.spec_key]
+        if changes.inserts:
+            self._upsert(spec, changes.inserts, new=True)
         if changes.upserts:
             self._upsert(spec, changes.upserts)
         if changes.removals:
@@ -49,11 +51,11 @@ class Writer:
             self._pks[model] = dict(rows.values_list("remote_id", "pk"))
         return self._pks[model]
 
-    def _upsert(self, spec: EntitySpec, rows: list[tuple]) -> None:
+    def _upsert(self, spec: EntitySpec, rows: list[tuple], *, new: bool = False) -> None:
         upsert = spec.upsert
         links = [(upsert.position(link.remote_field), self.pks(link.target)) for link in spec.links]
         tail = (self.synced_at,)
-        upsert.run([row + tuple(pks.get(row[at]) for at, pks in links) + tail for row in rows])
+        upsert.run([row + tuple(pks.get(row[at]) for at, pks in links) + tail for row in rows], new=new)
         self._pks.pop(spec.model, None)  # new rows: load its map again if something links to it
         self.models_with_upserts.add(spec.model)
 
