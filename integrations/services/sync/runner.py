@@ -9,6 +9,7 @@ a token-free reason, and the next sync converges.
 """
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -33,6 +34,9 @@ from integrations.services.sync.staging import Spool
 from integrations.services.sync.write import Writer
 
 logger = logging.getLogger(__name__)
+
+# How often a running sync renews its lease and saves its progress line (at most).
+PROGRESS_EVERY_SECONDS = 0.5
 
 # When Pipedrive does not say when the daily budget resets.
 DEFAULT_BUDGET_PAUSE = timedelta(hours=1)
@@ -109,11 +113,20 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
 
 
 def _download(client, integration, run, lease, *, full, spool, on_progress):
+    last_saved = -PROGRESS_EVERY_SECONDS
+
     def on_page(info: PageInfo) -> None:
-        if not renew_lease(lease):
-            raise LeaseLost
+        nonlocal last_saved
         line = f"{info.resource}: page {info.page_number}, {info.records_so_far} records"
-        _report(run, client, line, on_progress)
+        # Each renewal and progress line is a write transaction that the web server and beat wait
+        # on; a few a second is plenty for a 15-minute lease and a progress line people read.
+        if time.monotonic() - last_saved >= PROGRESS_EVERY_SECONDS:
+            if not renew_lease(lease):
+                raise LeaseLost
+            run_log.report_progress(run, line, **_usage(client))
+            last_saved = time.monotonic()
+        if on_progress is not None:
+            on_progress(line)
 
     specs = entity_specs(custom_field_names(client, on_page))
     fetched = download(
