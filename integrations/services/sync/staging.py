@@ -1,8 +1,9 @@
 """A spool on disk for the changes a sync has downloaded but not yet written.
 
 Pages are pickled one after another into an anonymous temporary file, so a sync of 100,000
-deals holds one page in memory at a time and writes nothing to the cache until the download
-is complete.
+deals holds a few pages in memory at a time and writes nothing to the cache until the download
+is complete. Rows are pickled already encoded for the database (upsert.py), so reading them
+back in the write transaction costs little.
 """
 
 import pickle
