@@ -54,7 +54,7 @@ class Writer:
     def _upsert(self, spec: EntitySpec, rows: list[tuple], *, new: bool = False) -> None:
         upsert = spec.upsert
         links = [(upsert.position(link.remote_field), self.pks(link.target)) for link in spec.links]
-        tail = (self.synced_at,)
+        tail = (self.synced_at,)  # the late columns are the links' foreign keys, then synced_at
         upsert.run([row + tuple(pks.get(row[at]) for at, pks in links) + tail for row in rows], new=new)
         self._pks.pop(spec.model, None)  # new rows: load its map again if something links to it
         self.models_with_upserts.add(spec.model)
