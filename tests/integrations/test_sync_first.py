@@ -62,6 +62,26 @@ def test_custom_fields_are_keyed_by_field_name(connected):
     assert keys and keys <= names
 
 
+def test_option_fields_hold_their_labels(connected):
+    connected.sync()
+    source = next(f for f in connected.sandbox.deal_fields() if f["field_name"] == "Källa")
+    labels = {option["label"] for option in source["options"]}
+    stored = {d.custom_fields.get("Källa") for d in Deal.objects.all()} - {None}
+    assert stored and stored <= labels
+
+
+def test_a_renamed_custom_field_renames_it_on_every_deal(connected):
+    connected.sync()
+    source = next(f for f in connected.sandbox.deal_fields() if f["field_name"] == "Källa")
+    connected.sandbox.rename_deal_field(source["field_code"], "Leadkälla")
+
+    run = connected.sync()
+
+    assert run.outcome == SyncOutcome.SUCCEEDED, run.error
+    assert not Deal.objects.filter(custom_fields__has_key="Källa").exists()
+    assert Deal.objects.filter(custom_fields__Leadkälla="Webb").exists()
+
+
 def test_every_stage_gets_a_mapping_suggested_by_the_rules(connected):
     connected.sync()
     mappings = {m.stage.name: m for m in StageMapping.objects.select_related("stage")}
@@ -82,5 +102,7 @@ def test_run_and_integration_record_the_sync(connected):
     assert run.progress.startswith("Done:")
     assert integration.last_sync_outcome == SyncOutcome.SUCCEEDED
     assert integration.last_successful_sync_at == run.finished_at
-    assert set(integration.sync_marks) == {"organizations", "persons", "deals", "archived_deals"}
+    assert set(integration.sync_marks) == {
+        "organizations", "persons", "deals", "archived_deals", "custom_fields_version"
+    }
     assert integration.sync_lease_owner == ""

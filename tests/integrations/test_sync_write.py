@@ -92,7 +92,7 @@ def test_bulk_write_pragmas_are_restored():
 def test_a_record_listed_twice_in_one_run_is_inserted_then_updated(connected):
     assert connected.sync().outcome == SyncOutcome.SUCCEEDED
     integration_id = connected.integration.pk
-    specs = entity_specs({})
+    specs = entity_specs()
     deals = next(spec for spec in specs if spec.key == "deals")
     payload = {**connected.sandbox.deals()[0], "id": 999_999}
     first_listing = records.Deal.from_api(payload)

@@ -222,6 +222,11 @@ class Store:
         stage["update_time"] = self.stamp()
         return dict(stage)
 
+    def rename_deal_field(self, field_code: str, name: str) -> dict:
+        field = self.deal_fields[field_code]
+        field["field_name"] = name
+        return dict(field)
+
     def delete_stage(self, stage_id: int) -> dict:
         stage = self._stage(stage_id)
         stage["is_deleted"] = True
@@ -243,4 +248,5 @@ class Store:
 MUTATIONS = (
     "add_deal", "update_deal", "move_deal", "win_deal", "lose_deal", "reopen_deal",
     "delete_deal", "archive_deal", "purge_deal", "add_stage", "rename_stage", "delete_stage",
+    "rename_deal_field",
 )  # fmt: skip

@@ -85,7 +85,7 @@ def diff_page(
                 tally.deleted += 1
             continue
         raw = canonical_json(record.raw)
-        digest = fingerprint_of(raw)
+        digest = fingerprint_of(raw, salt=spec.fingerprint_salt)
         if old is not None and old[0] == digest:
             tally.unchanged += 1
             continue

@@ -24,15 +24,12 @@ from integrations.services.sync.staging import Spool
 @dataclass
 class Download:
     spool: Spool
+    marks: dict  # the high-water marks this download started from
     tally: Tally = field(default_factory=Tally)
     newest: dict[str, datetime] = field(default_factory=dict)  # the next high-water marks
     seen: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
     cached: set[type[models.Model]] = field(default_factory=set)  # models with rows before this run
     inserted: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
-
-
-def custom_field_names(client: PipedriveClient, on_page: Callable[[PageInfo], None]) -> dict[str, str]:
-    return {f.key: f.name for f in client.iter_deal_fields(on_page=on_page) if f.is_custom_field}
 
 
 def download(
@@ -48,7 +45,7 @@ def download(
     # A model with no cached rows (a first sync) needs no per-page lookup of what is cached;
     # nothing is written until the download ends, so this holds for the whole download.
     cached = {model for model in {spec.model for spec in specs} if _has_rows(model, integration_id)}
-    result = Download(spool=spool, cached=cached)
+    result = Download(spool=spool, marks=marks, cached=cached)
     for spec in specs:
         since = updated_since(marks, spec.key) if spec.incremental and not full else None
         fetch = partial(spec.fetch, client, since)

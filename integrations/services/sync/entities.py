@@ -13,6 +13,7 @@ from django.db import models
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage
 from integrations.pipedrive import records
 from integrations.pipedrive.client import PageCallback, PipedriveClient
+from integrations.services.sync.custom_fields import NO_CUSTOM_FIELDS, CustomFields
 from integrations.services.sync.upsert import Upsert, upsert_for
 
 Fetch = Callable[[PipedriveClient, datetime | None, PageCallback], Iterator]
@@ -35,6 +36,9 @@ class EntitySpec:
     columns: Callable[[object], dict]
     incremental: bool = False
     links: tuple[Link, ...] = ()
+    # Part of every fingerprint: when what the columns are derived from changes (custom field
+    # names), every row is rewritten once.
+    fingerprint_salt: bytes = b""
 
     @property
     def upsert(self) -> Upsert:
@@ -86,7 +90,7 @@ def person_columns(person: records.Person) -> dict:
     }
 
 
-def deal_columns(deal: records.Deal, field_names: dict[str, str]) -> dict:
+def deal_columns(deal: records.Deal, custom_fields: CustomFields) -> dict:
     return {
         "title": deal.title[:500],
         "value": deal.value,
@@ -108,7 +112,7 @@ def deal_columns(deal: records.Deal, field_names: dict[str, str]) -> dict:
         "probability": deal.probability,
         "lost_reason": deal.lost_reason or "",
         "label_ids": list(deal.label_ids),
-        "custom_fields": {field_names.get(key, key): value for key, value in deal.custom_fields.items()},
+        "custom_fields": custom_fields.named(deal.custom_fields),
     }
 
 
@@ -121,11 +125,9 @@ DEAL_LINKS = (
 )
 
 
-def entity_specs(field_names: dict[str, str]) -> tuple[EntitySpec, ...]:
-    """`field_names` maps custom field hashes to their names (from /dealFields)."""
-
+def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[EntitySpec, ...]:
     def columns_of_deal(deal):
-        return deal_columns(deal, field_names)
+        return deal_columns(deal, custom_fields)
 
     return (
         EntitySpec("pipelines", Pipeline, lambda c, since, on_page: c.iter_pipelines(on_page=on_page),
@@ -142,10 +144,10 @@ def entity_specs(field_names: dict[str, str]) -> tuple[EntitySpec, ...]:
                    links=(Link("organization", "org_remote_id", Organization),)),
         EntitySpec("deals", Deal,
                    lambda c, since, on_page: c.iter_deals(updated_since=since, on_page=on_page),
-                   columns_of_deal, incremental=True, links=DEAL_LINKS),
+                   columns_of_deal, incremental=True, links=DEAL_LINKS, fingerprint_salt=custom_fields.version),
         EntitySpec("archived_deals", Deal,
                    lambda c, since, on_page: c.iter_archived_deals(updated_since=since, on_page=on_page),
-                   columns_of_deal, incremental=True, links=DEAL_LINKS),
+                   columns_of_deal, incremental=True, links=DEAL_LINKS, fingerprint_salt=custom_fields.version),
     )  # fmt: skip
 
 

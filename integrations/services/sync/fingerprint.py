@@ -19,8 +19,8 @@ def canonical_json(raw: dict) -> str:
     return _ENCODER.encode(raw)
 
 
-def fingerprint_of(text: str) -> str:
-    return hashlib.blake2b(STORAGE_VERSION + text.encode(), digest_size=16).hexdigest()
+def fingerprint_of(text: str, *, salt: bytes = b"") -> str:
+    return hashlib.blake2b(STORAGE_VERSION + salt + text.encode(), digest_size=16).hexdigest()
 
 
 def fingerprint(raw: dict) -> str:

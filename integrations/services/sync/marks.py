@@ -21,3 +21,19 @@ def advanced(marks: dict, newest: dict[str, datetime]) -> dict:
         if current is None or moment > current:
             result[key] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return result
+
+
+CUSTOM_FIELDS_MARK = "custom_fields_version"
+DEAL_MARKS = ("deals", "archived_deals")
+
+
+def with_custom_fields_version(marks: dict, version: str) -> dict:
+    """`marks` for a run whose deal custom fields are at `version`.
+
+    Deals store custom fields by name and option label: when a field is renamed or its options
+    change, every deal is fetched again (its deal marks are dropped), not only updated ones.
+    """
+    if marks.get(CUSTOM_FIELDS_MARK) == version:
+        return marks
+    kept = {key: value for key, value in marks.items() if key not in DEAL_MARKS}
+    return {**kept, CUSTOM_FIELDS_MARK: version}

@@ -23,10 +23,11 @@ from integrations.pipedrive.client import PageInfo, PipedriveClient
 from integrations.pipedrive.errors import ErrorKind, PipedriveError
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.services.sync import run_log
-from integrations.services.sync.download import Download, custom_field_names, download
+from integrations.services.sync.custom_fields import fetch_custom_fields
+from integrations.services.sync.download import Download, download
 from integrations.services.sync.entities import entity_specs
 from integrations.services.sync.mappings import create_missing_mappings
-from integrations.services.sync.marks import advanced
+from integrations.services.sync.marks import advanced, with_custom_fields_version
 from integrations.services.sync.pragmas import bulk_write_pragmas
 from integrations.services.sync.reconcile import remove_unseen
 from integrations.services.sync.redaction import redact
@@ -128,10 +129,12 @@ def _download(client, integration, run, lease, *, full, spool, on_progress):
         if on_progress is not None:
             on_progress(line)
 
-    specs = entity_specs(custom_field_names(client, on_page))
+    custom_fields = fetch_custom_fields(client, on_page)
+    specs = entity_specs(custom_fields)
+    marks = with_custom_fields_version(integration.sync_marks, custom_fields.version.decode())
     fetched = download(
-        client=client, specs=specs, integration_id=integration.pk, marks=integration.sync_marks,
-        full=full, spool=spool, on_page=on_page,
+        client=client, specs=specs, integration_id=integration.pk, marks=marks, full=full, spool=spool,
+        on_page=on_page,
     )  # fmt: skip
     return specs, fetched
 
@@ -146,7 +149,7 @@ def _write(integration: Integration, specs, fetched: Download, *, full: bool) ->
         if full:
             for model, seen in fetched.seen.items():
                 fetched.tally.deleted += remove_unseen(integration_id=integration.pk, model=model, seen=seen)
-        marks = advanced(integration.sync_marks, fetched.newest)
+        marks = advanced(fetched.marks, fetched.newest)
         if marks != integration.sync_marks:
             Integration.objects.filter(pk=integration.pk).update(sync_marks=marks)
 
