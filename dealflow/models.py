@@ -11,7 +11,10 @@ from dealflow.stages import MappingTarget
 
 
 class CachedRecord(models.Model):
-    integration = models.ForeignKey("integrations.Integration", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (integration, remote_id) constraint below starts with it.
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     remote_id = models.BigIntegerField()
     raw = models.JSONField(default=dict)
     # A digest of `raw`: the sync compares it to tell changed records from unchanged ones.
