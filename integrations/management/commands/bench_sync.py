@@ -4,6 +4,7 @@ Each size runs in its own pair of processes — a sandbox serving that many deal
 process with a fresh SQLite file that syncs from it — so peak memory (ru_maxrss) is per size.
 """
 
+import argparse
 import json
 import os
 import subprocess
@@ -25,25 +26,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--deals", type=int, default=100_000, help="the largest size (default 100000)")
         parser.add_argument("--sizes", type=int, nargs="*", default=[10_000], help="other sizes to measure")
-        parser.add_argument("--child", metavar="BASE_URL", help=argparse_suppress())
+        parser.add_argument(
+            "--latency", type=float, default=0.0,
+            help="seconds the sandbox adds to every answer, to stand in for the network to Pipedrive (default 0)",
+        )  # fmt: skip
+        parser.add_argument("--child", metavar="BASE_URL", help=argparse.SUPPRESS)
 
-    def handle(self, *args, deals, sizes, child, **options):
+    def handle(self, *args, deals, sizes, latency, child, **options):
         if child:
             from integrations.benchmark import measure
 
             self.stdout.write(json.dumps(measure(base_url=child, token=TOKEN)))
             return
-        results = {size: self._measure_size(size) for size in sorted({*sizes, deals})}
+        results = {size: self._measure_size(size, latency) for size in sorted({*sizes, deals})}
         self._report(results)
 
-    def _measure_size(self, size: int) -> dict:
+    def _measure_size(self, size: int, latency: float) -> dict:
         self.stdout.write(f"Measuring {size} deals…")
         children = Children(settings.VAR_DIR / "log")
         port = free_port()
         try:
             children.start(
                 f"bench-sandbox-{size}", "manage.py", "pipedrive_sandbox", "--port", str(port), "--deals", str(size),
-                "--burst-limit", "1000000", "--daily-budget", "1000000000",
+                "--burst-limit", "1000000", "--daily-budget", "1000000000", "--latency", str(latency),
             )  # fmt: skip
             wait_for_port(port, children=children, timeout=600)
             with tempfile.TemporaryDirectory() as folder:
@@ -78,8 +83,3 @@ class Command(BaseCommand):
         for size, r in results.items():
             self.stdout.write(f"{size} deals: {json.dumps(r)}")
 
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS

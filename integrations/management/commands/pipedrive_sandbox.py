@@ -25,8 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--token", default=None, help="token for a single dataset (default sandbox-token)")
         parser.add_argument("--burst-limit", type=int, default=DEFAULT_BURST_LIMIT, help="requests per 2 s per token")
         parser.add_argument("--daily-budget", type=int, default=DEFAULT_DAILY_BUDGET, help="daily token budget")
+        parser.add_argument(
+            "--latency", type=float, default=0.0, help="seconds added to every answer, like a real network's round trip"
+        )
 
-    def handle(self, *args, port, dataset, deals, token, burst_limit, daily_budget, **options):
+    def handle(self, *args, port, dataset, deals, token, burst_limit, daily_budget, latency, **options):
         datasets = dataset or ["coeo"]
         if token and len(datasets) > 1:
             raise CommandError("--token applies to a single dataset; several datasets get '<dataset>-sandbox-token'")
@@ -38,6 +41,8 @@ class Command(BaseCommand):
             Sandbox(name, deals=deals, api_tokens=(tokens[name],), burst_limit=burst_limit, daily_budget=daily_budget)
             for name in datasets
         ]
+        for sandbox in sandboxes:
+            sandbox.set_faults(latency_seconds=latency)
         try:
             server = make_server(SandboxRouter(sandboxes), port=port)
         except OSError as exc:
