@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint clean
+.PHONY: run test setup env lint clean
 
 $(STAMP): requirements/lock.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -13,8 +13,10 @@ $(STAMP): requirements/lock.txt
 	$(PY) -m pip install --quiet -r requirements/lock.txt
 	touch $(STAMP)
 
-setup: $(STAMP)
+env: $(STAMP)
 	$(PY) -m config.local_env
+
+setup: env
 	$(PY) manage.py migrate --noinput
 
 run: setup
@@ -23,7 +25,7 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: env
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
 
