@@ -23,8 +23,9 @@ Redactor = Callable[[str], str]
 
 
 def _excerpt(response: httpx.Response, redact: Redactor) -> str:
-    text = response.content[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    text = " ".join(redact(text).split())
+    # Redact the whole body before cutting it: a cut first could keep the start of a token.
+    text = redact(response.content.decode("utf-8", errors="replace"))[: EXCERPT_CHARS * 4]
+    text = " ".join(text.split())
     return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
 
 

@@ -46,10 +46,15 @@ class ConnectionReport:
     token_cost: int = 0
 
 
+CANNOT_READ_CREDENTIALS = "The stored API token is missing or cannot be decrypted; enter it again in the admin."
+
+
 def check_connection(*, integration: Any, detailed: bool = False, **client_options: Any) -> ConnectionReport:
     """Who the token belongs to (one cheap call); with ``detailed``, also every pipeline with its
     stages and deal counts, deals by status, open value per currency and contact counts, read over
     all pages. Never raises for Pipedrive failures: they come back as ok=False with a message."""
+    if not integration.token_is_readable:
+        return ConnectionReport(ok=False, message=CANNOT_READ_CREDENTIALS)
     with PipedriveClient.for_integration(integration, **client_options) as client:
         try:
             me = client.get_current_user()

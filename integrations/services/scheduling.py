@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.services.sync.run_log import LEASE_HELD
 
 # Retries of a sync that failed for a reason that may pass (a timeout, a 5xx, a burst 429).
 MAX_RETRIES = 3
@@ -67,8 +68,12 @@ def enqueue_full_syncs() -> list[int]:
 
 def retry_countdown(run: SyncRun, *, retries_so_far: int) -> int | None:
     """Seconds before retrying a run, or None: budget exhaustion and permanent errors never retry."""
-    retryable = run.outcome in (SyncOutcome.FAILED, SyncOutcome.RATE_LIMITED) and (
-        run.error_kind in RETRYABLE_ERROR_KINDS
+    retryable = (
+        run.outcome in (SyncOutcome.FAILED, SyncOutcome.RATE_LIMITED) and run.error_kind in RETRYABLE_ERROR_KINDS
+    ) or (
+        # A full reconciliation skipped because another sync held the lease is tried again (the
+        # nightly one would otherwise be lost); an incremental one waits for the next dispatch.
+        run.kind == SyncRun.Kind.FULL and run.error_kind == LEASE_HELD
     )
     if not retryable or retries_so_far >= MAX_RETRIES:
         return None

@@ -58,3 +58,11 @@ def test_undecryptable_token_is_named_not_a_crash(integration, settings, admin_c
         assert response.status_code == 200, url
     change_page = admin_client.get(f"/admin/integrations/integration/{integration.pk}/change/")
     assert "cannot be decrypted" in change_page.content.decode()
+
+    tested = admin_client.post(
+        "/admin/integrations/integration/",
+        {"action": "test_connection", "_selected_action": [integration.pk]},
+        follow=True,
+    )
+    assert tested.status_code == 200
+    assert "cannot be decrypted" in tested.content.decode()

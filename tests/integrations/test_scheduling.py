@@ -66,11 +66,18 @@ def test_nightly_full_sync_queues_every_enabled_integration(connected, queued, d
         (SyncOutcome.FAILED, "auth", False),
         (SyncOutcome.SKIPPED, "", False),
         (SyncOutcome.SUCCEEDED, "", False),
+        (SyncOutcome.SKIPPED, "lease_held", False),  # an incremental sync waits for the next dispatch
     ],
 )
 def test_retry_policy(outcome, kind, retry):
-    run = SyncRun(outcome=outcome, error_kind=kind)
+    run = SyncRun(outcome=outcome, error_kind=kind, kind=SyncRun.Kind.INCREMENTAL)
     assert (scheduling.retry_countdown(run, retries_so_far=0) is not None) == retry
+    assert scheduling.retry_countdown(run, retries_so_far=scheduling.MAX_RETRIES) is None
+
+
+def test_a_full_sync_skipped_for_a_held_lease_is_retried():
+    run = SyncRun(outcome=SyncOutcome.SKIPPED, error_kind="lease_held", kind=SyncRun.Kind.FULL)
+    assert scheduling.retry_countdown(run, retries_so_far=0) is not None
     assert scheduling.retry_countdown(run, retries_so_far=scheduling.MAX_RETRIES) is None
 
 

@@ -74,4 +74,14 @@ def test_live_lease_of_another_worker_skips_the_sync(connected):
     )
     run = connected.sync()
     assert run.outcome == SyncOutcome.SKIPPED
+    assert run.error_kind == "lease_held"
+    assert Deal.objects.count() == 0
+
+
+def test_a_disabled_integration_is_not_synced(connected):
+    Integration.objects.filter(pk=connected.integration.pk).update(is_enabled=False)
+    connected.integration.refresh_from_db()
+    run = connected.sync()
+    assert run.outcome == SyncOutcome.SKIPPED
+    assert "disabled" in run.error
     assert Deal.objects.count() == 0

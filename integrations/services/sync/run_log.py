@@ -5,6 +5,8 @@ from django.utils import timezone
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.services.sync.diff import Tally
 
+# error_kind of a run skipped because another sync of the integration held the lease.
+LEASE_HELD = "lease_held"
 ABANDONED = "The worker running this sync stopped before it finished (its lease expired)."
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.pipedrive.client import PageInfo, PipedriveClient
 from integrations.pipedrive.errors import ErrorKind, PipedriveError
+from integrations.services.connection import CANNOT_READ_CREDENTIALS
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.services.sync import run_log
 from integrations.services.sync.custom_fields import fetch_custom_fields
@@ -67,7 +68,8 @@ def sync_integration(
     lease = acquire_lease(integration_id=integration.pk)
     if lease is None:
         return run_log.finish_run(
-            run, outcome=SyncOutcome.SKIPPED, error="Another sync of this integration is running."
+            run, outcome=SyncOutcome.SKIPPED, error="Another sync of this integration is running.",
+            error_kind=run_log.LEASE_HELD,
         )
     try:
         run_log.close_abandoned_runs(integration=integration, current=run)
@@ -84,8 +86,10 @@ def _refusal(integration: Integration) -> str:
     if integration.sync_blocked_until and integration.sync_blocked_until > timezone.now():
         resume = timezone.localtime(integration.sync_blocked_until)
         return f"Pipedrive's daily token budget is spent; syncs resume after {resume:%Y-%m-%d %H:%M %Z}."
+    if not integration.is_enabled:
+        return "The integration is disabled; enable it in the admin to sync."
     if not integration.token_is_readable:
-        return "The stored API token is missing or cannot be decrypted; enter it again in the admin."
+        return CANNOT_READ_CREDENTIALS
     return ""
 
 

@@ -62,3 +62,19 @@ def test_token_echoed_by_a_server_is_redacted(sandbox):
     with pytest.raises(PipedriveError) as caught:
         list(client.iter_deals(sort_by="id"))
     assert SENTINEL not in str(caught.value) and "[redacted]" in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [400, 502, 200])
+def test_a_token_echoed_at_the_edge_of_the_excerpt_is_redacted(status):
+    """The body is cut to a short excerpt for the message: the cut must not keep part of a token."""
+    import httpx
+
+    body = (" " * 790 + SENTINEL + " trailing text").encode()
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, content=body))
+    client = PipedriveClient(base_url=SANDBOX_BASE_URL, api_token=SENTINEL, transport=transport,
+                             sleep=lambda seconds: None, max_retries=0)  # fmt: skip
+
+    with pytest.raises(PipedriveError) as caught:
+        client.get_deal(1)
+
+    assert SENTINEL[:8] not in str(caught.value)
