@@ -30,6 +30,15 @@ class Echo:
         return value
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str) -> str:
+    """Text from Pipedrive, defused: a leading quote keeps Excel and Sheets from running it as a formula."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def weighted_value(deal) -> Decimal:
     if deal.status == "won":  # as in the column totals: a won deal counts in full
         return deal.value
@@ -45,15 +54,15 @@ def csv_lines(deals, *, now=None):
         days = days_in_stage(deal.stage_change_time or deal.add_time, now)
         yield writer.writerow(
             [
-                deal.integration.company.name,
+                text_cell(deal.integration.company.name),
                 COLUMN_LABELS.get(deal.board_column, deal.board_column),
-                deal.stage.name if deal.stage else "",
-                deal.title,
-                deal.organization.name if deal.organization else "",
-                deal.person.name if deal.person else "",
-                deal.owner.name if deal.owner else "",
+                text_cell(deal.stage.name) if deal.stage else "",
+                text_cell(deal.title),
+                text_cell(deal.organization.name) if deal.organization else "",
+                text_cell(deal.person.name) if deal.person else "",
+                text_cell(deal.owner.name) if deal.owner else "",
                 f"{deal.value:.2f}",
-                deal.currency,
+                text_cell(deal.currency),
                 f"{weighted_value(deal):.2f}",
                 "" if days is None else days,
                 deal.integration.deal_url(deal.remote_id),

@@ -3,7 +3,16 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.utils import timezone
+
 from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.services.lease import DEFAULT_TTL as LEASE_TTL
+from integrations.services.lease import lease_is_held
+
+# How long "Sync queued…" waits for a worker to start a run before it gives up polling.
+QUEUE_PATIENCE = timedelta(minutes=2)
+NO_WORKER_MESSAGE = "No worker has picked this sync up yet — is the Celery worker running?"
+STUCK_MESSAGE = "This sync has stopped reporting progress; its worker probably died. Try again later."
 
 
 @dataclass(frozen=True)
@@ -55,20 +64,52 @@ def latest_run(integration: Integration, *, since: datetime | None = None) -> Sy
 
 @dataclass(frozen=True)
 class SyncProgress:
-    """Where a sync stands for the header: idle, queued (asked for, no run yet), running, finished."""
+    """Where a sync stands for the header: idle, queued (asked for, no run yet), running, finished,
+    or given up on (unclaimed: no worker took the job; stuck: a run whose worker stopped renewing its lease)."""
 
     state: str
     run: SyncRun | None
     since: int | None  # epoch seconds of the request that started the wait
 
+    @property
+    def polling(self) -> bool:
+        return self.state in ("queued", "running")
 
-def sync_progress(integration: Integration, *, since: int | None) -> SyncProgress:
-    if since is None:
+    @property
+    def message(self) -> str:
+        return {"unclaimed": NO_WORKER_MESSAGE, "stuck": STUCK_MESSAGE}.get(self.state, "")
+
+
+def epoch_datetime(seconds: int | None) -> datetime | None:
+    """The moment `seconds` after the epoch; None for None or a value no datetime can hold."""
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def is_stuck(integration: Integration, run: SyncRun, *, now: datetime) -> bool:
+    """Still "running" longer than the lease, and nobody holds the lease: the worker is gone."""
+    return now - run.started_at > LEASE_TTL and not lease_is_held(integration=integration)
+
+
+def sync_progress(integration: Integration, *, since: int | None, now: datetime | None = None) -> SyncProgress:
+    now = now or timezone.now()
+    since_at = epoch_datetime(since)
+    if since_at is not None and since_at > now + QUEUE_PATIENCE:
+        since_at = None  # a click from the future: not one of ours
+    if since_at is None:
         run = latest_run(integration)
-        state = "running" if run and run.outcome == SyncOutcome.RUNNING else "idle"
-        return SyncProgress(state=state, run=run, since=int(run.started_at.timestamp()) if state == "running" else None)
-    run = latest_run(integration, since=datetime.fromtimestamp(since, tz=UTC))
+        if not (run and run.outcome == SyncOutcome.RUNNING):
+            return SyncProgress(state="idle", run=run, since=None)
+        state = "stuck" if is_stuck(integration, run, now=now) else "running"
+        return SyncProgress(state=state, run=run, since=int(run.started_at.timestamp()))
+    run = latest_run(integration, since=since_at)
     if run is None:
-        return SyncProgress(state="queued", run=None, since=since)
-    state = "running" if run.outcome == SyncOutcome.RUNNING else "finished"
-    return SyncProgress(state=state, run=run, since=since)
+        state = "unclaimed" if now - since_at > QUEUE_PATIENCE else "queued"
+        return SyncProgress(state=state, run=None, since=since)
+    if run.outcome != SyncOutcome.RUNNING:
+        return SyncProgress(state="finished", run=run, since=since)
+    return SyncProgress(state="stuck" if is_stuck(integration, run, now=now) else "running", run=run, since=since)

@@ -1,14 +1,17 @@
 """The dealflow board: thin views over dealflow.selectors (reads) and the sync scheduler (one write)."""
 
 from dataclasses import dataclass
+from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from dealflow.export import csv_lines
 from dealflow.forms import BoardFilterForm
@@ -53,14 +56,36 @@ def filter_form(request, scope: BoardScope) -> BoardFilterForm:
     return BoardFilterForm(request.GET, companies=scope.board_companies)
 
 
-def int_param(request, name: str) -> int | None:
+# Query integers are clamped so that no database OFFSET or datetime overflows (a 500 before).
+MAX_INT_PARAM = 10**10  # epoch seconds in the year 2286
+MAX_OFFSET = 1_000_000  # far past the end of any column
+
+
+def int_param(request, name: str, *, maximum: int = MAX_INT_PARAM) -> int | None:
+    """A non-negative integer query parameter, at most `maximum`; None when missing or not a number."""
     try:
-        return max(int(request.GET[name]), 0)
+        return min(max(int(request.GET[name]), 0), maximum)
     except (KeyError, ValueError):
         return None
 
 
-@login_required
+def board_login_required(view):
+    """login_required, except that an htmx request (load more, the panel, the sync poll) from someone
+    whose session expired gets HX-Redirect to the login page: a plain 302 would make htmx swap the
+    login page into the column."""
+    plain = login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.htmx and not request.user.is_authenticated:
+            next_url = request.htmx.current_url_abs_path or reverse("dealflow:board")
+            return HttpResponseClientRedirect(redirect_to_login(next_url).url)
+        return plain(request, *args, **kwargs)
+
+    return wrapper
+
+
+@board_login_required
 @require_GET
 def board(request, slug=None):
     scope = BoardScope.for_request(request, slug)
@@ -84,7 +109,7 @@ def board(request, slug=None):
     return render(request, "dealflow/board.html", context)
 
 
-@login_required
+@board_login_required
 @require_GET
 def column(request, column, slug=None):
     if column not in BOARD_COLUMN_KEYS:
@@ -92,7 +117,7 @@ def column(request, column, slug=None):
     scope = BoardScope.for_request(request, slug)
     now = timezone.now()
     form = filter_form(request, scope)
-    offset = int_param(request, "offset") or 0
+    offset = int_param(request, "offset", maximum=MAX_OFFSET) or 0
     cards, has_more = column_cards(
         stages=stage_map(scope.board_companies), filters=form.filters(now=now), column=column, offset=offset, now=now
     )
@@ -105,7 +130,7 @@ def column(request, column, slug=None):
     return render(request, "dealflow/partials/cards.html", context)
 
 
-@login_required
+@board_login_required
 @require_GET
 def deal(request, slug, deal_id):
     scope = BoardScope.for_request(request, slug)
@@ -124,7 +149,7 @@ def deal(request, slug, deal_id):
     return render(request, "dealflow/deal_page.html", context)
 
 
-@login_required
+@board_login_required
 @require_GET
 def export_csv(request, slug=None):
     scope = BoardScope.for_request(request, slug)
@@ -137,12 +162,12 @@ def export_csv(request, slug=None):
     return response
 
 
-@login_required
+@board_login_required
 @require_POST
 def sync_now(request, slug):
+    scope = BoardScope.for_request(request, slug)  # 404 first: a 403 would confirm the company exists
     if not request.user.is_staff:
         raise PermissionDenied("Only staff may start a sync.")
-    scope = BoardScope.for_request(request, slug)
     integration = company_integration(scope.company)
     if integration is None:
         raise Http404("This company has no integration.")
@@ -155,7 +180,7 @@ def sync_now(request, slug):
     return render(request, "dealflow/partials/sync_status.html", context)
 
 
-@login_required
+@board_login_required
 @require_GET
 def sync_status(request, slug):
     scope = BoardScope.for_request(request, slug)

@@ -37,6 +37,24 @@
     }
   });
 
+  // Elements with data-busy-target mark what they are reloading aria-busy until the response is in.
+  function busyTarget(event) {
+    const elt = event.detail.elt;
+    const selector = elt && elt.getAttribute && elt.getAttribute("data-busy-target");
+    if (!selector) return null;
+    return selector.startsWith("closest ") ? elt.closest(selector.slice(8)) : document.querySelector(selector);
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const target = busyTarget(event);
+    if (target) target.setAttribute("aria-busy", "true");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    const target = busyTarget(event);
+    if (target) target.removeAttribute("aria-busy");
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closePanel();
   });

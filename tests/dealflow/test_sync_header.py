@@ -122,3 +122,53 @@ def test_queued_sync_keeps_polling_until_a_run_starts(client, staff, coeo):
     )
 
     assert "Sync queued" in response.content.decode() and "HX-Refresh" not in response
+
+
+def status(client, company, since):
+    return client.get(reverse("dealflow:sync_status", args=[company.slug]), {"since": since})
+
+
+@pytest.mark.parametrize("since", ["99999999999999999999", "-99999999999999999999", "soon"])
+def test_an_unusable_since_counts_as_missing(client, staff, coeo, since):
+    client.force_login(staff)
+
+    response = status(client, coeo.company, since)
+
+    assert response.status_code == 200
+    assert "every 2s" not in response.content.decode() and "Sync now" in response.content.decode()
+
+
+def test_a_queued_sync_no_worker_picks_up_stops_polling_after_two_minutes(client, staff, coeo):
+    client.force_login(staff)
+    clicked = timezone.now() - timedelta(minutes=1)
+
+    assert "Sync queued" in status(client, coeo.company, int(clicked.timestamp())).content.decode()
+
+    html = status(client, coeo.company, int((clicked - timedelta(minutes=2)).timestamp())).content.decode()
+    assert "every 2s" not in html and "Sync queued" not in html
+    assert "No worker has picked this sync up yet — is the Celery worker running?" in html
+    assert "Sync now" in html  # staff may try again
+
+
+def test_a_run_whose_worker_died_stops_polling(client, staff, coeo):
+    started = timezone.now() - timedelta(minutes=20)
+    SyncRun.objects.create(integration=coeo.integration, kind="full", started_at=started, progress="Deals: page 3")
+    client.force_login(staff)
+
+    polled = status(client, coeo.company, int(started.timestamp()) - 1).content.decode()
+    for html in (board_html(client, coeo.company), polled):
+        assert "every 2s" not in html and "Syncing…" not in html
+        assert "This sync has stopped reporting progress" in html
+
+
+def test_a_long_run_still_holding_its_lease_keeps_polling(client, staff, coeo):
+    started = timezone.now() - timedelta(minutes=40)
+    SyncRun.objects.create(integration=coeo.integration, kind="full", started_at=started, progress="Deals: page 90")
+    coeo.integration.sync_lease_owner = "worker-1"
+    coeo.integration.sync_lease_expires_at = timezone.now() + timedelta(minutes=10)
+    coeo.integration.save()
+    client.force_login(staff)
+
+    html = status(client, coeo.company, int(started.timestamp()) - 1).content.decode()
+
+    assert 'hx-trigger="every 2s"' in html and "Deals: page 90" in html
