@@ -1,14 +1,11 @@
 """Connect the demo companies to a local Pipedrive sandbox (used by `manage.py run_demo`)."""
 
 from integrations.models import Integration
+from integrations.pipedrive.sandbox import dataset_token
 from portfolio.models import PortfolioCompany
 
-# Company slug -> sandbox dataset; `pipedrive_sandbox` serves each under "<dataset>-sandbox-token".
+# Company slug -> sandbox dataset; `pipedrive_sandbox` serves each under its `dataset_token`.
 DEMO_DATASETS = {"coeo": "coeo", "acme": "acme"}
-
-
-def sandbox_token(dataset: str) -> str:
-    return f"{dataset}-sandbox-token"
 
 
 def connect_demo_integrations(*, base_url: str) -> list[Integration]:
@@ -21,7 +18,7 @@ def connect_demo_integrations(*, base_url: str) -> list[Integration]:
             defaults={
                 "company_domain": slug,
                 "api_base_url": base_url,
-                "api_token": sandbox_token(dataset),
+                "api_token": dataset_token(dataset),
                 "is_enabled": True,
             },
         )

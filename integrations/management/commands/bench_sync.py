@@ -16,8 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.management.children import Children, free_port, wait_for_port
-
-TOKEN = "sandbox-token"  # noqa: S105 - the sandbox's public token
+from integrations.pipedrive.sandbox import DEFAULT_TOKEN
 
 
 class Command(BaseCommand):
@@ -36,7 +35,7 @@ class Command(BaseCommand):
         if child:
             from integrations.benchmark import measure
 
-            self.stdout.write(json.dumps(measure(base_url=child, token=TOKEN)))
+            self.stdout.write(json.dumps(measure(base_url=child, token=DEFAULT_TOKEN)))
             return
         results = {size: self._measure_size(size, latency) for size in sorted({*sizes, deals})}
         self._report(results)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.pipedrive.sandbox import DATASETS, DEFAULT_TOKEN, Sandbox, SandboxRouter
+from integrations.pipedrive.sandbox import DATASETS, DEFAULT_TOKEN, Sandbox, SandboxRouter, dataset_token
 from integrations.pipedrive.sandbox.core import DEFAULT_BURST_LIMIT, DEFAULT_DAILY_BUDGET
 from integrations.pipedrive.sandbox.server import base_url_of, make_server
 
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         if len(datasets) == 1:
             tokens = {datasets[0]: token or DEFAULT_TOKEN}
         else:
-            tokens = {name: f"{name}-sandbox-token" for name in datasets}
+            tokens = {name: dataset_token(name) for name in datasets}
         sandboxes = [
             Sandbox(name, deals=deals, api_tokens=(tokens[name],), burst_limit=burst_limit, daily_budget=daily_budget)
             for name in datasets

@@ -17,6 +17,12 @@ from .seed import build_store
 from .store import MUTATIONS, Store
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox token is public by design
+
+
+def dataset_token(dataset: str) -> str:
+    """The token of one dataset when a sandbox process serves several ("coeo-sandbox-token")."""
+    return f"{dataset}-{DEFAULT_TOKEN}"
+
 DEFAULT_BURST_LIMIT = 80  # Professional plan, api_token requests per 2 s
 DEFAULT_DAILY_BUDGET = 30_000 * 3  # 30,000 tokens x plan multiplier 1 x 3 seats
 
