@@ -14,7 +14,8 @@ class ErrorKind(enum.Enum):
     BAD_REQUEST = "bad_request"
 
 
-_RETRYABLE = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.TRANSIENT})
+# Kinds where trying again later may help (unless the daily budget is spent).
+RETRYABLE_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.TRANSIENT})
 
 
 class PipedriveError(Exception):
@@ -44,7 +45,7 @@ class PipedriveError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.kind in _RETRYABLE and not self.budget_exhausted
+        return self.kind in RETRYABLE_KINDS and not self.budget_exhausted
 
     def __str__(self) -> str:
         return self.message
