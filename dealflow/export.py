@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from dealflow.selectors import COLUMN_LABELS, days_in_stage
+from dealflow.selectors import COLUMN_LABELS, days_in_stage, weight_percent
 
 HEADER = [
     "company",
@@ -40,10 +40,8 @@ def text_cell(value: str) -> str:
 
 
 def weighted_value(deal) -> Decimal:
-    if deal.status == "won":  # as in the column totals: a won deal counts in full
-        return deal.value
-    probability = deal.stage.deal_probability if deal.stage else 100
-    return (deal.value * probability / 100).quantize(Decimal("0.01"))
+    percent = weight_percent(deal.status, deal.stage.deal_probability if deal.stage else None)
+    return (deal.value * percent / 100).quantize(Decimal("0.01"))
 
 
 def csv_lines(deals, *, now=None):

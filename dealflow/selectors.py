@@ -115,8 +115,15 @@ class StageMap:
         return self.target.get(stage_id, UNMAPPED)
 
     def weight(self, status: str, stage_id: int | None) -> int:
-        """Percent of the value that counts as weighted value; won deals count in full."""
-        return 100 if status == DealStatus.WON else self.probability.get(stage_id, 100)
+        return weight_percent(status, self.probability.get(stage_id))
+
+
+def weight_percent(status: str, stage_probability: int | None) -> int:
+    """Percent of a deal's value that counts as weighted value: its stage's probability, but won
+    deals (and deals without a stage) count in full. The column totals and the CSV share it."""
+    if status == DealStatus.WON or stage_probability is None:
+        return 100
+    return stage_probability
 
 
 def stage_map(companies) -> StageMap:
