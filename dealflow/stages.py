@@ -21,6 +21,3 @@ class MappingTarget(models.TextChoices):
     CLOSED_WON = StandardStage.CLOSED_WON.value, StandardStage.CLOSED_WON.label
     EXCLUDED = "excluded", "Excluded (hidden from the board)"
     UNMAPPED = "unmapped", "Unmapped (staff to choose)"
-
-
-BOARD_COLUMNS = list(StandardStage)

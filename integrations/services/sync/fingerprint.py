@@ -21,7 +21,3 @@ def canonical_json(raw: dict) -> str:
 
 def fingerprint_of(text: str, *, salt: bytes = b"") -> str:
     return hashlib.blake2b(STORAGE_VERSION + salt + text.encode(), digest_size=16).hexdigest()
-
-
-def fingerprint(raw: dict) -> str:
-    return fingerprint_of(canonical_json(raw))
