@@ -21,6 +21,7 @@ from . import responses
 from .costs import token_cost
 from .errors import ErrorKind, PipedriveError
 from .records import CurrentUser, Deal, DealField, Organization, Person, Pipeline, Stage, User
+from .redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -288,7 +289,7 @@ class PipedriveClient:
         return self._random.uniform(ceiling / 2, ceiling)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, "[redacted]")
+        return redact(text, self._token)
 
 
 def _require_aware(moment: datetime) -> datetime:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.pipedrive.client import PageInfo, PipedriveClient
 from integrations.pipedrive.errors import ErrorKind, PipedriveError
+from integrations.pipedrive.redaction import redact
 from integrations.services.connection import CANNOT_READ_CREDENTIALS
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.services.sync import run_log
@@ -31,7 +32,6 @@ from integrations.services.sync.mappings import create_missing_mappings
 from integrations.services.sync.marks import advanced, with_custom_fields_version
 from integrations.services.sync.pragmas import bulk_write_pragmas
 from integrations.services.sync.reconcile import remove_unseen
-from integrations.services.sync.redaction import redact
 from integrations.services.sync.staging import Spool
 from integrations.services.sync.write import Writer
 

@@ -1,4 +1,4 @@
-"""Keep secrets out of anything a sync stores or logs."""
+"""Keep secrets out of anything the client raises and a sync stores or logs."""
 
 REDACTED = "[redacted]"
 
