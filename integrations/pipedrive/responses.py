@@ -10,6 +10,7 @@ means the budget is gone: retrying before the reset only burns goodwill with the
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 
 import httpx
@@ -17,6 +18,8 @@ import httpx
 from .errors import ErrorKind, PipedriveError
 
 DAILY_RESET_THRESHOLD_SECONDS = 15 * 60
+# A daily budget resets within a day; anything a header claims beyond two days is clamped to it.
+MAX_RESET_SECONDS = 48 * 3600
 EXCERPT_CHARS = 200
 
 Redactor = Callable[[str], str]
@@ -41,10 +44,18 @@ def _is_json(response: httpx.Response) -> bool:
 
 
 def _float_header(response: httpx.Response, name: str) -> float | None:
+    """A numeric header; None when absent, not a number or not finite ('inf', 'nan')."""
     try:
-        return float(response.headers[name])
+        value = float(response.headers[name])
     except (KeyError, ValueError):
         return None
+    return value if math.isfinite(value) else None
+
+
+def _reset_seconds(response: httpx.Response) -> float | None:
+    """x-ratelimit-reset clamped to 0-48 h: a wild value ('1e308') must not overflow a timedelta."""
+    reset = _float_header(response, "x-ratelimit-reset")
+    return None if reset is None else min(max(reset, 0.0), MAX_RESET_SECONDS)
 
 
 def _api_error_text(response: httpx.Response, redact: Redactor) -> str:
@@ -55,7 +66,7 @@ def _api_error_text(response: httpx.Response, redact: Redactor) -> str:
 
 
 def _rate_limited(response: httpx.Response, where: str) -> PipedriveError:
-    reset = _float_header(response, "x-ratelimit-reset")
+    reset = _reset_seconds(response)
     daily_left = _float_header(response, "x-daily-requests-left")
     exhausted = daily_left == 0 or (reset is not None and reset > DAILY_RESET_THRESHOLD_SECONDS)
     if exhausted:

@@ -89,6 +89,9 @@ class SandboxApp:
             fault = sandbox.faults.choose(resource, page_number_of(request.query.get("cursor")))
         if verdict.status == 403 or fault == "cdn":
             return 403, {"content-type": "text/html; charset=utf-8"}, CDN_BLOCK_PAGE
+        if fault == "429":
+            headers = {**verdict.headers, "x-ratelimit-reset": sandbox.faults.rate_limit_reset}
+            return self._json(429, {**error_body("Request over limit"), "errorCode": 429}, headers)
         if verdict.status == 429:
             message = "Daily token budget exceeded" if verdict.daily else "Request over limit"
             return self._json(429, {**error_body(message), "errorCode": 429}, verdict.headers)

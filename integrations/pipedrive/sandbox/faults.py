@@ -23,6 +23,8 @@ class Faults:
     drop_connection: int | bool = 0
     fail_page: tuple[str, int] | None = None  # (resource, page number): that page is malformed
     cdn_block: bool = False
+    # When set, every API request answers 429 with this x-ratelimit-reset header ('inf', '1e308').
+    rate_limit_reset: str = ""
     seed: int = 0
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -46,9 +48,11 @@ class Faults:
             setattr(self, name, value)
 
     def choose(self, resource: str, page_number: int) -> str | None:
-        """The fault to inject into this request: 'cdn', 'drop', '500', 'malformed' or None."""
+        """The fault to inject into this request: 'cdn', '429', 'drop', '500', 'malformed' or None."""
         if self.cdn_block:
             return "cdn"
+        if self.rate_limit_reset:
+            return "429"
         if self._take("drop_connection"):
             return "drop"
         if self._take("server_errors") or (self.error_rate and self._random.random() < self.error_rate):
