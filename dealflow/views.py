@@ -6,14 +6,15 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from dealflow.export import csv_lines
+from dealflow.export import csv_lines, export_rows, xlsx_file
 from dealflow.forms import BoardFilterForm
 from dealflow.freshness import company_integration, sync_freshness, sync_progress
 from dealflow.models import Deal
@@ -82,11 +83,12 @@ def board_login_required(view):
             return HttpResponseClientRedirect(redirect_to_login(next_url).url)
         return plain(request, *args, **kwargs)
 
-    return wrapper
+    # Every board response is one user's view of confidential deals: no shared or stored copies.
+    return cache_control(private=True, no_store=True)(wrapper)
 
 
 @board_login_required
-@require_GET
+@require_safe
 def board(request, slug=None):
     scope = BoardScope.for_request(request, slug)
     now = timezone.now()
@@ -110,7 +112,7 @@ def board(request, slug=None):
 
 
 @board_login_required
-@require_GET
+@require_safe
 def column(request, column, slug=None):
     if column not in BOARD_COLUMN_KEYS:
         raise Http404("No such column.")
@@ -131,7 +133,7 @@ def column(request, column, slug=None):
 
 
 @board_login_required
-@require_GET
+@require_safe
 def deal(request, slug, deal_id):
     scope = BoardScope.for_request(request, slug)
     try:
@@ -149,17 +151,43 @@ def deal(request, slug, deal_id):
     return render(request, "dealflow/deal_page.html", context)
 
 
-@board_login_required
-@require_GET
-def export_csv(request, slug=None):
+def export_scope(request, slug):
+    """The rows of the filtered board the user may see, and the file name (without extension)."""
     scope = BoardScope.for_request(request, slug)
     filters = filter_form(request, scope).filters(now=timezone.now())
     name = scope.company.slug if scope.company else "portfolio"
-    response = StreamingHttpResponse(
-        csv_lines(export_deals(companies=scope.board_companies, filters=filters)), content_type="text/csv"
-    )
-    response["Content-Disposition"] = f'attachment; filename="dealflow-{name}-{timezone.localdate():%Y-%m-%d}.csv"'
+    rows = export_rows(export_deals(companies=scope.board_companies, filters=filters))
+    return rows, f"dealflow-{name}-{timezone.localdate():%Y-%m-%d}"
+
+
+@board_login_required
+@require_safe
+def export_csv(request, slug=None):
+    rows, name = export_scope(request, slug)
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@board_login_required
+@require_safe
+def export_xlsx(request, slug=None):
+    rows, name = export_scope(request, slug)
+    return FileResponse(xlsx_file(rows), as_attachment=True, filename=f"{name}.xlsx", content_type=XLSX_TYPE)
+
+
+@dataclass(frozen=True)
+class QueueUnavailable:
+    """The sync header's state when the sync could not even be queued (shaped like a SyncProgress)."""
+
+    message: str
+    state: str = "unavailable"
+    polling: bool = False
+    run: None = None
+    since: None = None
 
 
 @board_login_required
@@ -172,16 +200,21 @@ def sync_now(request, slug):
     if integration is None:
         raise Http404("This company has no integration.")
     # Imported here: the scheduler lives in integrations and loads Celery.
-    from integrations.services.scheduling import enqueue_sync
+    from integrations.services.scheduling import SyncQueueUnavailable, enqueue_sync
 
     since = int(timezone.now().timestamp()) - 1
-    enqueue_sync(integration=integration, full=False)
+    try:
+        enqueue_sync(integration=integration, full=False)
+    except SyncQueueUnavailable as error:
+        # 200, so that htmx swaps the message in where the button was.
+        context = {"scope": scope, "sync": QueueUnavailable(message=str(error))}
+        return render(request, "dealflow/partials/sync_status.html", context)
     context = {"scope": scope, "sync": sync_progress(integration, since=since)}
     return render(request, "dealflow/partials/sync_status.html", context)
 
 
 @board_login_required
-@require_GET
+@require_safe
 def sync_status(request, slug):
     scope = BoardScope.for_request(request, slug)
     integration = company_integration(scope.company)

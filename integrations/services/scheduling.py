@@ -1,7 +1,9 @@
 """Queueing syncs: on demand (admin, board) and when an integration's interval has passed."""
 
+import logging
 from datetime import timedelta
 
+import kombu.exceptions
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,12 +19,35 @@ RETRY_BASE_SECONDS = 60
 # "budget_exhausted", so it never matches.
 RETRYABLE_ERROR_KINDS = frozenset(kind.value for kind in RETRYABLE_KINDS)
 
+logger = logging.getLogger(__name__)
+
+
+class SyncQueueUnavailable(Exception):
+    """Celery's broker did not take the task: Redis is down or unreachable, or the broker is misconfigured."""
+
+
+QUEUE_UNAVAILABLE_MESSAGE = (
+    "The sync could not be queued: the task queue is not answering. "
+    "Check that Redis (CELERY_BROKER_URL) is running, then try again."
+)
+
 
 def enqueue_sync(*, integration: Integration, full: bool = False) -> None:
-    """Queue a sync of `integration` once the current transaction commits (ids only, never tokens)."""
+    """Queue a sync of `integration` once the current transaction commits (ids only, never tokens).
+
+    Raises SyncQueueUnavailable when the broker refuses it: at once when called outside a transaction
+    (the board, admin actions), at the commit when called inside one."""
     from integrations.tasks import sync_integration_task
 
-    transaction.on_commit(lambda: sync_integration_task.delay(integration.pk, full=full))
+    def send():
+        try:
+            sync_integration_task.delay(integration.pk, full=full)
+        except (kombu.exceptions.OperationalError, OSError) as error:
+            # The error names host and port at most; the broker URL (which may hold a password) is not logged.
+            logger.error("Could not queue a sync of integration %s: %s", integration.pk, error)
+            raise SyncQueueUnavailable(QUEUE_UNAVAILABLE_MESSAGE) from error
+
+    transaction.on_commit(send)
 
 
 def due_integrations(*, now=None) -> list[Integration]:

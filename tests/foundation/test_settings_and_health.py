@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from config.local_env import ensure_local_env
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -50,7 +52,7 @@ def test_check_deploy_is_clean_with_production_settings():
             "ENV_FILE": "/nonexistent/.env",
             "DEBUG": "False",
             "SECRET_KEY": "a-long-random-production-secret-key-" + "q7Zx" * 10,
-            "FERNET_KEYS": "production-fernet-key",
+            "FERNET_KEYS": Fernet.generate_key().decode(),  # a placeholder fails the deploy check
             "ALLOWED_HOSTS": "dealflow.example.com",
         }
     )
