@@ -1,9 +1,12 @@
 """The measurements behind `manage.py bench_sync`, run in a child process per dataset size."""
 
 import resource
+import sqlite3
+import threading
 import time
 
 from django.core.management import call_command
+from django.db import connection
 
 from integrations.models import Integration
 from integrations.pipedrive.client import PipedriveClient
@@ -23,11 +26,47 @@ def download_only(integration: Integration) -> dict:
         return {"seconds": time.perf_counter() - started, "records": records, "api_calls": client.stats.calls}
 
 
+class LockProbe:
+    """What other writers feel during a sync: a thread with its own SQLite connection takes and
+    releases the write lock (BEGIN IMMEDIATE; COMMIT) every few milliseconds and keeps the longest
+    wait. That wait is the longest stretch the sync held the write lock."""
+
+    INTERVAL = 0.005
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.longest = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._probe, name="lock-probe", daemon=True)
+
+    def _probe(self) -> None:
+        db = sqlite3.connect(self.path, timeout=600, isolation_level=None)
+        try:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                db.execute("BEGIN IMMEDIATE")
+                self.longest = max(self.longest, time.perf_counter() - started)
+                db.execute("COMMIT")
+                time.sleep(self.INTERVAL)
+        finally:
+            db.close()
+
+    def __enter__(self) -> "LockProbe":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def timed_sync(integration: Integration, *, full: bool) -> dict:
     started = time.perf_counter()
-    run = sync_integration(integration=integration, full=full)
+    with LockProbe(str(connection.settings_dict["NAME"])) as probe:
+        run = sync_integration(integration=integration, full=full)
     return {
         "seconds": time.perf_counter() - started,
+        "longest_lock_wait_s": probe.longest,
         "outcome": run.outcome,
         "error": run.error,
         "created": run.created,

@@ -1,15 +1,20 @@
 """Typed, immutable views of Pipedrive API records, parsed from v2 (and v1 users) JSON.
 
 Each record keeps the original JSON object in ``raw`` so callers can store the payload as sent.
-A missing ``id`` or a value of the wrong type raises ``KeyError``/``TypeError``/``ValueError``;
-the client turns those into a BAD_RESPONSE error.
+A missing or non-integer ``id`` raises ``KeyError``/``TypeError``/``ValueError``; the client turns
+those into a BAD_RESPONSE error. Every other field is read leniently, because one odd record must
+not fail a whole sync: a number that is not one becomes None (or NaN for a deal's value, so the
+sync can flag it), a date that does not parse None, an object where text belongs its JSON text,
+and a label id that is not an integer is dropped. Fitting values to database columns (ranges,
+lengths, NUL bytes) is the sync's job.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 
@@ -29,18 +34,71 @@ def parse_date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+def _lenient(parse):
+    """`parse`, answering None for a value it cannot read ('2026-02-30', an object)."""
+
+    def read(value: Any):
+        try:
+            return parse(value)
+        except (TypeError, ValueError, OverflowError):
+            return None
+
+    return read
+
+
+_datetime = _lenient(parse_datetime)
+_date = _lenient(parse_date)
+# More digits than any integer column holds: not read at all (int() of 1e999999 would not end).
+_MAX_INT_DIGITS = 30
+
+
 def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
+    """An integer, or None for anything else: "x", 1.5, NaN, true, an object."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    number = _number(value)
+    if not number.is_finite() or number != number.to_integral_value() or number.adjusted() > _MAX_INT_DIGITS:
+        return None
+    return int(number)
+
+
+def _number(value: Any) -> Decimal:
+    """A Decimal, NaN when `value` is not a number (text, an object, true)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return Decimal("NaN")
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        return Decimal("NaN")
 
 
 def _decimal(value: Any) -> Decimal:
-    return Decimal(0) if value is None else Decimal(str(value))
+    return Decimal(0) if value is None else _number(value)
+
+
+def _text(value: Any) -> str:
+    """Text as sent; an object or a list as its JSON; nothing as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)
+
+
+def _int_list(values: Any) -> tuple[int, ...]:
+    items = values if isinstance(values, list) else ()
+    return tuple(number for number in map(_optional_int, items) if number is not None)
 
 
 def _contact_values(entries: Any) -> tuple[str, ...]:
     """v2 emails/phones are lists of {value, primary, label}; keep the values, primary first."""
-    items = sorted(entries or (), key=lambda entry: not entry.get("primary", False))
-    return tuple(str(entry["value"]) for entry in items if entry.get("value"))
+    items = [entry for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    items.sort(key=lambda entry: not entry.get("primary", False))
+    return tuple(_text(entry["value"]) for entry in items if entry.get("value"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,28 +132,28 @@ class Deal:
     def from_api(cls, d: dict) -> Deal:
         return cls(
             id=int(d["id"]),
-            title=str(d.get("title") or ""),
+            title=_text(d.get("title")),
             owner_id=_optional_int(d.get("owner_id")),
             person_id=_optional_int(d.get("person_id")),
             org_id=_optional_int(d.get("org_id")),
             pipeline_id=_optional_int(d.get("pipeline_id")),
             stage_id=_optional_int(d.get("stage_id")),
             value=_decimal(d.get("value")),
-            currency=str(d.get("currency") or ""),
-            status=str(d.get("status") or ""),
+            currency=_text(d.get("currency")),
+            status=_text(d.get("status")),
             is_deleted=bool(d.get("is_deleted", False)),
             is_archived=bool(d.get("is_archived", False)),
             probability=_optional_int(d.get("probability")),
-            lost_reason=d.get("lost_reason"),
-            expected_close_date=parse_date(d.get("expected_close_date")),
-            add_time=parse_datetime(d.get("add_time")),
-            update_time=parse_datetime(d.get("update_time")),
-            stage_change_time=parse_datetime(d.get("stage_change_time")),
-            won_time=parse_datetime(d.get("won_time")),
-            lost_time=parse_datetime(d.get("lost_time")),
-            close_time=parse_datetime(d.get("close_time")),
-            label_ids=tuple(int(label) for label in d.get("label_ids") or ()),
-            custom_fields=dict(d.get("custom_fields") or {}),
+            lost_reason=_text(d.get("lost_reason")) or None,
+            expected_close_date=_date(d.get("expected_close_date")),
+            add_time=_datetime(d.get("add_time")),
+            update_time=_datetime(d.get("update_time")),
+            stage_change_time=_datetime(d.get("stage_change_time")),
+            won_time=_datetime(d.get("won_time")),
+            lost_time=_datetime(d.get("lost_time")),
+            close_time=_datetime(d.get("close_time")),
+            label_ids=_int_list(d.get("label_ids")),
+            custom_fields=custom_fields if isinstance(custom_fields := d.get("custom_fields"), dict) else {},
             raw=d,
         )
 
@@ -117,14 +175,14 @@ class Stage:
     def from_api(cls, d: dict) -> Stage:
         return cls(
             id=int(d["id"]),
-            name=str(d.get("name") or ""),
+            name=_text(d.get("name")),
             pipeline_id=_optional_int(d.get("pipeline_id")),
-            order_nr=int(d.get("order_nr") or 0),
-            deal_probability=int(d.get("deal_probability") or 0),
+            order_nr=_optional_int(d.get("order_nr")) or 0,
+            deal_probability=_optional_int(d.get("deal_probability")) or 0,
             is_deal_rot_enabled=bool(d.get("is_deal_rot_enabled", False)),
             days_to_rotten=_optional_int(d.get("days_to_rotten")),
             is_deleted=bool(d.get("is_deleted", False)),
-            update_time=parse_datetime(d.get("update_time")),
+            update_time=_datetime(d.get("update_time")),
             raw=d,
         )
 
@@ -142,10 +200,10 @@ class Pipeline:
     def from_api(cls, d: dict) -> Pipeline:
         return cls(
             id=int(d["id"]),
-            name=str(d.get("name") or ""),
-            order_nr=int(d.get("order_nr") or 0),
+            name=_text(d.get("name")),
+            order_nr=_optional_int(d.get("order_nr")) or 0,
             is_deleted=bool(d.get("is_deleted", False)),
-            update_time=parse_datetime(d.get("update_time")),
+            update_time=_datetime(d.get("update_time")),
             raw=d,
         )
 
@@ -166,13 +224,13 @@ class Person:
     def from_api(cls, d: dict) -> Person:
         return cls(
             id=int(d["id"]),
-            name=str(d.get("name") or ""),
+            name=_text(d.get("name")),
             org_id=_optional_int(d.get("org_id")),
             owner_id=_optional_int(d.get("owner_id")),
             emails=_contact_values(d.get("emails")),
             phones=_contact_values(d.get("phones")),
             is_deleted=bool(d.get("is_deleted", False)),
-            update_time=parse_datetime(d.get("update_time")),
+            update_time=_datetime(d.get("update_time")),
             raw=d,
         )
 
@@ -194,11 +252,11 @@ class Organization:
             address = address.get("value")
         return cls(
             id=int(d["id"]),
-            name=str(d.get("name") or ""),
+            name=_text(d.get("name")),
             owner_id=_optional_int(d.get("owner_id")),
-            address=address or None,
+            address=_text(address) or None,
             is_deleted=bool(d.get("is_deleted", False)),
-            update_time=parse_datetime(d.get("update_time")),
+            update_time=_datetime(d.get("update_time")),
             raw=d,
         )
 
@@ -215,8 +273,8 @@ class User:
     def _common(cls, d: dict) -> dict[str, Any]:
         return {
             "id": int(d["id"]),
-            "name": str(d.get("name") or ""),
-            "email": str(d.get("email") or ""),
+            "name": _text(d.get("name")),
+            "email": _text(d.get("email")),
             "is_active": bool(d.get("active_flag", True)),
             "raw": d,
         }

@@ -65,7 +65,7 @@ class Command(BaseCommand):
     def _report(self, results: dict) -> None:
         self.stdout.write("")
         header = f"{'deals':>8} {'full sync s':>12} {'download s':>11} {'ratio':>6} {'no-op calls':>12} " \
-                 f"{'no-op tokens':>13} {'peak MB':>8}"  # fmt: skip
+                 f"{'no-op tokens':>13} {'peak MB':>8} {'lock s':>7}"  # fmt: skip
         self.stdout.write(header)
         for size, r in results.items():
             if r["full"]["outcome"] != "succeeded":
@@ -73,11 +73,13 @@ class Command(BaseCommand):
             ratio = r["full"]["seconds"] / r["download"]["seconds"]
             self.stdout.write(
                 f"{size:>8} {r['full']['seconds']:>12.1f} {r['download']['seconds']:>11.1f} {ratio:>6.2f} "
-                f"{r['no_op']['api_calls']:>12} {r['no_op']['token_cost']:>13} {r['peak_rss_mb']:>8.0f}"
+                f"{r['no_op']['api_calls']:>12} {r['no_op']['token_cost']:>13} {r['peak_rss_mb']:>8.0f} "
+                f"{r['full']['longest_lock_wait_s']:>7.2f}"
             )
         self.stdout.write(
             "\nratio = full sync / download only (aim <= 1.5); no-op = incremental sync with nothing changed "
-            "(aim: one list call per entity type: 8); peak MB = ru_maxrss of the syncing process."
+            "(aim: one list call per entity type: 8); peak MB = ru_maxrss of the syncing process; "
+            "lock s = the longest another writer waited for the database's write lock during the full sync."
         )
         for size, r in results.items():
             self.stdout.write(f"{size} deals: {json.dumps(r)}")

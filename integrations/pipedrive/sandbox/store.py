@@ -45,7 +45,9 @@ class DealRow:
     def to_api(self) -> dict:
         data = {name: getattr(self, name) for name in DEAL_FIELDS}
         data["label_ids"] = list(self.label_ids or ())
-        data["custom_fields"] = dict(self.custom_fields or {})
+        # Copied when it is an object; sent as is otherwise (tests set hostile shapes).
+        custom = self.custom_fields or {}
+        data["custom_fields"] = dict(custom) if isinstance(custom, dict) else custom
         return {**data, **DEAL_CONSTANTS}
 
 

@@ -5,13 +5,18 @@ only records whose fingerprint differs go on to be written, already encoded for 
 (upsert.py) so the write transaction does as little as possible.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from dealflow.models import Deal, DealStatus
+from integrations.services.sync.clean import OUT_OF_RANGE_KEY, fit_row, fits_remote_id, storable_json
 from integrations.services.sync.entities import EntitySpec
 from integrations.services.sync.fingerprint import canonical_json, fingerprint_of
 from integrations.services.sync.upsert import JsonText
+
+# A run keeps this many skipped records' ids per entity (it counts them all).
+SKIPPED_IDS_KEPT = 100
 
 
 @dataclass
@@ -20,12 +25,25 @@ class Tally:
     updated: int = 0
     deleted: int = 0
     unchanged: int = 0
+    out_of_range: int = 0  # values that did not fit their columns (clean.py), in records written
+    skipped: int = 0  # records that could not be stored at all
+    skipped_ids: dict[str, list[int]] = field(default_factory=dict)  # entity key -> remote ids
 
     def add(self, other: "Tally") -> None:
         self.created += other.created
         self.updated += other.updated
         self.deleted += other.deleted
         self.unchanged += other.unchanged
+        self.out_of_range += other.out_of_range
+        for key, ids in other.skipped_ids.items():
+            self.skip(key, ids, counted=False)
+        self.skipped += other.skipped
+
+    def skip(self, key: str, remote_ids: list[int], *, counted: bool = True) -> None:
+        kept = self.skipped_ids.setdefault(key, [])
+        kept.extend(remote_ids[: SKIPPED_IDS_KEPT - len(kept)])
+        if counted:
+            self.skipped += len(remote_ids)
 
     @property
     def written(self) -> int:
@@ -84,14 +102,21 @@ def diff_page(
                 changes.removals.append(record.id)
                 tally.deleted += 1
             continue
-        raw = canonical_json(record.raw)
+        if not fits_remote_id(record.id):
+            tally.skip(spec.key, [record.id])
+            continue
+        raw = storable_json(record.raw)
         digest = fingerprint_of(raw, salt=spec.fingerprint_salt)
         if old is not None and old[0] == digest:
             tally.unchanged += 1
             continue
+        columns, out_of_range = fit_row(spec.model, spec.columns(record))
+        if out_of_range:
+            tally.out_of_range += len(out_of_range)
+            raw = canonical_json({**json.loads(raw), OUT_OF_RANGE_KEY: out_of_range})
         row = {
             "integration_id": integration_id, "remote_id": record.id, "fingerprint": digest, "raw": JsonText(raw),
-            **spec.columns(record),
+            **columns,
         }  # fmt: skip
         if old is None:
             tally.created += 1

@@ -28,11 +28,14 @@ def finish_run(
     token_cost: int = 0,
     error: str = "",
     error_kind: str = "",
+    write_lock_seconds: float | None = None,
 ) -> SyncRun:
     tally = tally or Tally()
     run.finished_at = timezone.now()
     run.outcome = outcome
     run.created, run.updated, run.deleted, run.unchanged = tally.created, tally.updated, tally.deleted, tally.unchanged
+    run.values_out_of_range, run.skipped, run.skipped_ids = tally.out_of_range, tally.skipped, tally.skipped_ids
+    run.write_lock_seconds = write_lock_seconds
     run.api_calls, run.token_cost = api_calls, token_cost
     run.error, run.error_kind = error, error_kind
     run.progress = _closing_line(run)
@@ -42,10 +45,15 @@ def finish_run(
 
 def _closing_line(run: SyncRun) -> str:
     if run.outcome == SyncOutcome.SUCCEEDED:
-        return (
+        line = (
             f"Done: {run.created} created, {run.updated} updated, {run.deleted} deleted, "
             f"{run.unchanged} unchanged"
         )
+        if run.values_out_of_range:
+            line += f", {run.values_out_of_range} values out of range"
+        if run.skipped:
+            line += f", {run.skipped} skipped"
+        return line[:200]
     return f"{run.get_outcome_display()}: {run.error}"[:200]
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import Integration, SyncOutcome, SyncRun
@@ -28,8 +27,9 @@ from integrations.services.sync import run_log
 from integrations.services.sync.custom_fields import fetch_custom_fields
 from integrations.services.sync.download import Download, download
 from integrations.services.sync.entities import entity_specs
+from integrations.services.sync.locking import DatabaseBusy, write_transaction
 from integrations.services.sync.mappings import create_missing_mappings
-from integrations.services.sync.marks import advanced, with_custom_fields_version
+from integrations.services.sync.marks import MAX_CLOCK_SKEW, next_marks, with_custom_fields_version
 from integrations.services.sync.pragmas import bulk_write_pragmas
 from integrations.services.sync.reconcile import remove_unseen
 from integrations.services.sync.staging import Spool
@@ -94,14 +94,21 @@ def _refusal(integration: Integration) -> str:
 
 
 def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
-    client = PipedriveClient.for_integration(integration, **client_options)
     token = integration.api_token
+    client = None
     try:
+        # Built inside the failure handling: a refused base URL or a malformed token ends the run
+        # recorded like any other failure, never left "running".
+        client = PipedriveClient.for_integration(integration, **client_options)
         with client, Spool() as spool:
             specs, fetched = _download(client, integration, run, lease, full=full, spool=spool, on_progress=on_progress)
             _report(run, client, "Saving changes", on_progress)
-            _write(integration, specs, fetched, full=full)
-        run_log.finish_run(run, outcome=SyncOutcome.SUCCEEDED, tally=fetched.tally, **_usage(client))
+            held = _write(integration, run, specs, fetched, full=full)
+        run_log.finish_run(
+            run, outcome=SyncOutcome.SUCCEEDED, tally=fetched.tally, write_lock_seconds=held, **_usage(client)
+        )
+    except DatabaseBusy as error:
+        run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=str(error), error_kind="db_busy", **_usage(client))
     except PipedriveError as error:
         _finish_after_api_error(integration, run, client, error, token)
     except LeaseLost:
@@ -143,9 +150,10 @@ def _download(client, integration, run, lease, *, full, spool, on_progress):
     return specs, fetched
 
 
-def _write(integration: Integration, specs, fetched: Download, *, full: bool) -> None:
-    with bulk_write_pragmas(), transaction.atomic():
-        writer = Writer(integration_id=integration.pk, specs=specs)
+def _write(integration: Integration, run: SyncRun, specs, fetched: Download, *, full: bool) -> float:
+    """Write the spool in one transaction; returns how long it held the database's write lock."""
+    with bulk_write_pragmas(), write_transaction() as lock:
+        writer = Writer(integration_id=integration.pk, specs=specs, tally=fetched.tally)
         for changes in fetched.spool:
             writer.write(changes)
         writer.relink(cached=fetched.cached)
@@ -153,9 +161,13 @@ def _write(integration: Integration, specs, fetched: Download, *, full: bool) ->
         if full:
             for model, seen in fetched.seen.items():
                 fetched.tally.deleted += remove_unseen(integration_id=integration.pk, model=model, seen=seen)
-        marks = advanced(fetched.marks, fetched.newest)
+        marks = next_marks(
+            fetched.marks, fetched.newest, cap=run.started_at + MAX_CLOCK_SKEW,
+            reset=[spec.key for spec in specs if spec.incremental] if full else (),
+        )  # fmt: skip
         if marks != integration.sync_marks:
             Integration.objects.filter(pk=integration.pk).update(sync_marks=marks)
+    return lock.held_seconds
 
 
 def _finish_after_api_error(integration, run, client, error: PipedriveError, token: str) -> None:
@@ -176,5 +188,7 @@ def _report(run, client, line: str, on_progress) -> None:
         on_progress(line)
 
 
-def _usage(client: PipedriveClient) -> dict:
+def _usage(client: PipedriveClient | None) -> dict:
+    if client is None:
+        return {}
     return {"api_calls": client.stats.calls, "token_cost": client.stats.token_cost}

@@ -4,15 +4,18 @@ Rows arrive encoded (diff.py); here they only get their foreign keys, looked up 
 remote id -> pk map per target model, loaded once per run rather than once per page.
 """
 
+import logging
 from collections.abc import Iterable
 
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.db.models import OuterRef, Subquery
 
 from dealflow.models import Deal, Stage, StageChange
-from integrations.services.sync.diff import PageChanges, StageMove
+from integrations.services.sync.diff import PageChanges, StageMove, Tally
 from integrations.services.sync.entities import EntitySpec, Link, linking_specs
 from integrations.services.sync.upsert import now_for_db
+
+logger = logging.getLogger(__name__)
 
 
 def remote_to_pk(model: type[models.Model], integration_id: int, remote_ids: Iterable[int | None]) -> dict[int, int]:
@@ -24,8 +27,11 @@ def remote_to_pk(model: type[models.Model], integration_id: int, remote_ids: Ite
 
 
 class Writer:
-    def __init__(self, *, integration_id: int, specs: tuple[EntitySpec, ...]) -> None:
+    def __init__(
+        self, *, integration_id: int, specs: tuple[EntitySpec, ...], tally: Tally | None = None
+    ) -> None:
         self.integration_id = integration_id
+        self.tally = tally or Tally()  # records the database refused are counted here as skipped
         self.specs = {spec.key: spec for spec in specs}
         self.all_specs = specs
         self.models_with_upserts: set[type[models.Model]] = set()
@@ -55,9 +61,34 @@ class Writer:
         upsert = spec.upsert
         links = [(upsert.position(link.remote_field), self.pks(link.target)) for link in spec.links]
         tail = (self.synced_at,)  # the late columns are the links' foreign keys, then synced_at
-        upsert.run([row + tuple(pks.get(row[at]) for at, pks in links) + tail for row in rows], new=new)
+        rows = [row + tuple(pks.get(row[at]) for at, pks in links) + tail for row in rows]
+        try:
+            with transaction.atomic():  # a savepoint: a refused page leaves the rest of the run intact
+                upsert.run(rows, new=new)
+        except DatabaseError:
+            self._upsert_one_by_one(spec, rows, new=new)
         self._pks.pop(spec.model, None)  # new rows: load its map again if something links to it
         self.models_with_upserts.add(spec.model)
+
+    def _upsert_one_by_one(self, spec: EntitySpec, rows: list[tuple], *, new: bool) -> None:
+        """Store what the database accepts, and skip (and report) each record it refuses.
+
+        clean.py fits every value to its column, so this is for what it could not foresee.
+        """
+        at = spec.upsert.position("remote_id")
+        refused = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    spec.upsert.run([row], new=new)
+            except DatabaseError as error:
+                logger.warning("Skipped %s %s: the database refused it (%s)", spec.key, row[at], error)
+                refused.append(row[at])
+                if new:
+                    self.tally.created -= 1
+                else:
+                    self.tally.updated = max(0, self.tally.updated - 1)
+        self.tally.skip(spec.key, refused)
 
     def _record_stage_moves(self, moves: list[StageMove]) -> None:
         deals = remote_to_pk(Deal, self.integration_id, (move.deal_remote_id for move in moves))
