@@ -50,6 +50,9 @@ class Integration(models.Model):
     # A lease in the database: at most one sync per integration, expiring if a worker dies.
     sync_lease_owner = models.CharField(max_length=64, blank=True, editable=False)
     sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where the holder runs, so a holder that died on this host frees the lease at once (lease.py).
+    sync_lease_host = models.CharField(max_length=255, blank=True, editable=False)
+    sync_lease_pid = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # When the dispatcher last queued a scheduled sync (claimed with a conditional UPDATE).
     sync_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set when Pipedrive's daily token budget is spent: no sync runs before this time.
@@ -117,6 +120,17 @@ class SyncRun(models.Model):
     error = models.TextField(blank=True, help_text="Token-free description of what went wrong.")
     error_kind = models.CharField(
         max_length=20, blank=True, help_text="Pipedrive error kind (transient, auth, ...); decides retries."
+    )
+
+    values_out_of_range = models.PositiveIntegerField(
+        default=0, help_text="Values that did not fit their columns: stored as null, clamped or 0, and flagged."
+    )
+    skipped = models.PositiveIntegerField(default=0, help_text="Records that could not be stored at all.")
+    skipped_ids = models.JSONField(
+        default=dict, blank=True, help_text="Pipedrive ids of skipped records by entity (the first 100 each)."
+    )
+    write_lock_seconds = models.FloatField(
+        null=True, blank=True, help_text="The longest the run held the database's write lock at a stretch."
     )
 
     class Meta:

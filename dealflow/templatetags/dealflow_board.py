@@ -19,7 +19,10 @@ def field_text(value):
         return "—"
     if isinstance(value, dict):
         if "value" in value and "currency" in value:
-            return format_money(value["value"], value["currency"])
+            try:
+                return format_money(value["value"], str(value["currency"]))
+            except (ArithmeticError, TypeError, ValueError):
+                pass  # not an amount ("abc", NaN, 1e308): shown as its parts below
         return ", ".join(f"{key}: {item}" for key, item in value.items() if item not in (None, ""))
     if isinstance(value, list):
         return ", ".join(str(field_text(item)) for item in value) or "—"
