@@ -2,9 +2,12 @@
 
 Taking, renewing and releasing are each one conditional UPDATE on the Integration row, which is
 atomic on SQLite and PostgreSQL alike. A lease expires on its own, so a worker that dies while
-holding one blocks its integration only until `expires_at`.
+holding one blocks its integration only until `expires_at`; and the holder's host and process id
+are recorded, so a holder that died on this host (SIGKILL, OOM) is seen dead at once.
 """
 
+import os
+import socket
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,8 +37,9 @@ def acquire_lease(*, integration_id: int, owner: str | None = None, ttl: timedel
     now = timezone.now()
     free = Q(sync_lease_owner="") | Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
     taken = Integration.objects.filter(free, pk=integration_id).update(
-        sync_lease_owner=owner, sync_lease_expires_at=now + ttl
-    )
+        sync_lease_owner=owner, sync_lease_expires_at=now + ttl, sync_lease_host=socket.gethostname(),
+        sync_lease_pid=os.getpid(),
+    )  # fmt: skip
     return Lease(integration_id=integration_id, owner=owner, ttl=ttl) if taken else None
 
 
@@ -48,13 +52,53 @@ def renew_lease(lease: Lease) -> bool:
     )
 
 
+FREE = {"sync_lease_owner": "", "sync_lease_expires_at": None, "sync_lease_host": "", "sync_lease_pid": None}
+
+
 def release_lease(lease: Lease) -> None:
-    Integration.objects.filter(pk=lease.integration_id, sync_lease_owner=lease.owner).update(
-        sync_lease_owner="", sync_lease_expires_at=None
+    Integration.objects.filter(pk=lease.integration_id, sync_lease_owner=lease.owner).update(**FREE)
+
+
+def force_release(*, integration: Integration) -> bool:
+    """Free the lease whoever holds it (`manage.py release_sync_lease`); False if it was free."""
+    return bool(Integration.objects.filter(pk=integration.pk).exclude(sync_lease_owner="").update(**FREE))
+
+
+def holder_is_dead(integration: Integration) -> bool:
+    """The lease is held by a process on this host that no longer runs. A holder on another
+    host cannot be checked from here: its lease expires instead."""
+    if not integration.sync_lease_owner or integration.sync_lease_host != socket.gethostname():
+        return False
+    return integration.sync_lease_pid is not None and not _process_alive(integration.sync_lease_pid)
+
+
+def release_dead_lease(integration: Integration) -> bool:
+    """Free the lease if its holder is dead; True if this call freed it."""
+    if not holder_is_dead(integration):
+        return False
+    return bool(
+        Integration.objects.filter(pk=integration.pk, sync_lease_owner=integration.sync_lease_owner).update(**FREE)
     )
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    try:  # a killed child its parent has not reaped yet is a zombie: dead all the same
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def lease_is_held(*, integration: Integration) -> bool:
-    return bool(integration.sync_lease_owner) and (
-        integration.sync_lease_expires_at is not None and integration.sync_lease_expires_at > timezone.now()
+    return (
+        bool(integration.sync_lease_owner)
+        and integration.sync_lease_expires_at is not None
+        and integration.sync_lease_expires_at > timezone.now()
+        and not holder_is_dead(integration)
     )

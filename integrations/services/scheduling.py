@@ -1,6 +1,7 @@
 """Queueing syncs: on demand (admin, board) and when an integration's interval has passed."""
 
 import logging
+import socket
 from datetime import timedelta
 
 import kombu.exceptions
@@ -10,7 +11,7 @@ from django.utils import timezone
 
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.pipedrive.errors import RETRYABLE_KINDS
-from integrations.services.sync.run_log import LEASE_HELD
+from integrations.services.sync.run_log import LEASE_HELD, recover_dead_holder
 
 # Retries of a sync that failed for a reason that may pass (a timeout, a 5xx, a burst 429).
 MAX_RETRIES = 3
@@ -77,7 +78,14 @@ def claim_scheduled_sync(*, integration: Integration, now=None) -> bool:
 
 
 def dispatch_due_syncs(*, now=None) -> list[int]:
-    """Queue an incremental sync for each due integration; returns their ids."""
+    """Queue an incremental sync for each due integration; returns their ids.
+
+    First, every minute: a sync whose worker died on this host is ended as interrupted and its
+    lease freed, so the board stops showing "Syncing…" long before the lease would expire.
+    """
+    held_here = Integration.objects.exclude(sync_lease_owner="").filter(sync_lease_host=socket.gethostname())
+    for held in held_here.only("pk", "sync_lease_owner", "sync_lease_host", "sync_lease_pid"):
+        recover_dead_holder(integration=held)
     queued = []
     for integration in due_integrations(now=now):
         if claim_scheduled_sync(integration=integration, now=now):

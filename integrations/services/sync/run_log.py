@@ -3,11 +3,13 @@
 from django.utils import timezone
 
 from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.services.lease import force_release, release_dead_lease
 from integrations.services.sync.diff import Tally
 
 # error_kind of a run skipped because another sync of the integration held the lease.
 LEASE_HELD = "lease_held"
 ABANDONED = "The worker running this sync stopped before it finished (its lease expired)."
+INTERRUPTED = "interrupted"  # error_kind of a run whose worker died or whose lease was released by hand
 
 
 def start_run(*, integration: Integration, kind: str) -> SyncRun:
@@ -80,3 +82,32 @@ def close_abandoned_runs(*, integration: Integration, current: SyncRun) -> None:
     SyncRun.objects.filter(integration=integration, outcome=SyncOutcome.RUNNING).exclude(pk=current.pk).update(
         outcome=SyncOutcome.FAILED, finished_at=timezone.now(), error=ABANDONED, progress=ABANDONED[:200]
     )
+
+
+def end_interrupted(*, integration: Integration, reason: str) -> int:
+    """End the integration's running runs as failed and interrupted; how many there were."""
+    return SyncRun.objects.filter(integration=integration, outcome=SyncOutcome.RUNNING).update(
+        outcome=SyncOutcome.FAILED, finished_at=timezone.now(), error=reason, error_kind=INTERRUPTED,
+        progress=f"Interrupted: {reason}"[:200],
+    )  # fmt: skip
+
+
+def recover_dead_holder(*, integration: Integration) -> bool:
+    """If the process holding the integration's lease died on this host, free the lease and end
+    its run as interrupted, at once rather than when the lease expires. True if it did."""
+    host, pid = integration.sync_lease_host, integration.sync_lease_pid
+    if not release_dead_lease(integration):
+        return False
+    reason = f"Interrupted: the worker running this sync (process {pid} on {host}) stopped before it finished."
+    end_interrupted(integration=integration, reason=reason)
+    Integration.objects.filter(pk=integration.pk).update(
+        last_sync_outcome=SyncOutcome.FAILED, last_sync_error=reason
+    )
+    return True
+
+
+def release_by_hand(*, integration: Integration) -> tuple[bool, int]:
+    """`manage.py release_sync_lease`: free the lease and end running runs as interrupted."""
+    released = force_release(integration=integration)
+    ended = end_interrupted(integration=integration, reason="Interrupted: the sync lease was released by hand.")
+    return released, ended

@@ -61,6 +61,7 @@ def sync_integration(
     and the benchmark pass a transport, page_size or sleep).
     """
     integration.refresh_from_db()
+    run_log.recover_dead_holder(integration=integration)  # a holder killed on this host frees its lease now
     run = run_log.start_run(integration=integration, kind=SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL)
     refusal = _refusal(integration)
     if refusal:
