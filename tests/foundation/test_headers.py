@@ -50,8 +50,9 @@ def test_pages_carry_an_enforced_content_security_policy(staff_client):
     assert directives["style-src"] == "'self'"
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
-    # htmx must not inject its indicator <style> (the policy would block it).
-    assert '<meta name="htmx-config" content=\'{"includeIndicatorStyles": false}\'>' in response.content.decode()
+    # htmx must neither inject its indicator <style> nor eval attribute code (the policy would block both).
+    config = '<meta name="htmx-config" content=\'{"includeIndicatorStyles": false, "allowEval": false}\'>'
+    assert config in response.content.decode()
 
 
 def run_request(extra_env: dict, script: str) -> list[str]:
