@@ -246,3 +246,9 @@ LOGGING = {
     # httpx logs every request URL at INFO; URLs carry no token, but keep the noise down.
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }
+
+# Where an integration may send its API token: https://<domain>.pipedrive.com always; anything
+# else only when listed here as scheme://host[:port] ("*" as the port: any port on that host).
+# Plain http is refused except to a loopback address. The demo and the tests allow the sandbox
+# with http://127.0.0.1:*.
+PIPEDRIVE_ALLOWED_BASE_URLS = env.list("PIPEDRIVE_ALLOWED_BASE_URLS", default=[])

@@ -1,10 +1,20 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.formats import date_format
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
+from dealflow.models import StageMapping
 from dealflow.stages import MappingTarget
-from integrations.admin_inlines import StageMappingInline, SyncRunInline
+from integrations.admin_inlines import StageMappingInline, SyncRunInline, WriteOnlyTokenMixin
 from integrations.forms import IntegrationForm
 from integrations.models import Integration, SyncRun
+from integrations.services.connection import check_connection
 from integrations.services.scheduling import enqueue_sync
 
 LAST_SYNC_FIELDS = [
@@ -15,26 +25,31 @@ LAST_SYNC_FIELDS = [
     "last_successful_sync_at",
     "last_full_sync_at",
 ]
+# The buttons on an integration's own page: each runs the bulk action of the same name on it.
+OBJECT_OPERATIONS = {
+    "test_connection": "Test connection",
+    "sync_now": "Sync now",
+    "full_resync": "Full resync",
+    "confirm_suggestions": "Confirm all suggestions",
+}
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else "never"
+
 
 @admin.register(Integration)
-class IntegrationAdmin(admin.ModelAdmin):
+class IntegrationAdmin(WriteOnlyTokenMixin, admin.ModelAdmin):
     form = IntegrationForm
-    list_display = [
-        "company",
-        "provider",
-        "company_domain",
-        "is_enabled",
-        "sync_interval_minutes",
-        "last_synced_at",
-        "last_sync_outcome",
-        "unmapped_stages",
-    ]
+    change_form_template = "admin/integrations/integration/change_form.html"
+    list_display = ["company", "company_domain", "enabled", "last_synced", "last_sync_outcome", "unmapped_stages",
+                    "sync_interval_minutes"]  # fmt: skip
     list_filter = ["provider", "is_enabled", "last_sync_outcome"]
     search_fields = ["company__name", "company__slug", "company_domain"]
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
     inlines = [StageMappingInline, SyncRunInline]
-    actions = ["sync_now", "full_resync", "test_connection"]
+    actions = list(OBJECT_OPERATIONS)
     readonly_fields = ["token_hint", "unmapped_stages", "sync_blocked_until", *LAST_SYNC_FIELDS]
     fieldsets = [
         (None, {"fields": ["company", "provider", "company_domain", "api_token", "token_hint", "api_base_url"]}),
@@ -43,16 +58,55 @@ class IntegrationAdmin(admin.ModelAdmin):
     ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["fields"] = ["company", *IntegrationForm.Meta.fields]
+        if self.has_change_permission(request, obj) or obj is None:
+            kwargs["fields"] = ["company", *IntegrationForm.Meta.fields]
         return super().get_form(request, obj, change, **kwargs)
 
     def get_queryset(self, request):
         unmapped = Count("stage_mappings", filter=Q(stage_mappings__target=MappingTarget.UNMAPPED))
         return super().get_queryset(request).annotate(unmapped_count=unmapped)
 
-    @admin.display(description="Stored token")
-    def token_hint(self, obj):
-        return obj.token_hint if obj.pk else "—"
+    @method_decorator(sensitive_post_parameters())  # the token is posted here
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    # -- the integration's own page: buttons that POST here ------------------------------------
+
+    def get_urls(self):
+        operation = self.admin_site.admin_view(self.operation_view)
+        return [
+            path("<path:object_id>/run/<str:operation>/", operation, name="integrations_integration_operation"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "integration_operations": OBJECT_OPERATIONS.items()}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @method_decorator(require_POST)
+    def operation_view(self, request, object_id, operation):
+        integration = self.get_object(request, object_id)
+        if integration is None or operation not in OBJECT_OPERATIONS:
+            raise Http404
+        action = getattr(self, operation)
+        if not all(getattr(self, f"has_{p}_permission")(request, integration) for p in action.allowed_permissions):
+            raise PermissionDenied
+        action(request, self.get_queryset(request).filter(pk=integration.pk))
+        return HttpResponseRedirect(reverse("admin:integrations_integration_change", args=[integration.pk]))
+
+    # -- columns --------------------------------------------------------------------------------
+
+    @admin.display(description="Enabled", boolean=True, ordering="is_enabled")
+    def enabled(self, obj):
+        return obj.is_enabled
+
+    @admin.display(description="Last synced", ordering="last_successful_sync_at")
+    def last_synced(self, obj):
+        """The last success; the last attempt beside it when that came later (and failed)."""
+        text = _when(obj.last_successful_sync_at)
+        if obj.last_synced_at and obj.last_synced_at != obj.last_successful_sync_at:
+            text += f" (last attempt {_when(obj.last_synced_at)})"
+        return text
 
     @admin.display(description="Unmapped stages", ordering="unmapped_count")
     def unmapped_stages(self, obj):
@@ -63,11 +117,13 @@ class IntegrationAdmin(admin.ModelAdmin):
             count = obj.stage_mappings.filter(target=MappingTarget.UNMAPPED).count()
         return f"{count} — choose a target below" if count else "0"
 
-    @admin.action(description="Sync now")
+    # -- actions (change permission: view-only staff may not run them) ------------------------
+
+    @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
         self._enqueue(request, queryset, full=False)
 
-    @admin.action(description="Full resync (also removes records deleted in Pipedrive)")
+    @admin.action(description="Full resync (also removes records deleted in Pipedrive)", permissions=["change"])
     def full_resync(self, request, queryset):
         self._enqueue(request, queryset, full=True)
 
@@ -83,38 +139,64 @@ class IntegrationAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Test connection")
+    @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request, queryset):
-        from integrations.services.connection import check_connection
-
         for integration in queryset.select_related("company"):
             result = check_connection(integration=integration)
             level = messages.SUCCESS if result.ok else messages.ERROR
             self.message_user(request, f"{integration.company}: {result.message}", level)
 
+    @admin.action(description="Confirm all suggested stage mappings", permissions=["confirm"])
+    def confirm_suggestions(self, request, queryset):
+        confirmed = (
+            StageMapping.objects.filter(integration__in=queryset, is_confirmed=False)
+            .exclude(target=MappingTarget.UNMAPPED)
+            .update(is_confirmed=True, updated_at=timezone.now())
+        )
+        self.message_user(request, f"Confirmed {confirmed} suggested stage mapping(s).", messages.SUCCESS)
+
+    def has_confirm_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj) and request.user.has_perm("dealflow.change_stagemapping")
+
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
+    """Read-only history: no add, change or delete (runs go with their integration)."""
+
     list_display = [
         "integration",
         "kind",
         "started_at",
-        "finished_at",
+        "run_duration",
         "outcome",
         "created",
         "updated",
         "deleted",
         "unchanged",
         "api_calls",
-        "token_cost",
+        "short_error",
     ]
     list_filter = ["outcome", "kind", "integration__company"]
     search_fields = ["integration__company__name", "error"]
     list_select_related = ["integration__company"]
     date_hierarchy = "started_at"
+    actions = None
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Deleting stays possible for the cascade from an integration, but not from here.
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "show_delete": False})
+
+    @admin.display(description="Duration", ordering="finished_at")
+    def run_duration(self, obj):
+        duration = obj.duration
+        return f"{duration.total_seconds():.1f} s" if duration is not None else "—"
+
+    @admin.display(description="Error")
+    def short_error(self, obj):
+        return obj.error if len(obj.error) <= 120 else obj.error[:119] + "…"

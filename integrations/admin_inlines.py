@@ -1,4 +1,5 @@
-"""Inlines on the integration page: its stage mappings (editable) and its recent sync runs."""
+"""Inlines on the integration page (its stage mappings, editable, and its recent sync runs), the
+integration inline on the company page, and the rule that keeps the token write-only in both."""
 
 from django import forms
 from django.contrib import admin
@@ -6,15 +7,53 @@ from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 
 from dealflow.models import DealStatus, StageMapping
-from integrations.models import SyncRun
+from integrations.forms import IntegrationForm
+from integrations.models import Integration, SyncRun
 
 RECENT_RUNS = 10
+TOKEN_FIELD = "api_token"  # noqa: S105 - a field name
+
+
+class WriteOnlyTokenMixin:
+    """The API token is an input only. Where the user may not change the integration, Django
+    renders every field read-only from the model, which would show the decrypted token: drop it
+    there (the masked `token_hint` says what is stored)."""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        return [(name, {**opts, "fields": _without_token(opts["fields"])}) for name, opts in fieldsets]
+
+    def get_readonly_fields(self, request, obj=None):
+        return _without_token(super().get_readonly_fields(request, obj))
+
+    @admin.display(description="Stored token")
+    def token_hint(self, obj):
+        return obj.token_hint if isinstance(obj, Integration) and obj.pk else "—"
+
+
+def _without_token(fields):
+    return [field for field in fields if field != TOKEN_FIELD]
+
+
+class CompanyIntegrationInline(WriteOnlyTokenMixin, admin.StackedInline):
+    """The company page's integration, with the same write-only token as the integration page."""
+
+    model = Integration
+    form = IntegrationForm
+    extra = 0
+    fields = ["provider", "company_domain", TOKEN_FIELD, "token_hint", "api_base_url", "is_enabled",
+              "sync_interval_minutes"]  # fmt: skip
+    readonly_fields = ["token_hint"]
+    show_change_link = True
 
 
 class StageMappingForm(forms.ModelForm):
     class Meta:
         model = StageMapping
         fields = ["target", "is_confirmed"]
+        labels = {"is_confirmed": "Confirmed"}
 
     def save(self, commit=True):
         if "target" in self.changed_data:

@@ -1,8 +1,9 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from integrations.domain import normalise_company_domain, validate_company_domain
+from integrations.domain import base_url_problem, normalise_company_domain, validate_company_domain
 from integrations.fields import SecretTextField, is_undecryptable
+from integrations.pipedrive.errors import ErrorKind, PipedriveError
 
 
 class Provider(models.TextChoices):
@@ -77,7 +78,13 @@ class Integration(models.Model):
 
     @property
     def base_url(self) -> str:
-        return (self.api_base_url or f"https://{self.company_domain}.pipedrive.com").rstrip("/")
+        """Where the client sends the token; checked on every use (not only in the form), so a
+        URL saved before the rules or written around the form is refused with PipedriveError."""
+        url = (self.api_base_url or f"https://{self.company_domain}.pipedrive.com").rstrip("/")
+        problem = base_url_problem(url, company_domain=self.company_domain)
+        if problem:
+            raise PipedriveError(problem, kind=ErrorKind.BAD_REQUEST)
+        return url
 
     @property
     def web_url(self) -> str:

@@ -1,27 +1,33 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 
-from integrations.forms import IntegrationForm
-from integrations.models import Integration
+from integrations.admin_inlines import CompanyIntegrationInline
 from portfolio.models import PortfolioCompany
 
 
-class IntegrationInline(admin.StackedInline):
-    model = Integration
-    form = IntegrationForm
-    extra = 0
-    fields = IntegrationForm.Meta.fields
-    show_change_link = True
+class PortfolioCompanyForm(forms.ModelForm):
+    """The admin supplies the model and fields."""
+
+    def clean_reporting_currency(self):
+        return (self.cleaned_data.get("reporting_currency") or "").strip().upper()  # "sek" is fine
 
 
 @admin.register(PortfolioCompany)
 class PortfolioCompanyAdmin(admin.ModelAdmin):
+    form = PortfolioCompanyForm
     list_display = ["name", "slug", "reporting_currency", "is_active", "integration_count"]
     list_filter = ["is_active", "reporting_currency", "integrations__provider"]
     search_fields = ["name", "slug", "website"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["viewers"]
-    inlines = [IntegrationInline]
+    inlines = [CompanyIntegrationInline]
+
+    @method_decorator(sensitive_post_parameters())  # the integration inline carries the token
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_integration_count=Count("integrations"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +32,10 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 RESET_JITTER_SECONDS = 0.5
 ALL_DEAL_STATUSES = ("open", "won", "lost", "deleted")
+# Pipedrive tokens are 40 hex characters; proxies and the sandbox use other ASCII letters, digits,
+# "-" and "_". Anything else (a zero-width space, a space inside) is a paste gone wrong, and would
+# otherwise fail deep in httpx with the token in the exception.
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 R = TypeVar("R")
 
@@ -76,6 +81,11 @@ class PipedriveClient:
     ) -> None:
         if not api_token:
             raise ValueError("api_token is required")
+        if not TOKEN_PATTERN.fullmatch(api_token):
+            raise PipedriveError(
+                "The stored API token has characters a Pipedrive token never has; enter it again.",
+                kind=ErrorKind.BAD_REQUEST,
+            )
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.base_url = base_url.rstrip("/")
@@ -264,12 +274,32 @@ class PipedriveClient:
                 f"Pipedrive did not answer in time ({where}: {type(exc).__name__}). Try again later.",
                 kind=ErrorKind.TRANSIENT,
             ) from None
+        except httpx.ConnectError as exc:
+            # Usually a wrong API base URL (nothing listens there): name it, never the token.
+            raise PipedriveError(
+                f"Could not connect to {self.base_url} ({where}: {type(exc).__name__}). Check the API"
+                " base URL; try again later if it is right.",
+                kind=ErrorKind.TRANSIENT,
+            ) from None
         except httpx.TransportError as exc:
             raise PipedriveError(
                 f"Connection to Pipedrive failed ({where}: {type(exc).__name__}). Try again later.",
                 kind=ErrorKind.TRANSIENT,
             ) from None
+        except httpx.HTTPError as exc:  # e.g. a body that claims gzip and is not
+            raise PipedriveError(
+                f"Pipedrive's answer could not be read ({where}: {type(exc).__name__}).",
+                kind=ErrorKind.BAD_RESPONSE,
+            ) from None
         self.stats.calls += 1
+        if 300 <= response.status_code < 400:
+            # Never followed: the token would go along to wherever it points.
+            raise PipedriveError(
+                f"Pipedrive answered with a redirect (HTTP {response.status_code}, {where}), which is"
+                " not followed. Check the API base URL.",
+                kind=ErrorKind.BAD_REQUEST,
+                status_code=response.status_code,
+            )
         if response.status_code != 429 and response.status_code < 500:
             self.stats.token_cost += token_cost(method, path)
         return responses.payload(response, where, self._redact)

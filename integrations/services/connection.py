@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from integrations.pipedrive.client import PipedriveClient
 from integrations.pipedrive.errors import ErrorKind, PipedriveError
 
@@ -47,17 +49,32 @@ class ConnectionReport:
 
 
 CANNOT_READ_CREDENTIALS = "The stored API token is missing or cannot be decrypted; enter it again in the admin."
+# The quick check runs inside a web request: one attempt, a few seconds at most, so a hanging or
+# refusing upstream answers at once (a wrong URL is a settings mistake, not worth retrying).
+QUICK_CHECK_OPTIONS = {"timeout": httpx.Timeout(4.0), "max_retries": 0}
 
 
 def check_connection(*, integration: Any, detailed: bool = False, **client_options: Any) -> ConnectionReport:
     """Who the token belongs to (one cheap call); with ``detailed``, also every pipeline with its
     stages and deal counts, deals by status, open value per currency and contact counts, read over
-    all pages. Never raises for Pipedrive failures: they come back as ok=False with a message."""
+    all pages. Never raises for Pipedrive failures: they come back as ok=False with a message.
+    The quick check is bounded (QUICK_CHECK_OPTIONS) unless ``client_options`` say otherwise."""
     if not integration.token_is_readable:
         return ConnectionReport(ok=False, message=CANNOT_READ_CREDENTIALS)
-    with PipedriveClient.for_integration(integration, **client_options) as client:
+    if not detailed:
+        client_options = {**QUICK_CHECK_OPTIONS, **client_options}
+    try:  # the base URL and the token's shape are checked here too, not only in the form
+        client = PipedriveClient.for_integration(integration, **client_options)
+    except PipedriveError as error:
+        return ConnectionReport(ok=False, message=str(error), error_kind=error.kind)
+    with client:
         try:
             me = client.get_current_user()
+            if me.company_domain and me.company_domain != integration.company_domain:
+                return ConnectionReport(
+                    ok=False, message=_other_company(me, integration), error_kind=ErrorKind.AUTH,
+                    calls=client.stats.calls, token_cost=client.stats.token_cost,
+                )  # fmt: skip
             summary = _account_summary(client) if detailed else {}
         except PipedriveError as error:
             return ConnectionReport(ok=False, message=str(error), error_kind=error.kind, calls=client.stats.calls)
@@ -72,6 +89,14 @@ def check_connection(*, integration: Any, detailed: bool = False, **client_optio
             calls=client.stats.calls,
             token_cost=client.stats.token_cost,
         )
+
+
+def _other_company(me: Any, integration: Any) -> str:
+    return (
+        f"The token belongs to {me.company_name} ({me.company_domain}.pipedrive.com), not to"
+        f" {integration.company_domain}.pipedrive.com: correct the company domain or paste the"
+        f" token of {integration.company_domain}'s account."
+    )
 
 
 def _account_summary(client: PipedriveClient) -> dict[str, Any]:

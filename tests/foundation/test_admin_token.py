@@ -1,5 +1,6 @@
 import re
 
+import pytest
 from django.urls import reverse
 
 from integrations.models import Integration
@@ -121,3 +122,65 @@ def test_company_inline_adds_an_integration(admin_client):
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Integration.objects.get(company__slug="acme").api_token == "tok-inline-5555"
+
+
+def test_changing_where_the_token_goes_needs_the_token_again(admin_client, integration, settings):
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    for change in ({"api_base_url": "http://127.0.0.1:8765"}, {"company_domain": "acme"}):
+        response = post_integration(admin_client, url, integration.company, **change)
+        assert response.status_code == 200
+        assert "paste the token again" in response.content.decode()
+        integration.refresh_from_db()
+        assert (integration.company_domain, integration.api_base_url) == ("coeo", "")
+    response = post_integration(
+        admin_client, url, integration.company, api_base_url="http://127.0.0.1:8765", api_token=SENTINEL_TOKEN
+    )
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.api_base_url == "http://127.0.0.1:8765"
+
+
+@pytest.mark.parametrize(
+    "pasted", ["coeo-sandbox-token\u200b", "tok en", "tok\u00e9n", "tok\nen", "tok-abc<script>"]
+)
+def test_a_malformed_token_is_refused_with_a_clear_message(admin_client, integration, pasted):
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    response = post_integration(admin_client, url, integration.company, api_token=pasted)
+    assert response.status_code == 200
+    assert "That is not a Pipedrive API token" in response.content.decode()
+    integration.refresh_from_db()
+    assert integration.api_token == SENTINEL_TOKEN
+
+
+def test_surrounding_whitespace_is_stripped(admin_client, integration):
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    response = post_integration(admin_client, url, integration.company, api_token="  tok-new-5678\t\n")
+    assert response.status_code == 302
+    integration.refresh_from_db()
+    assert integration.api_token == "tok-new-5678"
+
+
+def test_a_typed_token_comes_back_when_another_field_is_wrong(admin_client, integration):
+    url = reverse("admin:integrations_integration_change", args=[integration.pk])
+    response = post_integration(
+        admin_client, url, integration.company, api_token="tok-typed-2468", sync_interval_minutes="0"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="tok-typed-2468"' in body  # what was typed, so the next save keeps it
+    assert SENTINEL_TOKEN not in body  # never the stored one
+    response = post_integration(admin_client, url, integration.company, sync_interval_minutes="0")
+    assert SENTINEL_TOKEN not in response.content.decode()
+
+
+def test_posted_tokens_are_hidden_from_error_reports(admin_client, integration):
+    """The DEBUG page and error e-mails show POST data through this filter."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    for url in (
+        reverse("admin:integrations_integration_change", args=[integration.pk]),
+        reverse("admin:portfolio_portfoliocompany_change", args=[integration.company_id]),
+    ):
+        response = post_integration(admin_client, url, integration.company, api_token="tok-posted-1357")
+        shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+        assert "tok-posted-1357" not in repr(dict(shown)), url
