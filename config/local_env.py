@@ -19,6 +19,8 @@ def local_env_text() -> str:
         "DEBUG=True\n"
         f"SECRET_KEY={secrets.token_urlsafe(50)}\n"
         f"FERNET_KEYS={Fernet.generate_key().decode()}\n"
+        "# The demo's Pipedrive sandbox is plain http on loopback; production allows none of it.\n"
+        "PIPEDRIVE_ALLOWED_BASE_URLS=http://127.0.0.1:*\n"
     )
 
 

@@ -2,6 +2,8 @@
 PIPEDRIVE_ALLOWED_BASE_URLS lists; http only to loopback. Enforced in the form, when a sync
 runs and when the connection is checked, and the token is never sent anywhere else."""
 
+import os
+
 import httpx
 import pytest
 from django.core.exceptions import ValidationError
@@ -112,3 +114,15 @@ def test_a_connection_check_refuses_a_url_saved_around_the_form(integration):
     report = check_connection(integration=integration, transport=httpx.MockTransport(recorder))
     assert not report.ok and "attacker.example" in report.message
     assert recorder.requests == []
+
+
+def test_the_demo_allows_its_loopback_sandbox(settings, monkeypatch):
+    from config.local_env import local_env_text
+    from integrations.services.demo import allow_sandbox
+
+    assert "PIPEDRIVE_ALLOWED_BASE_URLS=http://127.0.0.1:*\n" in local_env_text()
+    settings.PIPEDRIVE_ALLOWED_BASE_URLS = []  # an .env written before the setting existed
+    monkeypatch.delenv("PIPEDRIVE_ALLOWED_BASE_URLS")
+    allow_sandbox()
+    assert base_url_problem("http://127.0.0.1:8765", company_domain="coeo") == ""
+    assert os.environ["PIPEDRIVE_ALLOWED_BASE_URLS"] == "http://127.0.0.1:*"  # for worker and beat

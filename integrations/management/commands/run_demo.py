@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from integrations.management.children import Children, free_port, port_is_free, wait_for_port
 from integrations.management.commands.sync_deals import summary
 from integrations.services.beat_schedules import ensure_schedules
-from integrations.services.demo import connect_demo_integrations
+from integrations.services.demo import allow_sandbox, connect_demo_integrations
 from integrations.services.sync import sync_integration
 
 SANDBOX_PORT = 8765
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         children = Children(settings.VAR_DIR / "log")
         # A plain `kill` should stop the children too, as Ctrl-C does.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        allow_sandbox()
         try:
             base_url = self._start_sandbox(children, sandbox_port)
             self._first_sync(connect_demo_integrations(base_url=base_url))
