@@ -4,16 +4,17 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from dealflow.selectors import BoardFilters, owners_of, pipelines_of
 
 WON_PERIODS = [
-    ("30", "Last 30 days"),
-    ("90", "Last 3 months"),
-    ("182", "Last 6 months"),
-    ("365", "Last 12 months"),
-    ("730", "Last 2 years"),
-    ("all", "Any time"),
+    ("30", _("Last 30 days")),
+    ("90", _("Last 3 months")),
+    ("182", _("Last 6 months")),
+    ("365", _("Last 12 months")),
+    ("730", _("Last 2 years")),
+    ("all", _("Any time")),
 ]
 DEFAULT_WON_PERIOD = "365"
 
@@ -32,17 +33,22 @@ class CompanyLabelledChoiceField(forms.ModelChoiceField):
 class BoardFilterForm(forms.Form):
     q = forms.CharField(
         required=False,
-        label="Search",
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Deal, organization or person"}),
+        label=_("Search"),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Deal, organization or person")}),
     )
-    owner = CompanyLabelledChoiceField(queryset=None, required=False, empty_label="All owners", show_company=False)
+    owner = CompanyLabelledChoiceField(queryset=None, required=False, empty_label=_("All owners"), show_company=False)
     pipeline = CompanyLabelledChoiceField(
-        queryset=None, required=False, empty_label="All pipelines", show_company=False
+        queryset=None, required=False, empty_label=_("All pipelines"), show_company=False
     )
-    won = forms.ChoiceField(choices=WON_PERIODS, required=False, label="Won in")
+    won = forms.ChoiceField(choices=WON_PERIODS, required=False, label=_("Won in"))
 
     def __init__(self, data=None, *, companies):
         data = data if data else None
+        if data is not None and data.get("won") not in dict(WON_PERIODS):
+            # The select must show the period that is applied: the default when missing or invalid
+            # (otherwise the browser shows the first option and the next change sends it).
+            data = data.copy()
+            data["won"] = DEFAULT_WON_PERIOD
         super().__init__(data, initial={"won": DEFAULT_WON_PERIOD})
         several = len(companies) > 1
         for name, queryset in (("owner", owners_of(companies)), ("pipeline", pipelines_of(companies))):
@@ -67,4 +73,7 @@ class BoardFilterForm(forms.Form):
         """The active filters as a query string, for load-more and export links."""
         if not self.is_bound:
             return ""
-        return urlencode({key: self.data.get(key) for key in self.fields if self.data.get(key)})
+        defaults = {"won": DEFAULT_WON_PERIOD}
+        return urlencode(
+            {key: self.data[key] for key in self.fields if self.data.get(key) and self.data[key] != defaults.get(key)}
+        )

@@ -1,9 +1,12 @@
 """How fresh a company's copy of Pipedrive is, and the latest sync run, for the board header."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.services.lease import DEFAULT_TTL as LEASE_TTL
@@ -11,8 +14,25 @@ from integrations.services.lease import lease_is_held
 
 # How long "Sync queued…" waits for a worker to start a run before it gives up polling.
 QUEUE_PATIENCE = timedelta(minutes=2)
-NO_WORKER_MESSAGE = "No worker has picked this sync up yet — is the Celery worker running?"
-STUCK_MESSAGE = "This sync has stopped reporting progress; its worker probably died. Try again later."
+NO_WORKER_MESSAGE = gettext_lazy("No worker has picked this sync up yet — is the Celery worker running?")
+STUCK_MESSAGE = gettext_lazy("This sync has stopped reporting progress; its worker probably died. Try again later.")
+
+
+class Health:
+    """A company's sync health, as the coloured dot in the company switcher shows it."""
+
+    FRESH = "fresh"
+    STALE = "stale"  # older than twice the interval, never synced, or paused
+    FAILING = "failing"  # the last sync failed
+    NONE = "none"  # no integration at all
+
+
+HEALTH_LABELS = {
+    Health.FRESH: gettext_lazy("Up to date"),
+    Health.STALE: gettext_lazy("Out of date"),
+    Health.FAILING: gettext_lazy("Last sync failed"),
+    Health.NONE: gettext_lazy("Not connected to a CRM"),
+}
 
 
 @dataclass(frozen=True)
@@ -20,35 +40,100 @@ class SyncFreshness:
     integration: Integration
     synced_at: datetime | None
     age_text: str
-    warning: str  # empty when all is well
+    warning: str  # empty when all is well; what anyone may read
+    health: str = Health.FRESH
+    can_sync: bool = True  # False while a sync could not run (paused for the rate limit, disabled)
+    error: str = ""  # the last failed sync's (token-free) reason, for staff
+
+    @property
+    def health_label(self) -> str:
+        return HEALTH_LABELS[self.health]
 
 
 def age_text(then: datetime | None, now: datetime) -> str:
     if then is None:
-        return "never synced"
+        return _("never synced")
     minutes = int((now - then).total_seconds() // 60)
     if minutes < 1:
-        return "synced just now"
+        return _("synced just now")
     if minutes < 60:
-        return f"synced {minutes} min ago"
+        return _("synced %(minutes)d min ago") % {"minutes": minutes}
     if minutes < 48 * 60:
-        return f"synced {minutes // 60} h ago"
-    return f"synced {minutes // (24 * 60)} days ago"
+        return _("synced %(hours)d h ago") % {"hours": minutes // 60}
+    return _("synced %(days)d days ago") % {"days": minutes // (24 * 60)}
 
 
 def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
+    """How fresh the copy is and, when a sync cannot run or failed, the real reason."""
     synced_at = integration.last_successful_sync_at
-    if integration.last_sync_outcome in (SyncOutcome.FAILED, SyncOutcome.RATE_LIMITED):
-        warning = f"The last sync {integration.get_last_sync_outcome_display().lower()}."
+    stale = synced_at is None or now - synced_at > timedelta(minutes=2 * integration.sync_interval_minutes)
+    blocked_until = integration.sync_blocked_until
+    health, can_sync, error = (Health.STALE if stale else Health.FRESH), sync_can_run(integration, now=now), ""
+    if not integration.is_enabled:
+        warning = _("Syncing is turned off for this company; staff can enable it in the admin.")
+    elif not can_sync:
+        same_day = blocked_until - now < timedelta(hours=20)
+        resume = date_format(timezone.localtime(blocked_until), "H:i" if same_day else "j M H:i")
+        warning = _("Pipedrive's daily limit is reached; syncing resumes at %(time)s.") % {"time": resume}
+        health = Health.STALE
+    elif integration.last_sync_outcome == SyncOutcome.FAILED:
+        warning, health, error = _("The last sync failed."), Health.FAILING, integration.last_sync_error
+    elif integration.last_sync_outcome == SyncOutcome.RATE_LIMITED:
+        warning = _("The last sync hit Pipedrive's rate limit; the next one continues where it stopped.")
     elif synced_at is None:
-        warning = "Not synced yet."
-    elif now - synced_at > timedelta(minutes=2 * integration.sync_interval_minutes):
-        warning = f"Older than twice the sync interval ({integration.sync_interval_minutes} min)."
+        warning = _("Not synced yet.")
+    elif stale:
+        warning = _("Older than twice the sync interval (%(minutes)s min).") % {
+            "minutes": integration.sync_interval_minutes
+        }
     else:
         warning = ""
     return SyncFreshness(
-        integration=integration, synced_at=synced_at, age_text=age_text(synced_at, now), warning=warning
+        integration=integration,
+        synced_at=synced_at,
+        age_text=age_text(synced_at, now),
+        warning=warning,
+        health=health,
+        can_sync=can_sync,
+        error=error,
     )
+
+
+@dataclass(frozen=True)
+class CompanyHealth:
+    health: str
+    label: str
+    age_text: str
+
+
+def companies_health(companies, *, now: datetime) -> dict[int, CompanyHealth]:
+    """Each company's sync health for the all-companies switcher, by company id (one query)."""
+    integrations = {}
+    for integration in Integration.objects.filter(company__in=companies).order_by("-provider"):
+        integrations[integration.company_id] = integration  # the first provider wins, as in company_integration
+    result = {}
+    for company in companies:
+        integration = integrations.get(company.pk)
+        if integration is None:
+            result[company.pk] = CompanyHealth(Health.NONE, str(HEALTH_LABELS[Health.NONE]), "")
+        else:
+            freshness = sync_freshness(integration, now=now)
+            result[company.pk] = CompanyHealth(freshness.health, str(freshness.health_label), freshness.age_text)
+    return result
+
+
+def change_summary(run: SyncRun | None) -> str:
+    """What a finished sync changed, as the header says it: "3 updated, 1 new"."""
+    if run is None:
+        return ""
+    if run.outcome != SyncOutcome.SUCCEEDED:
+        return _("Sync ended: %(outcome)s.") % {"outcome": run.get_outcome_display().lower()}
+    parts = [
+        ngettext("%(count)d updated", "%(count)d updated", run.updated) % {"count": run.updated} if run.updated else "",
+        ngettext("%(count)d new", "%(count)d new", run.created) % {"count": run.created} if run.created else "",
+        ngettext("%(count)d removed", "%(count)d removed", run.deleted) % {"count": run.deleted} if run.deleted else "",
+    ]
+    return ", ".join(part for part in parts if part) or _("No changes")
 
 
 def company_integration(company) -> Integration | None:
@@ -70,10 +155,16 @@ class SyncProgress:
     state: str
     run: SyncRun | None
     since: int | None  # epoch seconds of the request that started the wait
+    can_sync: bool = True  # whether "Sync now" could run now (see sync_can_run)
 
     @property
     def polling(self) -> bool:
         return self.state in ("queued", "running")
+
+    @property
+    def summary(self) -> str:
+        """After Sync now: what the run changed."""
+        return change_summary(self.run) if self.state == "finished" else ""
 
     @property
     def message(self) -> str:
@@ -95,8 +186,19 @@ def is_stuck(integration: Integration, run: SyncRun, *, now: datetime) -> bool:
     return now - run.started_at > LEASE_TTL and not lease_is_held(integration=integration)
 
 
+def sync_can_run(integration: Integration, *, now: datetime) -> bool:
+    """False while a sync would be refused: a disabled integration, or the daily budget spent."""
+    blocked_until = integration.sync_blocked_until
+    return integration.is_enabled and not (blocked_until and blocked_until > now)
+
+
 def sync_progress(integration: Integration, *, since: int | None, now: datetime | None = None) -> SyncProgress:
     now = now or timezone.now()
+    progress = _sync_progress(integration, since=since, now=now)
+    return replace(progress, can_sync=sync_can_run(integration, now=now))
+
+
+def _sync_progress(integration: Integration, *, since: int | None, now: datetime) -> SyncProgress:
     since_at = epoch_datetime(since)
     if since_at is not None and since_at > now + QUEUE_PATIENCE:
         since_at = None  # a click from the future: not one of ours

@@ -13,6 +13,7 @@ from django.db.models import Case, CharField, Count, F, Prefetch, Q, Sum, Value,
 from django.db.models.functions import Coalesce, RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from dealflow.formatting import format_money
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
@@ -23,8 +24,14 @@ PAGE_SIZE = 25
 UNMAPPED = MappingTarget.UNMAPPED.value
 EXCLUDED = MappingTarget.EXCLUDED.value
 CLOSED_WON = StandardStage.CLOSED_WON.value
-COLUMN_LABELS = {**{stage.value: stage.label for stage in StandardStage}, UNMAPPED: "Unmapped"}
+COLUMN_LABELS = {
+    **{stage.value: stage.label for stage in StandardStage},
+    UNMAPPED: _("Unmapped"),
+    EXCLUDED: _("Hidden"),
+}
 BOARD_COLUMN_KEYS = [*(stage.value for stage in StandardStage), UNMAPPED]
+# Columns whose cards can be listed page by page: the board's, and the hidden deals' list.
+LISTABLE_COLUMN_KEYS = [*BOARD_COLUMN_KEYS, EXCLUDED]
 
 
 @dataclass(frozen=True)
@@ -50,7 +57,11 @@ class Card:
     title: str
     url: str  # the deal's page on the board
     company_name: str
-    organization_name: str | None
+    company_slug: str
+    company_has_logo: bool
+    stage_name: str | None  # the company's own stage name
+    is_verbal: bool  # open in a stage mapped to Closed Won: a verbal yes, not won in Pipedrive
+    organization_name: str | None  # None when the title already names it
     person_name: str | None
     owner_name: str | None
     value_text: str
@@ -68,14 +79,23 @@ class Column:
     label: str
     count: int = 0
     totals: list[CurrencyTotal] = field(default_factory=list)
+    # Closed Won only: the open deals in stages mapped to Closed Won ("verbal yes"), included in
+    # `count` and `totals` but shown apart, since Pipedrive does not count them as won.
+    verbal_totals: list[CurrencyTotal] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
     has_more: bool = False
     # Unmapped only: the integrations whose stage mappings staff should fix.
     integrations: list[Integration] = field(default_factory=list)
 
 
+    @property
+    def verbal_count(self) -> int:
+        return sum(total.count for total in self.verbal_totals)
+
+
 @dataclass(frozen=True)
 class HiddenStage:
+    company_name: str
     name: str
     count: int
 
@@ -84,11 +104,18 @@ class HiddenStage:
 class HiddenDeals:
     """Open deals in excluded stages: kept off the board, but counted under it."""
 
-    stages: list[HiddenStage]
+    stages: list[HiddenStage]  # by company name, then most deals first
 
     @property
     def count(self) -> int:
         return sum(stage.count for stage in self.stages)
+
+    @property
+    def by_company(self) -> list[tuple[str, list[HiddenStage]]]:
+        grouped = defaultdict(list)
+        for stage in self.stages:
+            grouped[stage.company_name].append(stage)
+        return list(grouped.items())
 
 
 # --- Column assignment -----------------------------------------------------------------------
@@ -105,6 +132,7 @@ class StageMap:
     target: dict[int, str]  # stage id -> mapping target (unmapped when the stage has no mapping row)
     probability: dict[int, int]
     name: dict[int, str]
+    company_name: dict[int, str]  # stage id -> its company's name
 
     def stage_ids(self, target: str) -> list[int]:
         return [stage_id for stage_id, stage_target in self.target.items() if stage_target == target]
@@ -131,14 +159,17 @@ def stage_map(companies) -> StageMap:
         Integration.objects.filter(company_id__in=company_ids(companies)).values_list("id", flat=True)
     )
     rows = Stage.objects.filter(integration_id__in=integration_ids).values_list(
-        "id", "name", "deal_probability", "mapping__target"
+        "id", "name", "deal_probability", "mapping__target", "integration__company__name"
     )
-    target, probability, name = {}, {}, {}
-    for stage_id, stage_name, stage_probability, stage_target in rows:
+    target, probability, name, company_name = {}, {}, {}, {}
+    for stage_id, stage_name, stage_probability, stage_target, stage_company in rows:
         target[stage_id] = stage_target or UNMAPPED
         probability[stage_id] = stage_probability
         name[stage_id] = stage_name
-    return StageMap(integration_ids=integration_ids, target=target, probability=probability, name=name)
+        company_name[stage_id] = stage_company
+    return StageMap(
+        integration_ids=integration_ids, target=target, probability=probability, name=name, company_name=company_name
+    )
 
 
 def column_condition(stages: StageMap, column: str) -> Q:
@@ -162,7 +193,9 @@ def company_ids(companies) -> list[int]:
 
 
 def board_deals(*, stages: StageMap, filters: BoardFilters):
-    """Deals that may show on the board (any column, excluded stages too), within the won period."""
+    """Deals that may show on the board (any column, excluded stages too): open ones, and won ones
+    within the won period. The period applies to won deals only: an open deal in a stage mapped
+    to Closed Won has no win date, and leaving it out would make it vanish from the board."""
     deals = Deal.objects.filter(
         integration_id__in=stages.integration_ids,
         status__in=[DealStatus.OPEN, DealStatus.WON],
@@ -176,7 +209,7 @@ def board_deals(*, stages: StageMap, filters: BoardFilters):
         deals = deals.filter(pipeline_id=filters.pipeline_id)
     if filters.won_since:
         deals = deals.alias(won_at=won_at_expression()).filter(
-            ~column_condition(stages, CLOSED_WON) | Q(won_at__gte=filters.won_since)
+            ~Q(status=DealStatus.WON) | Q(won_at__gte=filters.won_since)
         )
     return deals
 
@@ -227,10 +260,11 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
     """The six standard columns (and Unmapped when it has deals), each with its first page,
     their totals over the whole column, and the deals hidden in excluded stages."""
     stages = stage_map(companies)
-    totals, hidden, unmapped_integration_ids = column_totals(stages=stages, filters=filters)
+    totals, verbal, hidden, unmapped_integration_ids = column_totals(stages=stages, filters=filters)
     columns = []
     for key in BOARD_COLUMN_KEYS:
         column = Column(key=key, label=COLUMN_LABELS[key], totals=totals.get(key, []))
+        column.verbal_totals = verbal.get(key, [])
         column.count = sum(total.count for total in column.totals)
         if key != UNMAPPED or column.count:
             columns.append(column)
@@ -260,26 +294,36 @@ def column_totals(*, stages: StageMap, filters: BoardFilters):
         .order_by()
     )
     sums = defaultdict(lambda: [0, Decimal(0), Decimal(0)])  # (column, currency) -> count, value, weighted
+    verbal = defaultdict(lambda: [0, Decimal(0), Decimal(0)])  # currency -> the same, for open Closed Won deals
     hidden = defaultdict(int)
     unmapped_integration_ids = set()
     for row in rows:
         column = stages.column_of(row["status"], row["stage_id"])
         if column == EXCLUDED:
-            hidden[stages.name[row["stage_id"]]] += row["count"]
+            hidden[stages.company_name[row["stage_id"]], stages.name[row["stage_id"]]] += row["count"]
             continue
         if column == UNMAPPED:
             unmapped_integration_ids.add(row["integration_id"])
         value = Decimal(row["total_value"] or 0)
-        entry = sums[column, row["currency"] or ""]
-        entry[0] += row["count"]
-        entry[1] += value
-        entry[2] += value * stages.weight(row["status"], row["stage_id"]) / 100
+        weighted = value * stages.weight(row["status"], row["stage_id"]) / 100
+        entries = [sums[column, row["currency"] or ""]]
+        if column == CLOSED_WON and row["status"] == DealStatus.OPEN:
+            entries.append(verbal[CLOSED_WON, row["currency"] or ""])
+        for entry in entries:
+            entry[0] += row["count"]
+            entry[1] += value
+            entry[2] += weighted
+    by_count = sorted(hidden.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
+    hidden_deals = HiddenDeals(stages=[HiddenStage(company, name, count) for (company, name), count in by_count])
+    return currency_totals(sums), currency_totals(verbal), hidden_deals, unmapped_integration_ids
+
+
+def currency_totals(sums: dict) -> dict[str, list[CurrencyTotal]]:
+    """{(column, currency): [count, value, weighted]} as each column's totals, by currency."""
     totals = defaultdict(list)
     for (column, currency), (count, value, weighted) in sorted(sums.items()):
         totals[column].append(CurrencyTotal(currency=currency, count=count, value=value, weighted_value=weighted))
-    by_count = sorted(hidden.items(), key=lambda item: (-item[1], item[0]))
-    hidden_deals = HiddenDeals(stages=[HiddenStage(name, count) for name, count in by_count])
-    return totals, hidden_deals, unmapped_integration_ids
+    return totals
 
 
 def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], now=None) -> dict:
@@ -340,8 +384,9 @@ class DealPaths:
 # What a card shows; plain values rather than model instances keep a page of cards cheap to build.
 CARD_VALUES = [
     "id", "title", "value", "currency", "status", "add_time", "stage_change_time",
-    "stage__is_deal_rot_enabled", "stage__days_to_rotten", "organization__name", "person__name", "owner__name",
-    "integration__company__name", "integration__company__slug",
+    "stage__name", "stage__is_deal_rot_enabled", "stage__days_to_rotten", "stage__mapping__target",
+    "organization__name", "person__name", "owner__name",
+    "integration__company__name", "integration__company__slug", "integration__company__logo",
 ]
 
 
@@ -355,11 +400,17 @@ def card_from(row: dict, now: datetime, paths: DealPaths) -> Card:
         and days is not None
         and days > rot_limit
     )
+    organization = row["organization__name"]
     return Card(
         title=row["title"],
         url=paths(row["integration__company__slug"], row["id"]),
         company_name=row["integration__company__name"],
-        organization_name=row["organization__name"],
+        company_slug=row["integration__company__slug"],
+        company_has_logo=bool(row["integration__company__logo"]),
+        stage_name=row["stage__name"],
+        is_verbal=row["status"] == DealStatus.OPEN and row["stage__mapping__target"] == CLOSED_WON,
+        # Titles often start with the organization ("Acme AB – Licens"): don't say it twice.
+        organization_name=None if organization and organization.casefold() in row["title"].casefold() else organization,
         person_name=row["person__name"],
         owner_name=row["owner__name"],
         value_text=format_money(row["value"], row["currency"]),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<slug:slug>/export.xlsx", views.export_xlsx, name="company_export_xlsx"),
     path("<slug:slug>/column/<slug:column>/", views.column, name="company_column"),
     path("<slug:slug>/deals/<int:deal_id>/", views.deal, name="deal"),
+    path("<slug:slug>/logo/", views.company_logo, name="company_logo"),
     path("<slug:slug>/sync/", views.sync_now, name="sync"),
     path("<slug:slug>/sync/status/", views.sync_status, name="sync_status"),
 ]

@@ -2,25 +2,26 @@
 
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import PurePath
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRedirect
 
 from dealflow.export import csv_lines, export_rows, xlsx_file
 from dealflow.forms import BoardFilterForm
-from dealflow.freshness import company_integration, sync_freshness, sync_progress
+from dealflow.freshness import companies_health, company_integration, sync_freshness, sync_progress
 from dealflow.models import Deal
 from dealflow.selectors import (
-    BOARD_COLUMN_KEYS,
     COLUMN_LABELS,
+    LISTABLE_COLUMN_KEYS,
     board_column_of,
     board_columns,
     column_cards,
@@ -87,25 +88,42 @@ def board_login_required(view):
     return cache_control(private=True, no_store=True)(wrapper)
 
 
+def board_context(request, scope: BoardScope) -> dict:
+    """Everything the board page shows (the deal page shows it too, behind the open panel)."""
+    now = timezone.now()
+    form = filter_form(request, scope)
+    board_data = board_columns(companies=scope.board_companies, filters=form.filters(now=now), now=now)
+    query = form.query_string()
+    path = reverse("dealflow:company_board", args=[scope.company.slug]) if scope.company else reverse("dealflow:board")
+    context = {
+        "scope": scope,
+        "form": form,
+        "query": query,
+        "board_path": path,
+        "board_url": f"{path}?{query}" if query else path,
+        "columns": board_data.columns,
+        "hidden": board_data.hidden,
+    }
+    if scope.company:
+        context["integration"] = integration = company_integration(scope.company)
+        if integration:
+            context["freshness"] = sync_freshness(integration, now=now)
+            context["sync"] = sync_progress(integration, since=None)
+    else:
+        context["health"] = companies_health(scope.companies, now=now)
+    return context
+
+
 @board_login_required
 @require_safe
 def board(request, slug=None):
     scope = BoardScope.for_request(request, slug)
-    now = timezone.now()
-    form = filter_form(request, scope)
-    filters = form.filters(now=now)
-    board_data = board_columns(companies=scope.board_companies, filters=filters, now=now)
-    context = {
-        "scope": scope,
-        "form": form,
-        "query": form.query_string(),
-        "columns": board_data.columns,
-        "hidden": board_data.hidden,
-    }
-    integration = company_integration(scope.company) if scope.company else None
-    if integration:
-        context["freshness"] = sync_freshness(integration, now=now)
-        context["sync"] = sync_progress(integration, since=None)
+    if slug is None and len(scope.companies) == 1:
+        # Someone who may see one company has no use for "All companies": land on its board.
+        target = reverse("dealflow:company_board", args=[scope.companies[0].slug])
+        query = request.GET.urlencode()
+        return redirect(f"{target}?{query}" if query else target)
+    context = board_context(request, scope)
     if request.htmx and request.htmx.target == "board-region":
         return render(request, "dealflow/partials/board_region.html", context)
     return render(request, "dealflow/board.html", context)
@@ -114,7 +132,7 @@ def board(request, slug=None):
 @board_login_required
 @require_safe
 def column(request, column, slug=None):
-    if column not in BOARD_COLUMN_KEYS:
+    if column not in LISTABLE_COLUMN_KEYS:
         raise Http404("No such column.")
     scope = BoardScope.for_request(request, slug)
     now = timezone.now()
@@ -127,6 +145,7 @@ def column(request, column, slug=None):
         "scope": scope,
         "query": form.query_string(),
         "column": {"key": column, "label": COLUMN_LABELS[column], "cards": cards, "has_more": has_more},
+        "offset": offset,
         "next_offset": offset + len(cards),
     }
     return render(request, "dealflow/partials/cards.html", context)
@@ -146,9 +165,34 @@ def deal(request, slug, deal_id):
         "deal_url": found.integration.deal_url(found.remote_id),
         "column_label": COLUMN_LABELS.get(board_column_of(found)),
     }
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "dealflow/partials/deal_panel.html", context)
-    return render(request, "dealflow/deal_page.html", context)
+    # A pasted or restored deal URL: the company's board (with the URL's filters), the panel open.
+    context.update(board_context(request, scope))
+    return render(request, "dealflow/board.html", context)
+
+
+# Uploaded logos are served by the app, to the users who may see the company, as images only.
+LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+              ".webp": "image/webp", ".svg": "image/svg+xml"}
+
+
+@board_login_required
+@require_safe
+def company_logo(request, slug):
+    company = BoardScope.for_request(request, slug).company
+    content_type = LOGO_TYPES.get(PurePath(company.logo.name).suffix.lower()) if company.logo else None
+    if content_type is None:
+        raise Http404("No logo.")
+    try:
+        response = FileResponse(company.logo.open("rb"), content_type=content_type)
+    except FileNotFoundError:
+        raise Http404("No logo.") from None
+    # An SVG opened on its own must not run script; nothing may sniff it into HTML either.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 def export_scope(request, slug):
@@ -221,6 +265,8 @@ def sync_status(request, slug):
     if integration is None:
         raise Http404("This company has no integration.")
     progress = sync_progress(integration, since=int_param(request, "since"))
+    response = render(request, "dealflow/partials/sync_status.html", {"scope": scope, "sync": progress})
     if progress.state == "finished":
-        return HttpResponseClientRefresh()
-    return render(request, "dealflow/partials/sync_status.html", {"scope": scope, "sync": progress})
+        # board.js refreshes the board in place, keeping scroll and an open panel.
+        response["HX-Trigger"] = "dealflow:synced"
+    return response

@@ -57,3 +57,9 @@ def plain_select(field):
         ((str(key), " selected" if str(key) == selected else "", label) for key, label in field.field.choices),
     )
     return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.id_for_label, options)
+
+
+@register.filter
+def lookup(mapping, key):
+    """{{ health|lookup:company.pk }}: a dict's item, or None (also when there is no dict)."""
+    return mapping.get(key) if mapping else None

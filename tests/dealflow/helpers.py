@@ -1,3 +1,6 @@
+import re
+
+
 def board_titles(response) -> dict[str, list[str]]:
     """Card titles per column key, as the board view rendered them."""
     return {column.key: [card.title for card in column.cards] for column in response.context["columns"]}
@@ -5,3 +8,8 @@ def board_titles(response) -> dict[str, list[str]]:
 
 def column(response, key):
     return next(column for column in response.context["columns"] if column.key == key)
+
+
+def page_text(response) -> str:
+    """The page's text without tags, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())

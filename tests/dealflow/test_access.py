@@ -57,7 +57,7 @@ def test_login_page_logs_in_and_lands_on_the_board(client, viewer):
 def test_logout_is_a_post_from_the_header(client, viewer):
     client.force_login(viewer)
 
-    html = client.get(reverse("dealflow:board")).content.decode()
+    html = client.get(reverse("dealflow:board"), follow=True).content.decode()
 
     assert f'action="{reverse("logout")}"' in html and 'method="post"' in html
     assert client.post(reverse("logout")).status_code == 302
@@ -71,7 +71,7 @@ def test_viewer_sees_only_their_companies(client, viewer, coeo, coeo_deal, nordi
         assert client.get(url).status_code == 200, url
     for url in company_urls(nordic.company, nordic_deal):
         assert client.get(url).status_code == 404, url
-    board = client.get(reverse("dealflow:board"))
+    board = client.get(reverse("dealflow:board"), follow=True)
     assert [company.slug for company in board.context["scope"].companies] == ["coeo"]
     assert "Nordic lead" not in board.content.decode()
     assert "Coeo lead" in board.content.decode()
@@ -138,3 +138,21 @@ def test_htmx_requests_of_an_expired_session_redirect_the_whole_page_to_login(cl
         assert redirects_to_login(client.get(url, headers=headers)), url
     assert redirects_to_login(client.post(reverse("dealflow:sync", args=[coeo.company.slug]), headers=headers))
     assert client.get(reverse("dealflow:company_board", args=[coeo.company.slug])).status_code == 302  # not htmx
+
+
+def test_a_user_who_may_see_one_company_lands_on_its_board(client, viewer, coeo, nordic):
+    client.force_login(viewer)
+
+    response = client.get(reverse("dealflow:board"), {"q": "acme"})
+
+    assert response.status_code == 302
+    assert response.url == reverse("dealflow:company_board", args=[coeo.company.slug]) + "?q=acme"
+
+
+def test_users_with_more_companies_land_on_all_companies(client, viewer, coeo, nordic):
+    nordic.company.viewers.add(viewer)
+    client.force_login(viewer)
+
+    response = client.get(reverse("dealflow:board"))
+
+    assert response.status_code == 200 and response.context["scope"].company is None

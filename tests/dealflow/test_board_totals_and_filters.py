@@ -77,7 +77,7 @@ def test_load_more_keeps_the_filters(client, staff, coeo):
 def test_unknown_column_is_404(client, staff, coeo):
     client.force_login(staff)
 
-    assert client.get(reverse("dealflow:company_column", args=[coeo.company.slug, "excluded"])).status_code == 404
+    assert client.get(reverse("dealflow:company_column", args=[coeo.company.slug, "nonsense"])).status_code == 404
 
 
 class TestFilters:

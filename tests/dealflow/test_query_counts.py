@@ -10,7 +10,8 @@ from tests.dealflow import factories as make
 
 pytestmark = pytest.mark.django_db
 
-MAX_QUERIES = 20
+# The deal's own URL renders the board with the panel open: the board's queries plus the panel's.
+MAX_QUERIES = 25
 
 
 def spread_deals(coeo, nordic, per_stage):
@@ -68,9 +69,10 @@ def test_query_counts_do_not_grow_with_the_number_of_deals(
 
 def test_the_unmapped_column_adds_queries_only_when_it_is_shown(client, staff, coeo):
     client.force_login(staff)
+    board_url = reverse("dealflow:company_board", args=[coeo.company.slug])
     make.deal(coeo.stages.lead, "Mapped")
-    without = count_queries(client, reverse("dealflow:board"), {})
+    without = count_queries(client, board_url, {})
 
     make.deal(coeo.stages.no_mapping, "Unmapped")
 
-    assert count_queries(client, reverse("dealflow:board"), {}) == without + 2
+    assert count_queries(client, board_url, {}) == without + 2

@@ -24,10 +24,11 @@ def enqueued(monkeypatch):
 
 
 def board_html(client, company):
-    return " ".join(client.get(reverse("dealflow:company_board", args=[company.slug])).content.decode().split())
+    html = client.get(reverse("dealflow:company_board", args=[company.slug])).content.decode()
+    return " ".join(html.replace("&#x27;", "'").split())
 
 
-def test_freshness_says_how_long_ago_with_the_exact_time_on_hover(client, viewer, coeo):
+def test_freshness_says_how_long_ago_with_the_exact_time_in_plain_text(client, viewer, coeo):
     coeo.integration.last_successful_sync_at = timezone.now() - timedelta(minutes=3, seconds=10)
     coeo.integration.last_sync_outcome = SyncOutcome.SUCCEEDED
     coeo.integration.save()
@@ -36,7 +37,10 @@ def test_freshness_says_how_long_ago_with_the_exact_time_on_hover(client, viewer
     html = board_html(client, coeo.company)
 
     assert "synced 3 min ago" in html
-    assert 'title="Last successful sync: ' in html
+    # Visible text, so keyboard and touch users get it too (a title tooltip is hover-only).
+    synced_at = timezone.localtime(coeo.integration.last_successful_sync_at)
+    assert f"(last successful sync {synced_at:%-d %b %Y, %H:%M})" in html
+    assert "title=" not in html
     assert "freshness--warning" not in html
 
 
@@ -93,8 +97,13 @@ def test_polling_shows_progress_while_running_then_refreshes(client, staff, coeo
     run.outcome = SyncOutcome.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
+    run.updated, run.created = 3, 1
+    run.save()
     finished = client.get(url, {"since": since}, headers={"HX-Request": "true"})
-    assert finished["HX-Refresh"] == "true"
+    # No full reload: board.js refreshes the board in place on this event.
+    assert finished["HX-Trigger"] == "dealflow:synced" and "HX-Refresh" not in finished
+    assert "Synced: 3 updated, 1 new" in finished.content.decode()
+    assert 'hx-trigger="every 2s"' not in finished.content.decode()
 
 
 def test_a_running_sync_polls_from_page_load_and_an_idle_one_does_not(client, staff, coeo):
@@ -172,3 +181,67 @@ def test_a_long_run_still_holding_its_lease_keeps_polling(client, staff, coeo):
     html = status(client, coeo.company, int(started.timestamp()) - 1).content.decode()
 
     assert 'hx-trigger="every 2s"' in html and "Deals: page 90" in html
+
+
+def test_a_spent_daily_budget_says_when_syncing_resumes_and_offers_no_sync_now(client, staff, coeo):
+    resume = timezone.now() + timedelta(hours=3)
+    coeo.integration.last_successful_sync_at = timezone.now()
+    coeo.integration.last_sync_outcome = SyncOutcome.RATE_LIMITED
+    coeo.integration.sync_blocked_until = resume
+    coeo.integration.save()
+    client.force_login(staff)
+
+    html = board_html(client, coeo.company)
+
+    assert f"Pipedrive's daily limit is reached; syncing resumes at {timezone.localtime(resume):%H:%M}." in html
+    assert "Sync now" not in html
+
+
+def test_a_disabled_integration_says_so_and_offers_no_sync_now(client, staff, coeo):
+    coeo.integration.is_enabled = False
+    coeo.integration.save()
+    client.force_login(staff)
+
+    html = board_html(client, coeo.company)
+
+    assert "Syncing is turned off for this company" in html and "Sync now" not in html
+
+
+def test_a_failed_sync_shows_its_reason_to_staff_only(client, staff, viewer, coeo):
+    coeo.integration.last_sync_outcome = SyncOutcome.FAILED
+    coeo.integration.last_sync_error = "Pipedrive answered 500 on deals page 3"
+    coeo.integration.save()
+
+    client.force_login(viewer)
+    assert "The last sync failed." in board_html(client, coeo.company)
+    assert "answered 500" not in board_html(client, coeo.company)
+    client.force_login(staff)
+    assert "Reason (staff only): Pipedrive answered 500 on deals page 3" in board_html(client, coeo.company)
+
+
+def test_a_company_without_an_integration_is_not_connected(client, staff, viewer, nordic):
+    nordic.integration.delete()
+    nordic.company.viewers.add(viewer)
+    admin_link = reverse("admin:portfolio_portfoliocompany_change", args=[nordic.company.pk])
+
+    client.force_login(viewer)
+    html = board_html(client, nordic.company)
+    assert "Not connected to a CRM." in html and admin_link not in html
+    client.force_login(staff)
+    assert admin_link in board_html(client, nordic.company)
+
+
+def test_the_all_companies_switcher_shows_each_companys_health(client, staff, coeo, nordic):
+    coeo.integration.last_successful_sync_at = timezone.now()
+    coeo.integration.last_sync_outcome = SyncOutcome.SUCCEEDED
+    coeo.integration.save()
+    nordic.integration.last_sync_outcome = SyncOutcome.FAILED
+    nordic.integration.save()
+    client.force_login(staff)
+
+    html = " ".join(client.get(reverse("dealflow:board")).content.decode().split())
+
+    assert 'Coeo <span class="health-dot health-dot--fresh" aria-hidden="true"></span>' in html
+    assert "(Up to date, synced just now)" in html
+    assert 'Nordic Tools <span class="health-dot health-dot--failing"' in html
+    assert "(Last sync failed, never synced)" in html
