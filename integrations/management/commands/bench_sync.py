@@ -51,7 +51,10 @@ class Command(BaseCommand):
             )  # fmt: skip
             wait_for_port(port, children=children, timeout=600)
             with tempfile.TemporaryDirectory() as folder:
-                env = {**os.environ, "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}"}
+                env = {
+                    **os.environ, "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
+                    "PIPEDRIVE_ALLOWED_BASE_URLS": "http://127.0.0.1:*",  # the sandbox over loopback
+                }  # fmt: skip
                 done = subprocess.run(
                     [sys.executable, "manage.py", "bench_sync", "--child", f"http://127.0.0.1:{port}"],
                     env=env, capture_output=True, text=True,
