@@ -19,6 +19,7 @@ def enqueued(monkeypatch):
     calls = []
     module = types.ModuleType("integrations.services.scheduling")
     module.enqueue_sync = lambda **kwargs: calls.append(kwargs)
+    module.SyncQueueUnavailable = type("SyncQueueUnavailable", (Exception,), {})
     monkeypatch.setitem(sys.modules, "integrations.services.scheduling", module)
     return calls
 
