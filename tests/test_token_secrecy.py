@@ -1,13 +1,17 @@
 """The API token never leaves the database in clear: not in pages, exports, command output,
 logs, sync history or tasks. One sentinel token goes through a real sync over loopback, a
-rejected sync, every page that shows the integration or its deals, and the task queue."""
+rejected sync, every page that shows the integration or its deals (also for view-only staff),
+the admin's actions and buttons, a base URL that is not allowed, a malformed token, and the
+task queue."""
 
 import io
 import logging
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.urls import reverse
 
 from dealflow.models import Deal
@@ -42,10 +46,32 @@ def assert_token_absent(text: str, where: str):
     assert SENTINEL[-12:] not in text, f"part of the token leaked into {where}"
 
 
+def view_only_client() -> Client:
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_integration", "view_portfoliocompany", "view_syncrun"])
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def integration_form(integration, **overrides) -> dict:
+    """The integration page's POST data, without the inlines' management forms (none change)."""
+    data = {
+        "company": integration.company_id, "provider": "pipedrive", "company_domain": "coeo", "api_token": "",
+        "api_base_url": integration.api_base_url, "is_enabled": "on", "sync_interval_minutes": "15",
+        "stage_mappings-TOTAL_FORMS": "0", "stage_mappings-INITIAL_FORMS": "0",
+        "sync_runs-TOTAL_FORMS": "0", "sync_runs-INITIAL_FORMS": "0",
+    }  # fmt: skip
+    return {**data, **overrides}
+
+
 def test_token_stays_secret_through_sync_pages_and_tasks(
     served_integration, admin_client, caplog, capfd, django_capture_on_commit_callbacks, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
+    base_url = served_integration.api_base_url
     out = io.StringIO()
     call_command("sync_deals", "coeo", stdout=out, stderr=out)
     call_command("pipedrive_check", "coeo", stdout=out, stderr=out)
@@ -74,9 +100,14 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
         "sync runs": reverse("admin:integrations_syncrun_changelist"),
     }
     for where, url in pages.items():
-        response = admin_client.get(url)
+        response = admin_client.get(url, follow=True)
         assert response.status_code == 200, (where, response.status_code)
         assert_token_absent(body_of(response), where)
+    viewer = view_only_client()
+    for where in ("integration list", "integration page", "company page", "sync runs"):
+        response = viewer.get(pages[where])
+        assert response.status_code == 200, (where, response.status_code)
+        assert_token_absent(body_of(response), f"the {where} of a view-only user")
 
     # Admin actions: Test connection's message, and Sync now's queued task (captured, not run).
     sent = []
@@ -90,7 +121,36 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
                 changelist, {"action": action, "_selected_action": [served_integration.pk]}, follow=True
             )
         assert_token_absent(body_of(response), f"the {action} action's page")
+    # The same operations as buttons on the integration's own page.
+    for operation in ("test_connection", "sync_now", "full_resync", "confirm_suggestions"):
+        url = reverse("admin:integrations_integration_operation", args=[served_integration.pk, operation])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_client.post(url, follow=True)
+        assert response.status_code == 200
+        assert_token_absent(body_of(response), f"the {operation} button's page")
     assert sent, "Sync now queued no task"
+
+    # A base URL that is not allowed: refused in the form, and by a sync and a check of a row
+    # written around the form; nothing is sent there and no message repeats the token.
+    change = pages["integration page"]
+    response = admin_client.post(change, integration_form(served_integration, api_base_url="http://169.254.169.254"))
+    assert response.status_code == 200 and "loopback" in body_of(response)
+    assert_token_absent(body_of(response), "the rejected base URL's form")
+    Integration.objects.filter(pk=served_integration.pk).update(api_base_url="https://attacker.example")
+    with pytest.raises(CommandError):
+        call_command("sync_deals", "coeo", stdout=out, stderr=out)
+    with pytest.raises(CommandError, match="attacker.example"):
+        call_command("pipedrive_check", "coeo", stdout=out, stderr=out)
+
+    # A malformed token (a zero-width space): a clear form error, the typed text never echoed in
+    # an error, and a stored one fails the sync recorded, not with the token in a log.
+    malformed = SENTINEL + "\u200b"
+    response = admin_client.post(change, integration_form(served_integration, api_token=malformed))
+    assert "That is not a Pipedrive API token" in body_of(response)
+    Integration.objects.filter(pk=served_integration.pk).update(api_token=malformed, api_base_url=base_url)
+    with pytest.raises(CommandError):
+        call_command("sync_deals", "coeo", stdout=out, stderr=out)
+    assert SyncRun.objects.latest("started_at").outcome == SyncOutcome.FAILED
     assert_token_absent(repr(sent), "the queued task's arguments")
 
     captured = capfd.readouterr()

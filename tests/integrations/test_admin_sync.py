@@ -78,3 +78,82 @@ def test_test_connection_reports_a_token_free_failure(admin_client, served):
     response = run_action(admin_client, "test_connection", served.integration)
     message = [str(m) for m in get_messages(response.wsgi_request)][0]
     assert "Coeo" in message and "not-the-right-token-42" not in message
+
+
+# -- the integration's own page: buttons, and who may press them ------------------------------
+
+
+def operation_url(integration, operation):
+    return reverse("admin:integrations_integration_operation", args=[integration.pk, operation])
+
+
+def staff(codenames):
+    from django.contrib.auth.models import Permission, User
+    from django.test import Client
+
+    user = User.objects.create_user("staff-" + "-".join(codenames), password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+def test_the_change_page_has_the_buttons(admin_client, connected):
+    page = admin_client.get(change_url(connected.integration)).content.decode()
+    buttons = {"test_connection": "Test connection", "sync_now": "Sync now", "full_resync": "Full resync",
+               "confirm_suggestions": "Confirm all suggestions"}  # fmt: skip
+    for operation, label in buttons.items():
+        assert operation_url(connected.integration, operation) in page and label in page
+
+
+def test_the_test_connection_button_reports_on_the_same_page(admin_client, served):
+    response = admin_client.post(operation_url(served.integration, "test_connection"), follow=True)
+    assert response.redirect_chain[-1][0] == change_url(served.integration)
+    message = [str(m) for m in get_messages(response.wsgi_request)][0]
+    assert "Connected to Coeo AB" in message and served.integration.api_token not in message
+
+
+def test_the_sync_button_queues_a_sync(admin_client, connected, monkeypatch, django_capture_on_commit_callbacks):
+    queued = []
+    monkeypatch.setattr(sync_integration_task, "delay", lambda *a, **kw: queued.append((a, kw)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(operation_url(connected.integration, "full_resync"), follow=True)
+    assert queued == [((connected.integration.pk,), {"full": True})]
+    assert "queued" in [str(m) for m in get_messages(response.wsgi_request)][0]
+
+
+def test_buttons_are_post_only_and_need_csrf(connected):
+    client = staff(["view_integration", "change_integration"])
+    url = operation_url(connected.integration, "sync_now")
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 403  # no CSRF token
+
+
+def test_an_unknown_operation_is_404(admin_client, connected):
+    assert admin_client.post(operation_url(connected.integration, "delete_everything")).status_code == 404
+
+
+@pytest.mark.parametrize("operation", ["test_connection", "sync_now", "full_resync", "confirm_suggestions"])
+def test_view_only_staff_can_run_no_operation(connected, monkeypatch, operation):
+    queued = []
+    monkeypatch.setattr(sync_integration_task, "delay", lambda *a, **kw: queued.append((a, kw)))
+    client = staff(["view_integration", "view_stagemapping"])
+    client.handler.enforce_csrf_checks = False
+    page = client.get(change_url(connected.integration)).content.decode()
+    assert operation_url(connected.integration, operation) not in page
+    assert client.post(operation_url(connected.integration, operation)).status_code == 403
+    # The bulk action is not offered to them either; posting it anyway runs nothing.
+    changelist = reverse("admin:integrations_integration_changelist")
+    assert f'value="{operation}"' not in client.get(changelist).content.decode()
+    client.post(changelist, {"action": operation, "_selected_action": [connected.integration.pk]})
+    assert queued == []
+
+
+def test_confirm_all_suggestions(admin_client, synced):
+    unconfirmed = StageMapping.objects.filter(integration=synced.integration, is_confirmed=False)
+    suggested = unconfirmed.exclude(target=MappingTarget.UNMAPPED).count()
+    assert suggested
+    response = admin_client.post(operation_url(synced.integration, "confirm_suggestions"), follow=True)
+    assert f"Confirmed {suggested} suggested" in [str(m) for m in get_messages(response.wsgi_request)][0]
+    assert not unconfirmed.exclude(target=MappingTarget.UNMAPPED).exists()
+    assert unconfirmed.filter(target=MappingTarget.UNMAPPED).exists()  # nothing to confirm there

@@ -62,3 +62,11 @@ def test_pipedrive_check_command(integration):
 def test_pipedrive_check_unknown_company(db):
     with pytest.raises(CommandError, match="No Pipedrive integration"):
         call_command("pipedrive_check", "nobody")
+
+
+def test_a_token_of_another_company_fails_and_names_that_company(integration):
+    integration.company_domain = "vinterdata"
+    report = check_connection(integration=integration)
+    assert not report.ok and report.error_kind is ErrorKind.AUTH
+    assert "belongs to Coeo AB (coeo.pipedrive.com)" in report.message
+    assert "vinterdata" in report.message
