@@ -1,12 +1,17 @@
+from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.utils import timezone
 
 from dealflow.stages import MappingTarget
 from tests.dealflow import factories as make
 
 PASSWORD = "correct horse battery staple"
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture
@@ -91,3 +96,65 @@ def plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+# --- Browser tests (headless Chromium against the live server) ---------------------------------
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        yield page
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def board_data(coeo, nordic, staff):
+    now = timezone.now()
+    coeo.integration.last_successful_sync_at = now - timedelta(minutes=3)
+    coeo.integration.last_sync_outcome = "succeeded"
+    coeo.integration.save()
+    stages = coeo.stages
+    make.many_deals(stages.lead, 30, value=25000, owner=coeo.bertil)
+    make.deal(
+        stages.proposal,
+        "Needle: Acme platform",
+        value=2773065,
+        organization=coeo.acme,
+        person=coeo.erik,
+        owner=coeo.anna,
+        custom_fields={"Lead source": "Referral"},
+    )
+    make.deal(stages.qualified, "Acme pilot", value=180000, organization=coeo.acme, owner=coeo.anna)
+    make.deal(stages.meeting, "Demo for Bolaget", value=95000, owner=coeo.anna)
+    make.deal(stages.meeting, "Expansion Helsinki", value=40000, currency="EUR", owner=coeo.bertil)
+    make.deal(
+        stages.proposal, "Stalled offer: Hamnbolaget", value=320000, owner=coeo.bertil,
+        stage_change_time=now - timedelta(days=12),
+    )
+    make.deal(stages.due_diligence, "Security review", value=410000, owner=coeo.bertil)
+    make.deal(stages.won, "Signed: Stadsbyggnad", value=640000, owner=coeo.anna)
+    make.many_deals(stages.nej_tack, 3)
+    make.many_deals(stages.inte_nu, 2)
+    make.deal(stages.no_mapping, "Waiting for mapping", value=15000, owner=coeo.anna)
+    make.deal(nordic.lead, "Nordic lead", value=12000, currency="EUR")
+    return coeo
