@@ -33,7 +33,7 @@ def test_change_page_shows_mappings_unmapped_count_and_recent_runs(admin_client,
 
 def test_changelist_shows_unmapped_count(admin_client, synced):
     page = admin_client.get(reverse("admin:integrations_integration_changelist")).content.decode()
-    assert "Unmapped stages" in page
+    assert "Unmapped" in page and '<td class="field-unmapped">4</td>' in page
 
 
 def test_staff_choice_confirms_the_mapping(synced):
