@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.http import QueryDict
+from django.utils import timezone
 
 from dealflow.forms import BoardFilterForm
 from dealflow.templatetags.dealflow_board import plain_select
@@ -24,3 +25,20 @@ def test_plain_selects_render_like_django_widgets(coeo, nordic, query):
 
     for name in ("owner", "pipeline", "won"):
         assert normalised(plain_select(form[name])) == normalised(form[name]), name
+
+
+@pytest.mark.parametrize("query", ["", "owner=1", "q=AB", "won=foo", "won="])
+def test_the_won_select_shows_the_period_that_is_applied(coeo, query):
+    """The default (12 months) when the period is missing or invalid: not the first option."""
+    form = BoardFilterForm(QueryDict(query), companies=[coeo.company])
+
+    assert 'value="365" selected' in str(plain_select(form["won"]))
+    assert form.filters(now=timezone.now()).won_since is not None
+    assert "won=" not in form.query_string()  # load more and export apply the same default
+
+
+def test_a_valid_won_period_is_shown_and_kept(coeo):
+    form = BoardFilterForm(QueryDict("won=30&q=AB"), companies=[coeo.company])
+
+    assert 'value="30" selected' in str(plain_select(form["won"]))
+    assert form.query_string() == "q=AB&won=30"
