@@ -1,5 +1,6 @@
-"""Deterministic seed datasets for the sandbox: the same name and size give the same account.
+"""Deterministic seed datasets for the sandbox: the same name, size and date give the same account.
 
+Dates are relative to the day the account is built, so the demo never ages.
 ``coeo`` is a Swedish, Coeo-like account (SEK, negative stages, a second "Event" pipeline);
 ``acme`` an English one in EUR. Any size from a handful to 100,000 deals; persons and
 organizations grow with the deals up to a cap so large datasets stay light.
@@ -11,12 +12,16 @@ import hashlib
 import random
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from .store import DealRow, Store, format_time
 
-# Seeded records are dated up to this moment; later mutations are stamped with the real time.
-SEED_NOW = datetime(2026, 6, 1, 9, 0, 0, tzinfo=UTC)
+
+def seed_now(today: date | None = None) -> datetime:
+    """Seeded records are dated up to the start of `today` (UTC), so the demo always looks like a
+    live account and the same date gives the same data; later mutations get the real time."""
+    return datetime.combine(today or datetime.now(UTC).date(), time(0, 0), tzinfo=UTC)
+
 MAX_ORGANIZATIONS = 5000
 
 
@@ -171,24 +176,25 @@ def _ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().replace("'", "")
 
 
-def build_store(dataset: str = "coeo", deals: int | None = None) -> Store:
+def build_store(dataset: str = "coeo", deals: int | None = None, *, today: date | None = None) -> Store:
     try:
         spec = DATASETS[dataset]
     except KeyError:
         raise ValueError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}") from None
     count = spec.default_deals if deals is None else deals
-    return _Builder(spec, count).build()
+    return _Builder(spec, count, now=seed_now(today)).build()
 
 
 class _Builder:
-    def __init__(self, spec: DatasetSpec, deals: int) -> None:
+    def __init__(self, spec: DatasetSpec, deals: int, *, now: datetime) -> None:
         self.spec = spec
+        self.now = now
         self.deal_count = deals
         self.rng = random.Random(f"{spec.name}:{deals}")
         self.store = Store(
             company={"id": spec.company_id, "name": spec.company_name, "domain": spec.name, "country": spec.country},
             currency=spec.currency,
-            last_stamp=SEED_NOW,
+            last_stamp=now,
         )
 
     def build(self) -> Store:
@@ -201,8 +207,8 @@ class _Builder:
         self._deals()
         return self.store
 
-    def _past(self, max_days: int, before: datetime = SEED_NOW) -> datetime:
-        return before - timedelta(seconds=self.rng.randrange(max_days * 86400))
+    def _past(self, max_days: int) -> datetime:
+        return self.now - timedelta(seconds=self.rng.randrange(max_days * 86400))
 
     def _between(self, start: datetime, end: datetime) -> datetime:
         span = int((end - start).total_seconds())
@@ -221,8 +227,8 @@ class _Builder:
                 "lang": 1,
                 "phone": None,
                 "activated": True,
-                "last_login": "2026-05-31 16:00:00",
-                "created": "2024-01-15 09:00:00",
+                "last_login": format_time(self.now - timedelta(hours=8 * user_id)),
+                "created": format_time(self.now - timedelta(days=900)),
                 "modified": None,
                 "has_created_company": user_id == 1,
                 "access": [{"app": "sales", "admin": user_id == 1, "permission_set_id": f"perm-{user_id}"}],
@@ -236,7 +242,7 @@ class _Builder:
             }
 
     def _pipelines(self) -> None:
-        created = format_time(SEED_NOW - timedelta(days=800))
+        created = format_time(self.now - timedelta(days=800))
         stage_id = 0
         for pipeline_id, (name, stages) in enumerate(self.spec.pipelines, start=1):
             self.store.pipelines[pipeline_id] = {
@@ -279,7 +285,7 @@ class _Builder:
             added = self._past(800)
             self.store.organizations[org_id] = {
                 "id": org_id, "name": name, "owner_id": rng.choice(tuple(self.store.users)),
-                "add_time": format_time(added), "update_time": format_time(self._between(added, SEED_NOW)),
+                "add_time": format_time(added), "update_time": format_time(self._between(added, self.now)),
                 "is_deleted": False, "visible_to": 3,
                 "address": {
                     "value": f"{street} {number}, {postcode} {rng.randint(10, 99)} {city}",
@@ -302,7 +308,7 @@ class _Builder:
             self.store.persons[person_id] = {
                 "id": person_id, "name": f"{first} {last}", "first_name": first, "last_name": last,
                 "owner_id": rng.choice(tuple(self.store.users)), "org_id": org_id,
-                "add_time": format_time(added), "update_time": format_time(self._between(added, SEED_NOW)),
+                "add_time": format_time(added), "update_time": format_time(self._between(added, self.now)),
                 "emails": [{"value": f"{_ascii(first)}.{_ascii(last)}@{domain}.{spec.email_tld}",
                             "primary": True, "label": "work"}],
                 "phones": [{"value": phone, "primary": True, "label": "mobile"}],
@@ -329,8 +335,12 @@ class _Builder:
             stage = rng.choice(won_stages[pipeline_id] if status == "won" else stages_by_pipeline[pipeline_id])
             person = persons[rng.randint(1, len(persons))] if rng.random() < 0.92 else None
             org_id = person["org_id"] if person else (rng.randint(1, len(orgs)) if rng.random() < 0.5 else None)
-            added = self._past(720)
-            updated = self._between(added, SEED_NOW)
+            # Open deals look worked on: added this year, touched in the last three weeks, in their
+            # stage for about a month at most. Closed ones spread over two years (the won period filter).
+            is_open = status == "open"
+            added = self._past(240 if is_open else 720)
+            updated = self._between(max(added, self.now - timedelta(days=21)) if is_open else added, self.now)
+            stage_changed = self._between(max(added, updated - timedelta(days=30)) if is_open else added, updated)
             closed = format_time(updated) if status in ("won", "lost") else None
             party = orgs[org_id]["name"] if org_id else (person["name"] if person else f"Deal {deal_id}")
             store.deals[deal_id] = DealRow(
@@ -345,7 +355,7 @@ class _Builder:
                 currency=spec.currency,
                 add_time=format_time(added),
                 update_time=format_time(updated),
-                stage_change_time=format_time(self._between(added, updated)),
+                stage_change_time=format_time(stage_changed),
                 is_deleted=status == "deleted",
                 is_archived=status != "open" and rng.random() < 0.12,
                 status=status,
@@ -354,8 +364,8 @@ class _Builder:
                 close_time=closed,
                 won_time=closed if status == "won" else None,
                 lost_time=closed if status == "lost" else None,
-                expected_close_date=(added + timedelta(days=rng.randint(30, 120))).date().isoformat()
-                if status == "open" else None,
+                expected_close_date=(self.now + timedelta(days=rng.randint(-14, 100))).date().isoformat()
+                if is_open else None,
                 label_ids=[rng.randint(1, 3)] if rng.random() < 0.2 else [],
                 custom_fields={
                     source_key: rng.randint(1, len(spec.source_options)) if rng.random() < 0.7 else None,
