@@ -19,6 +19,7 @@ from dealflow.formatting import format_money
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
 from dealflow.stages import MappingTarget, StandardStage
 from integrations.models import Integration
+from portfolio.models import logo_content_type
 
 PAGE_SIZE = 25
 UNMAPPED = MappingTarget.UNMAPPED.value
@@ -406,7 +407,7 @@ def card_from(row: dict, now: datetime, paths: DealPaths) -> Card:
         url=paths(row["integration__company__slug"], row["id"]),
         company_name=row["integration__company__name"],
         company_slug=row["integration__company__slug"],
-        company_has_logo=bool(row["integration__company__logo"]),
+        company_has_logo=logo_content_type(row["integration__company__logo"]) is not None,
         stage_name=row["stage__name"],
         is_verbal=row["status"] == DealStatus.OPEN and row["stage__mapping__target"] == CLOSED_WON,
         # Titles often start with the organization ("Acme AB – Licens"): don't say it twice.

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from functools import wraps
-from pathlib import PurePath
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -172,16 +171,12 @@ def deal(request, slug, deal_id):
     return render(request, "dealflow/board.html", context)
 
 
-# Uploaded logos are served by the app, to the users who may see the company, as images only.
-LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
-              ".webp": "image/webp", ".svg": "image/svg+xml"}
-
-
 @board_login_required
 @require_safe
 def company_logo(request, slug):
+    """A company's uploaded logo (MEDIA_ROOT), to the users who may see the company, as an image only."""
     company = BoardScope.for_request(request, slug).company
-    content_type = LOGO_TYPES.get(PurePath(company.logo.name).suffix.lower()) if company.logo else None
+    content_type = company.logo_content_type
     if content_type is None:
         raise Http404("No logo.")
     try:

@@ -1,6 +1,24 @@
+from pathlib import PurePath
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+
+# Logos are shown (and served) only when they are one of these images.
+LOGO_CONTENT_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+
+
+def logo_content_type(name: str | None) -> str | None:
+    """The content type of a logo file by its name, or None when it is not an image we show."""
+    return LOGO_CONTENT_TYPES.get(PurePath(name).suffix.lower()) if name else None
+
 
 currency_code_validator = RegexValidator(
     r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code in capitals, such as SEK or EUR."
@@ -48,3 +66,7 @@ class PortfolioCompany(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def logo_content_type(self) -> str | None:
+        return logo_content_type(self.logo.name)
