@@ -5,9 +5,11 @@ deal is in the URL; focus goes where the user is working. Screenshots go to test
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from playwright.sync_api import expect
 
+from tests.dealflow import factories as make
 from tests.dealflow.conftest import ARTIFACTS, CHROMIUM
 
 pytestmark = [
@@ -198,3 +200,30 @@ def test_board_on_a_phone(page, live_server, board_data, staff):
     page.screenshot(path=str(ARTIFACTS / "board-390-panel.png"))
     page.go_back()
     page.locator("#deal-panel").wait_for(state="hidden")
+
+
+def test_after_a_sync_the_board_refreshes_in_place(page, live_server, board_data, staff, settings, tmp_path):
+    """Item 7: the new deal appears; the open panel and the board's scroll stay (no page reload)."""
+    settings.MEDIA_ROOT = tmp_path
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 2"><circle cx="1" cy="1" r="1" fill="#25d"/></svg>'
+    board_data.company.logo.save("coeo.svg", ContentFile(svg))
+    page.set_viewport_size({"width": 1440, "height": 900})
+    log_in(page, live_server, staff)
+    page.goto(f"{live_server.url}/dealflow/")
+    expect(page.get_by_role("navigation", name="Companies").locator("img.logo")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / "board-1440-all-companies.png"))
+
+    page.goto(f"{live_server.url}/dealflow/coeo/")
+    page.get_by_role("link", name="Acme pilot").click()
+    page.locator("#deal-panel").get_by_role("link", name="Open in Pipedrive").wait_for()
+    page.evaluate("document.querySelector('.board').scrollTop = 300")
+    page.evaluate("window.notReloaded = true")
+    make.deal(board_data.stages.qualified, "Fresh from Pipedrive", value=5000)
+
+    # What the sync status poll triggers (HX-Trigger: dealflow:synced) when the run has finished.
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('dealflow:synced', {bubbles: true}))")
+
+    page.get_by_role("link", name="Fresh from Pipedrive").wait_for()
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator("#deal-panel").is_visible()
+    assert page.evaluate("document.querySelector('.board').scrollTop") == 300
