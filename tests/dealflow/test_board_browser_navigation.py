@@ -89,6 +89,11 @@ def test_board_at_1440(page, live_server, board_data, staff):
     page.screenshot(path=str(ARTIFACTS / "board-1440-scrolled.png"))
     page.evaluate("document.querySelector('.board').scrollTop = 0")
 
+    # 4. "Hidden: 5 deals" opens the list of those deals.
+    page.get_by_text("Hidden: 5 deals").click()
+    expect(page.get_by_role("list", name="Hidden deals").locator("article.card")).to_have_count(5)
+    page.get_by_text("Hidden: 5 deals").click()
+
     # 4. The keyboard moves between columns: right from a Lead card lands in the next column with cards.
     page.locator(".column--lead .card-link").first.focus()
     page.keyboard.press("ArrowDown")
