@@ -16,7 +16,7 @@ from integrations.admin_inlines import StageMappingInline, SyncRunInline, WriteO
 from integrations.forms import IntegrationForm
 from integrations.models import Integration, SyncRun
 from integrations.services.connection import check_connection
-from integrations.services.scheduling import enqueue_sync
+from integrations.services.scheduling import SyncQueueUnavailable, enqueue_sync
 
 LAST_SYNC_FIELDS = [
     "last_sync_started_at",
@@ -140,8 +140,14 @@ class IntegrationAdmin(WriteOnlyTokenMixin, admin.ModelAdmin):
     def _enqueue(self, request, queryset, *, full):
         names = []
         for integration in queryset.select_related("company"):
-            enqueue_sync(integration=integration, full=full)
+            try:
+                enqueue_sync(integration=integration, full=full)
+            except SyncQueueUnavailable as error:  # says what is wrong, names no broker URL
+                self.message_user(request, f"{integration.company}: {error}", messages.ERROR)
+                continue
             names.append(str(integration.company))
+        if not names:
+            return
         kind = "Full resync" if full else "Sync"
         self.message_user(
             request,
@@ -184,6 +190,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         "deleted",
         "unchanged",
         "api_calls",
+        "values_out_of_range",
+        "skipped",
         "short_error",
     ]
     list_filter = ["outcome", "kind", "integration__company"]

@@ -107,7 +107,7 @@ class SyncRunInline(admin.TabularInline):
     formset = RecentRunsFormSet
     fields = [
         "kind", "started_at", "finished_at", "outcome", "created", "updated", "deleted", "unchanged",
-        "api_calls", "token_cost", "progress", "error",
+        "api_calls", "token_cost", "values_out_of_range", "skipped", "skipped_ids", "progress", "error",
     ]  # fmt: skip
     readonly_fields = fields
     extra = 0

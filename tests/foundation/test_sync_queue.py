@@ -57,3 +57,17 @@ def test_sync_now_on_the_board_says_the_queue_is_down(client, integration, redis
     html = response.content.decode()
     assert QUEUE_UNAVAILABLE_MESSAGE in html
     assert "redis://" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("operation", ["sync_now", "full_resync"])
+def test_admin_sync_buttons_say_the_queue_is_down(admin_client, integration, redis_down, operation):
+    response = admin_client.post(
+        f"/admin/integrations/integration/{integration.pk}/run/{operation}/", follow=True
+    )
+
+    assert response.status_code == 200
+    shown = [str(message) for message in response.context["messages"]]
+    assert any(QUEUE_UNAVAILABLE_MESSAGE in message for message in shown), shown
+    assert not any("queued for" in message for message in shown)
+    assert "redis://" not in response.content.decode()

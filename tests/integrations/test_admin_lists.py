@@ -54,6 +54,20 @@ def test_sync_runs_list_shows_duration_and_error_and_no_delete(admin_client, con
     assert reverse("admin:integrations_syncrun_delete", args=[run.pk]) not in page
 
 
+def test_sync_runs_show_values_out_of_range_and_skipped_records(admin_client, connected):
+    started = timezone.now() - timedelta(minutes=5)
+    SyncRun.objects.create(
+        integration=connected.integration, kind="full", started_at=started, finished_at=started,
+        outcome=SyncOutcome.SUCCEEDED, values_out_of_range=7, skipped=2, skipped_ids={"deals": [901, 902]},
+    )  # fmt: skip
+    listing = admin_client.get(reverse("admin:integrations_syncrun_changelist")).content.decode()
+    assert '<td class="field-values_out_of_range">7</td>' in listing
+    assert '<td class="field-skipped">2</td>' in listing
+    page = admin_client.get(reverse("admin:integrations_integration_change", args=[connected.integration.pk]))
+    recent_runs = page.content.decode()
+    assert "Values out of range" in recent_runs and "901" in recent_runs and "902" in recent_runs
+
+
 def test_last_synced_is_the_last_success_with_the_last_attempt_beside_it(admin_client, connected):
     success = timezone.now() - timedelta(hours=3)
     failure = timezone.now() - timedelta(minutes=2)
