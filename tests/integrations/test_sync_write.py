@@ -9,10 +9,11 @@ from dealflow.models import Deal, Person
 from integrations.models import SyncOutcome
 from integrations.pipedrive import records
 from integrations.pipedrive.client import PageInfo
-from integrations.services.sync.diff import diff_page
+from integrations.services.sync.diff import Tally, diff_page
 from integrations.services.sync.entities import entity_specs
 from integrations.services.sync.pragmas import bulk_write_pragmas
 from integrations.services.sync.prefetch import pages_ahead
+from integrations.services.sync.staging import Staging
 from integrations.services.sync.write import Writer
 
 
@@ -104,7 +105,8 @@ def test_a_record_listed_twice_in_one_run_is_inserted_then_updated(connected):
     assert (len(first.inserts), len(first.upserts)) == (1, 0)
     assert (len(second.inserts), len(second.upserts)) == (0, 1)
 
-    writer = Writer(integration_id=integration_id, specs=specs)
-    writer.write(first)
-    writer.write(second)
+    with Staging() as staging:
+        staging.add(deals, first, Tally())
+        staging.add(deals, second, Tally())
+        Writer(integration_id=integration_id, specs=specs).apply(staging)
     assert Deal.objects.get(integration_id=integration_id, remote_id=999_999).title == "Edited while listed"

@@ -45,6 +45,14 @@ class Tally:
         if counted:
             self.skipped += len(remote_ids)
 
+    def uncount(self, key: str, remote_ids: list[int], *, new: bool) -> None:
+        """Records counted as created (`new`) or updated that the database refused: skipped."""
+        if new:
+            self.created -= len(remote_ids)
+        else:
+            self.updated = max(0, self.updated - len(remote_ids))
+        self.skip(key, remote_ids)
+
     @property
     def written(self) -> int:
         return self.created + self.updated + self.deleted
@@ -60,7 +68,7 @@ class StageMove:
 
 @dataclass
 class PageChanges:
-    """What one page asks the writer to do; pickled into the spool when not empty."""
+    """What one page asks the writer to do; staged (staging.py) when not empty."""
 
     spec_key: str
     inserts: list[tuple] = field(default_factory=list)  # rows encoded by spec.upsert, new to the cache
@@ -88,7 +96,7 @@ def diff_page(
 ) -> tuple[PageChanges, Tally]:
     """`cached=False` says the model has no cached rows for this integration: skip the lookup.
 
-    `inserted`: ids of the model this run has already spooled as new rows (updated here). A
+    `inserted`: ids of the model this run has already staged as new rows (updated here). A
     record listed twice (edited while the listing was paged) is inserted once, then upserted.
     """
     inserted = set() if inserted is None else inserted

@@ -1,7 +1,8 @@
-"""Stream every entity's pages from Pipedrive, diff each page against the cache, spool the changes.
+"""Stream every entity's pages from Pipedrive, diff each page against the cache, stage the changes.
 
-Nothing is written to the cache here; see write.py. Pages are fetched one or two ahead in a
-background thread (prefetch.py); memory holds a few pages at a time.
+Nothing is written to the cache here (staging.py writes temporary tables only); see write.py.
+Pages are fetched one or two ahead in a background thread (prefetch.py); memory holds a few pages
+at a time.
 """
 
 from collections import defaultdict
@@ -18,12 +19,12 @@ from integrations.services.sync.diff import Tally, diff_page
 from integrations.services.sync.entities import EntitySpec
 from integrations.services.sync.marks import updated_since
 from integrations.services.sync.prefetch import pages_ahead
-from integrations.services.sync.staging import Spool
+from integrations.services.sync.staging import Staging
 
 
 @dataclass
 class Download:
-    spool: Spool
+    staging: Staging
     marks: dict  # the high-water marks this download started from
     tally: Tally = field(default_factory=Tally)
     newest: dict[str, datetime] = field(default_factory=dict)  # the next high-water marks
@@ -39,13 +40,13 @@ def download(
     integration_id: int,
     marks: dict,
     full: bool,
-    spool: Spool,
+    staging: Staging,
     on_page: Callable[[PageInfo], None],
 ) -> Download:
     # A model with no cached rows (a first sync) needs no per-page lookup of what is cached;
     # nothing is written until the download ends, so this holds for the whole download.
     cached = {model for model in {spec.model for spec in specs} if _has_rows(model, integration_id)}
-    result = Download(spool=spool, marks=marks, cached=cached)
+    result = Download(staging=staging, marks=marks, cached=cached)
     for spec in specs:
         since = updated_since(marks, spec.key) if spec.incremental and not full else None
         fetch = partial(spec.fetch, client, since)
@@ -66,7 +67,7 @@ def _take_page(spec: EntitySpec, integration_id: int, page: list, result: Downlo
     changes, tally = diff_page(spec, integration_id, page, cached=cached, inserted=result.inserted[spec.model])
     result.tally.add(tally)
     if changes:
-        result.spool.add(changes)
+        result.staging.add(spec, changes, result.tally)
     if track_seen:
         result.seen[spec.model].update(record.id for record in page if not spec.is_removed(record))
     if spec.incremental:

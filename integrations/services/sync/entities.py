@@ -42,8 +42,8 @@ class EntitySpec:
 
     @property
     def upsert(self) -> Upsert:
-        """Foreign keys are resolved, and synced_at stamped, only when the spool is written."""
-        return upsert_for(self.model, (*(f"{link.field}_id" for link in self.links), "synced_at"))
+        """Foreign keys are resolved, and synced_at stamped, only when the staged rows are applied."""
+        return upsert_for(self.model, self.links)
 
     def is_removed(self, record) -> bool:
         """Persons and organizations deleted upstream are removed; deals keep a 'deleted' status."""

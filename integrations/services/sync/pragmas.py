@@ -1,10 +1,9 @@
-"""SQLite settings for the one big write of a sync, restored afterwards (this connection only).
+"""SQLite settings for the write of a sync, restored afterwards (this connection only).
 
-Both are per-connection and neither touches durability:
-- temp_store=MEMORY keeps each statement's sub-journal in memory. An upsert into a table with
-  foreign keys needs one per row, and on a temp file that alone doubled the write of 100,000 deals.
-- a larger page cache keeps the tables' and indexes' pages in memory while rows are inserted in
-  Pipedrive's order rather than the indexes' (64 MB: the write of 100,000 deals took half as long).
+A larger page cache keeps the tables' and indexes' pages in memory while staged rows are copied
+in Pipedrive's order rather than the indexes' (64 MB). It is per-connection and does not touch
+durability. temp_store is left alone: changing it drops the connection's temporary tables, which
+hold the staged rows (staging.py).
 """
 
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ from contextlib import contextmanager
 
 from django.db import OperationalError, connection
 
-BULK_WRITE = {"temp_store": 2, "cache_size": -65536}  # 2 = MEMORY; negative = KiB
+BULK_WRITE = {"cache_size": -65536}  # negative = KiB
 
 
 @contextmanager
@@ -35,7 +34,5 @@ def _set(cursor, name: str, value: int) -> bool:
     try:
         cursor.execute(f"PRAGMA {name} = {int(value)}")
     except OperationalError:
-        # temp_store cannot change inside a transaction that has used temp storage (as a caller's
-        # transaction may have); these are only speed-ups, so go on without.
-        return False
+        return False  # only a speed-up: go on without
     return True

@@ -1,4 +1,4 @@
-"""Fetch the next pages in a background thread while the caller diffs and spools the current one.
+"""Fetch the next pages in a background thread while the caller diffs and stages the current one.
 
 So the network (and Pipedrive's own time to answer) overlaps our work. The thread only makes
 HTTP requests and parses records: it never touches the database (Django connections belong to

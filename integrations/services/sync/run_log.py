@@ -5,15 +5,27 @@ from django.utils import timezone
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.services.lease import force_release, release_dead_lease
 from integrations.services.sync.diff import Tally
+from integrations.services.sync.locking import DatabaseBusy, when_writable
 
 # error_kind of a run skipped because another sync of the integration held the lease.
 LEASE_HELD = "lease_held"
 ABANDONED = "The worker running this sync stopped before it finished (its lease expired)."
 INTERRUPTED = "interrupted"  # error_kind of a run whose worker died or whose lease was released by hand
+DB_BUSY = "db_busy"  # error_kind of a run that could not get the database's write lock
 
 
 def start_run(*, integration: Integration, kind: str) -> SyncRun:
     return SyncRun.objects.create(integration=integration, kind=kind, started_at=timezone.now(), progress="Starting")
+
+
+def unrecorded_busy_run(*, integration: Integration, kind: str, error: DatabaseBusy) -> SyncRun:
+    """The failed run of a sync that could not even write its SyncRun: returned unsaved, so the
+    caller (the task, a command) sees a failed run like any other; the worker's log keeps it."""
+    now = timezone.now()
+    return SyncRun(
+        integration=integration, kind=kind, started_at=now, finished_at=now, outcome=SyncOutcome.FAILED,
+        error=str(error), error_kind=DB_BUSY, progress=f"Failed: {error}"[:200],
+    )  # fmt: skip
 
 
 def report_progress(run: SyncRun, line: str, *, api_calls: int, token_cost: int) -> None:
@@ -41,7 +53,7 @@ def finish_run(
     run.api_calls, run.token_cost = api_calls, token_cost
     run.error, run.error_kind = error, error_kind
     run.progress = _closing_line(run)
-    run.save()
+    when_writable(run.save)
     return run
 
 
@@ -74,7 +86,7 @@ def record_on_integration(*, integration: Integration, run: SyncRun) -> None:
         fields["last_successful_sync_at"] = run.finished_at
         if run.kind == SyncRun.Kind.FULL:
             fields["last_full_sync_at"] = run.finished_at
-    Integration.objects.filter(pk=integration.pk).update(**fields)
+    when_writable(lambda: Integration.objects.filter(pk=integration.pk).update(**fields))
 
 
 def close_abandoned_runs(*, integration: Integration, current: SyncRun) -> None:

@@ -1,9 +1,10 @@
 """sync_integration: copy one integration's Pipedrive account into the cache, safely.
 
 1. Take the integration's lease (one sync at a time) and open a SyncRun.
-2. Download every entity page by page, diff each page against the cache, spool the changes.
-3. Only when every page arrived: write the spool, new stage mappings, the reconciliation of a
-   full sync and the new high-water marks in one transaction.
+2. Download every entity page by page, diff each page against the cache, stage the changes in
+   temporary tables (staging.py: no lock on the cache's database).
+3. Only when every page arrived: apply the staged changes with set-based SQL, new stage mappings,
+   the reconciliation of a full sync and the new high-water marks in one short transaction.
 Any failure before or during step 3 leaves the cache and the marks as they were; the run records
 a token-free reason, and the next sync converges.
 """
@@ -13,6 +14,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
@@ -27,12 +29,12 @@ from integrations.services.sync import run_log
 from integrations.services.sync.custom_fields import fetch_custom_fields
 from integrations.services.sync.download import Download, download
 from integrations.services.sync.entities import entity_specs
-from integrations.services.sync.locking import DatabaseBusy, write_transaction
+from integrations.services.sync.locking import DatabaseBusy, when_writable, write_transaction
 from integrations.services.sync.mappings import create_missing_mappings
 from integrations.services.sync.marks import MAX_CLOCK_SKEW, next_marks, with_custom_fields_version
 from integrations.services.sync.pragmas import bulk_write_pragmas
 from integrations.services.sync.reconcile import remove_unseen
-from integrations.services.sync.staging import Spool
+from integrations.services.sync.staging import Staging
 from integrations.services.sync.write import Writer
 
 logger = logging.getLogger(__name__)
@@ -61,12 +63,19 @@ def sync_integration(
     and the benchmark pass a transport, page_size or sleep).
     """
     integration.refresh_from_db()
-    run_log.recover_dead_holder(integration=integration)  # a holder killed on this host frees its lease now
-    run = run_log.start_run(integration=integration, kind=SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL)
+    kind = SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
+    try:
+        run = when_writable(partial(_start, integration, kind))
+    except DatabaseBusy as error:
+        logger.warning("Sync of integration %s could not start: %s", integration.pk, error)
+        return run_log.unrecorded_busy_run(integration=integration, kind=kind, error=error)
     refusal = _refusal(integration)
     if refusal:
         return run_log.finish_run(run, outcome=SyncOutcome.SKIPPED, error=refusal)
-    lease = acquire_lease(integration_id=integration.pk)
+    try:
+        lease = when_writable(partial(acquire_lease, integration_id=integration.pk))
+    except DatabaseBusy as error:
+        return run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=run_log.DB_BUSY)
     if lease is None:
         return run_log.finish_run(
             run, outcome=SyncOutcome.SKIPPED, error="Another sync of this integration is running.",
@@ -81,6 +90,11 @@ def sync_integration(
     run_log.record_on_integration(integration=integration, run=run)
     integration.refresh_from_db()
     return run
+
+
+def _start(integration: Integration, kind: str) -> SyncRun:
+    run_log.recover_dead_holder(integration=integration)  # a holder killed on this host frees its lease now
+    return run_log.start_run(integration=integration, kind=kind)
 
 
 def _refusal(integration: Integration) -> str:
@@ -101,15 +115,19 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
         # Built inside the failure handling: a refused base URL or a malformed token ends the run
         # recorded like any other failure, never left "running".
         client = PipedriveClient.for_integration(integration, **client_options)
-        with client, Spool() as spool:
-            specs, fetched = _download(client, integration, run, lease, full=full, spool=spool, on_progress=on_progress)
+        with client, Staging() as staging:
+            specs, fetched = _download(
+                client, integration, run, lease, full=full, staging=staging, on_progress=on_progress
+            )
             _report(run, client, "Saving changes", on_progress)
             held = _write(integration, run, specs, fetched, full=full)
         run_log.finish_run(
             run, outcome=SyncOutcome.SUCCEEDED, tally=fetched.tally, write_lock_seconds=held, **_usage(client)
         )
     except DatabaseBusy as error:
-        run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=str(error), error_kind="db_busy", **_usage(client))
+        run_log.finish_run(
+            run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=run_log.DB_BUSY, **_usage(client)
+        )
     except PipedriveError as error:
         _finish_after_api_error(integration, run, client, error, token)
     except LeaseLost:
@@ -125,7 +143,7 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
         )  # fmt: skip
 
 
-def _download(client, integration, run, lease, *, full, spool, on_progress):
+def _download(client, integration, run, lease, *, full, staging, on_progress):
     last_saved = -PROGRESS_EVERY_SECONDS
 
     def on_page(info: PageInfo) -> None:
@@ -145,19 +163,18 @@ def _download(client, integration, run, lease, *, full, spool, on_progress):
     specs = entity_specs(custom_fields)
     marks = with_custom_fields_version(integration.sync_marks, custom_fields.version.decode())
     fetched = download(
-        client=client, specs=specs, integration_id=integration.pk, marks=marks, full=full, spool=spool,
+        client=client, specs=specs, integration_id=integration.pk, marks=marks, full=full, staging=staging,
         on_page=on_page,
     )  # fmt: skip
     return specs, fetched
 
 
 def _write(integration: Integration, run: SyncRun, specs, fetched: Download, *, full: bool) -> float:
-    """Write the spool in one transaction; returns how long it held the database's write lock."""
+    """Apply the staged changes in one transaction; returns how long it held the database's write lock."""
     with bulk_write_pragmas(), write_transaction() as lock:
         writer = Writer(integration_id=integration.pk, specs=specs, tally=fetched.tally)
-        for changes in fetched.spool:
-            writer.write(changes)
-        writer.relink(cached=fetched.cached)
+        writer.apply(fetched.staging)
+        writer.relink(written=fetched.staging.tables, cached=fetched.cached)
         create_missing_mappings(integration_id=integration.pk)
         if full:
             for model, seen in fetched.seen.items():

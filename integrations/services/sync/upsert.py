@@ -1,12 +1,14 @@
-"""A fast bulk upsert for cached records: one `INSERT … ON CONFLICT DO UPDATE` run with executemany.
+"""How one model's changed rows are staged in a temporary table, then applied to the cache.
 
-QuerySet.bulk_create(update_conflicts=True) does the same job but prepares every value through
-the full field machinery, which costs more than the download itself at 100,000 deals. Here the
-work is split in two so the write transaction stays short:
+The write is split so that the database's write lock is held briefly (staging.py, write.py):
 
-- `encode` turns a row into driver-ready values (dates, JSON text) while its page is downloaded,
-  outside any transaction;
-- `run` appends the values known only at write time (foreign keys, synced_at) and executes.
+- `encode` turns a row into driver-ready values (dates, JSON text) while its page is diffed;
+- `stage_sql` puts encoded rows into a TEMPORARY table with executemany, page by page, while the
+  download runs: the Python-side work, outside the write transaction. On SQLite the temp schema
+  is a separate database, so writing it does not take the main database's write lock;
+- `apply_sql` copies the staged rows into the cache with one INSERT … SELECT per model inside
+  the write transaction: set-based SQL that runs in the database, foreign keys resolved there
+  from the remote ids next to them, synced_at stamped.
 
 The SQL works on SQLite and PostgreSQL alike.
 """
@@ -57,27 +59,56 @@ def _sqlite_datetime(value: datetime | None, *, zone: tzinfo) -> str | None:
 
 
 class Upsert:
-    """The upsert of one model whose `late` columns (attnames) are filled in at write time."""
+    """The staging table of one model and the SQL that fills it and applies it.
 
-    def __init__(self, model: type[models.Model], late: tuple[str, ...]) -> None:
+    `links`: the model's foreign keys resolved at apply time (entities.Link); they and synced_at
+    are not staged.
+    """
+
+    def __init__(self, model: type[models.Model], links: tuple) -> None:
         quote = connection.ops.quote_name
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        by_attname = {f.attname: f for f in fields}
-        early = [f for f in fields if f.attname not in late]
-        ordered = [*early, *(by_attname[attname] for attname in late)]
+        table = quote(model._meta.db_table)
+        late = {f"{link.field}_id" for link in links} | {"synced_at"}
+        early = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in late]
+        columns = [quote(f.column) for f in early]
+        self.table = quote(f"sync_staged_{model._meta.db_table}")
+        # Same column types as the cache (PostgreSQL keeps them exactly), no constraints, plus
+        # whether the row is new to the cache.
+        self.create_sql = (
+            f"CREATE TEMPORARY TABLE {self.table} AS SELECT {', '.join(columns)}, {TRUE} AS {NEW} "
+            f"FROM {table} WHERE 1 = 0",
+            f"CREATE UNIQUE INDEX {quote(f'sync_staged_{model._meta.db_table}_remote_id')} "
+            f"ON {self.table} ({quote('remote_id')})",
+        )
+        self.drop_sql = f"DROP TABLE IF EXISTS {self.table}"
+        self.unstage_sql = f"DELETE FROM {self.table} WHERE {quote('remote_id')} = %s"
+        self.staged_ids_sql = f"SELECT {quote('remote_id')} FROM {self.table} WHERE {NEW} = %s"
         # Values arrive as JSON text; PostgreSQL wants it cast to jsonb.
         cast = "::jsonb" if connection.vendor == "postgresql" else ""
-        placeholders = [f"%s{cast}" if isinstance(f, models.JSONField) else "%s" for f in ordered]
-        updates = ", ".join(
-            f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in ordered if f.column not in UNIQUE_COLUMNS
+        placeholders = [f"%s{cast}" if isinstance(f, models.JSONField) else "%s" for f in early]
+        # A record listed twice (edited while the listing was paged) is staged once, its last
+        # listing winning; a row staged as new stays new.
+        restaged = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != quote("remote_id"))
+        self.stage_sql = (
+            f"INSERT INTO {self.table} ({', '.join(columns)}, {NEW}) VALUES ({', '.join(placeholders)}, %s) "
+            f"ON CONFLICT ({quote('remote_id')}) DO UPDATE SET {restaged}"
         )
-        self.insert_sql = (
-            f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in ordered)}) "
-            f"VALUES ({', '.join(placeholders)})"
+        resolved = [
+            f"(SELECT t.{quote('id')} FROM {quote(link.target._meta.db_table)} t "
+            f"WHERE t.{quote('integration_id')} = s.{quote('integration_id')} "
+            f"AND t.{quote('remote_id')} = s.{quote(link.remote_field)})"
+            for link in links
+        ]
+        targets = [*columns, *(quote(f"{link.field}_id") for link in links), quote("synced_at")]
+        unique = [quote(c) for c in UNIQUE_COLUMNS]
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in targets if c not in unique)
+        insert = (
+            f"INSERT INTO {table} ({', '.join(targets)}) "
+            f"SELECT {', '.join(f's.{c}' for c in columns)}, {', '.join([*resolved, '%s'])} "
+            f"FROM {self.table} s WHERE s.{NEW} = %s"
         )
-        unique = ", ".join(quote(c) for c in UNIQUE_COLUMNS)
-        self.sql = f"{self.insert_sql} ON CONFLICT ({unique}) DO UPDATE SET {updates}"
-        self.late = late
+        self._insert = insert
+        self._upsert = f"{{}} ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {updates}"
         self._sources = [(f.attname, f.get_default() if f.has_default() else None) for f in early]
         adapters = [(position, _adapter(f)) for position, f in enumerate(early)]
         self._adapters = [(position, adapt) for position, adapt in adapters if adapt is not None]
@@ -94,24 +125,26 @@ class Upsert:
             values[position] = adapt(values[position])
         return tuple(values)
 
-    def run(self, rows: list[tuple], *, new: bool = False) -> None:
-        """`rows`: encoded rows, each followed by its late values in the order of `late`.
+    def apply_sql(self, *, new: bool, one: bool = False) -> str:
+        """Copy the staged rows that are `new` (plain INSERT: on SQLite an upsert into a table with
+        foreign keys costs 40% more per row) or not (upsert) into the cache. Parameters: synced_at,
+        new, and with `one` the remote id of the one row to copy."""
+        sql = self._insert + (f" AND s.{connection.ops.quote_name('remote_id')} = %s" if one else "")
+        return sql if new else self._upsert.format(sql)
 
-        `new`: the caller knows none of the rows exists: a plain INSERT. On SQLite an upsert into
-        a table with foreign keys costs 40% more per row, even when nothing conflicts.
-        """
-        if rows:
-            with connection.cursor() as cursor:
-                cursor.executemany(self.insert_sql if new else self.sql, rows)
+
+# Staged with every row: True when the cache has no row for it yet.
+NEW = "sync_new"
+TRUE = "true"  # a boolean on PostgreSQL, 1 on SQLite
 
 
 @cache
-def _upsert(model: type[models.Model], late: tuple[str, ...], vendor: str) -> Upsert:
-    return Upsert(model, late)
+def _upsert(model: type[models.Model], links: tuple, vendor: str) -> Upsert:
+    return Upsert(model, links)
 
 
-def upsert_for(model: type[models.Model], late: tuple[str, ...]) -> Upsert:
-    return _upsert(model, late, connection.vendor)
+def upsert_for(model: type[models.Model], links: tuple) -> Upsert:
+    return _upsert(model, links, connection.vendor)
 
 
 def now_for_db() -> Any:
