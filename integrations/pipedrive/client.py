@@ -57,6 +57,8 @@ class ClientStats:
     token_cost: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
+    # Listed records with no usable id: skipped so one bad row never fails the whole listing.
+    unreadable_records: int = 0
 
 
 PageCallback = Callable[[PageInfo], None]
@@ -204,7 +206,9 @@ class PipedriveClient:
             body = self._get(path, {**query, "cursor": cursor} if cursor else query)
             rows = self._rows(body, resource)
             for row in rows:
-                yield self._parse(record, row, resource)
+                parsed = self._parse_listed(record, row, resource)
+                if parsed is not None:
+                    yield parsed
             so_far += len(rows)
             if on_page is not None:
                 on_page(PageInfo(resource, page_number, len(rows), so_far))
@@ -228,6 +232,16 @@ class PipedriveClient:
                 kind=ErrorKind.BAD_RESPONSE,
             )
         return rows
+
+    def _parse_listed(self, record: type[R], row: Any, resource: str) -> R | None:
+        """A listed row that cannot be read (no usable id: every other field is read leniently) is
+        counted and skipped; the other records of the page still sync."""
+        try:
+            return self._parse(record, row, resource)
+        except PipedriveError as error:
+            self.stats.unreadable_records += 1
+            logger.warning("Skipped an unreadable record while listing %s: %s", resource, error)
+            return None
 
     def _parse(self, record: type[R], row: Any, resource: str) -> R:
         try:

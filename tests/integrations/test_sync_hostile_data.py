@@ -103,6 +103,22 @@ def test_a_record_whose_id_cannot_be_stored_is_skipped_and_reported(connected):
     assert Deal.objects.count() == len(sandbox.deals()) - 1
 
 
+@pytest.mark.parametrize("bad_id", ["x", None, {"id": 1}])
+def test_a_listed_record_without_a_usable_id_is_skipped_and_counted(connected, bad_id):
+    sandbox = connected.sandbox
+    sandbox.store.add_deal(title="No usable id")
+    row = sandbox.store.deals[max(sandbox.store.deals)]
+    row.id = bad_id  # the sandbox serves it as it is, among the good deals
+    sandbox.store.stamp()
+
+    run = connected.sync(full=True)
+
+    assert run.outcome == SyncOutcome.SUCCEEDED, run.error
+    assert run.skipped == 1
+    assert Deal.objects.count() == len(sandbox.deals()) - 1
+    assert not Deal.objects.filter(title="No usable id").exists()
+
+
 def test_board_panel_and_export_show_hostile_deals(connected, client, django_user_model):
     hostile_deals(connected.sandbox)
     assert connected.sync(full=True).outcome == SyncOutcome.SUCCEEDED

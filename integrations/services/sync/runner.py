@@ -119,6 +119,7 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
             specs, fetched = _download(
                 client, integration, run, lease, full=full, staging=staging, on_progress=on_progress
             )
+            fetched.tally.skipped += client.stats.unreadable_records  # listed rows without a usable id
             _report(run, client, "Saving changes", on_progress)
             held = _write(integration, run, specs, fetched, full=full)
         run_log.finish_run(
