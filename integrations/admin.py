@@ -15,7 +15,7 @@ from dealflow.stages import MappingTarget
 from integrations.admin_inlines import StageMappingInline, SyncRunInline, WriteOnlyTokenMixin
 from integrations.forms import IntegrationForm
 from integrations.models import Integration, SyncRun
-from integrations.services.connection import check_connection
+from integrations.providers.pipedrive.connection import check_connection
 from integrations.services.scheduling import SyncQueueUnavailable, enqueue_sync
 
 LAST_SYNC_FIELDS = [

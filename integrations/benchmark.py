@@ -9,9 +9,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from integrations.models import Integration
-from integrations.pipedrive.client import PipedriveClient
-from integrations.services.sync import sync_integration
-from integrations.services.sync.entities import entity_specs
+from integrations.providers.pipedrive.client import PipedriveClient
+from integrations.providers.pipedrive.specs import entity_specs
+from integrations.sync import sync_integration
 from portfolio.models import PortfolioCompany
 
 

@@ -2,13 +2,13 @@ from django import forms
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
-from integrations.domain import (
+from integrations.models import Integration
+from integrations.providers.pipedrive.connection_rules import (
     normalise_company_domain,
     validate_api_token,
     validate_base_url,
     validate_company_domain,
 )
-from integrations.models import Integration
 
 # Where the token goes: changing either means typing the token again, so a user who may edit the
 # integration but never sees its token cannot send the stored one to a server of their choosing.

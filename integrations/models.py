@@ -1,9 +1,13 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from integrations.domain import base_url_problem, normalise_company_domain, validate_company_domain
 from integrations.fields import SecretTextField, is_undecryptable
-from integrations.pipedrive.errors import ErrorKind, PipedriveError
+from integrations.providers.pipedrive.connection_rules import (
+    base_url_problem,
+    normalise_company_domain,
+    validate_company_domain,
+)
+from integrations.providers.pipedrive.errors import ErrorKind, PipedriveError
 
 
 class Provider(models.TextChoices):

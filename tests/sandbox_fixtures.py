@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from integrations.pipedrive.client import PipedriveClient
-from integrations.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
-from integrations.pipedrive.sandbox.server import serve_in_thread
+from integrations.providers.pipedrive.client import PipedriveClient
+from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
+from integrations.providers.pipedrive.sandbox.server import serve_in_thread
 
 SANDBOX_BASE_URL = "https://coeo.pipedrive.com"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from dealflow.models import Deal
 from integrations.models import Integration, SyncOutcome, SyncRun
-from integrations.pipedrive.sandbox import Sandbox
-from integrations.pipedrive.sandbox.server import serve_in_thread
+from integrations.providers.pipedrive.sandbox import Sandbox
+from integrations.providers.pipedrive.sandbox.server import serve_in_thread
 from portfolio.models import PortfolioCompany
 
 SENTINEL = "tok-SENTINEL-e2e-5b8c0f2a91d3"

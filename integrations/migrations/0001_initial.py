@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import integrations.domain
+import integrations.providers.pipedrive.connection_rules
 import integrations.fields
 from django.db import migrations, models
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('provider', models.CharField(choices=[('pipedrive', 'Pipedrive')], default='pipedrive', max_length=20)),
                 ('api_token', integrations.fields.SecretTextField(help_text='Stored encrypted; never shown again.')),
-                ('company_domain', models.CharField(help_text='“coeo” for coeo.pipedrive.com.', max_length=63, validators=[integrations.domain.validate_company_domain])),
+                ('company_domain', models.CharField(help_text='“coeo” for coeo.pipedrive.com.', max_length=63, validators=[integrations.providers.pipedrive.connection_rules.validate_company_domain])),
                 ('api_base_url', models.URLField(blank=True, help_text='Leave blank for https://{domain}.pipedrive.com; set for a proxy or the sandbox.')),
                 ('is_enabled', models.BooleanField(default=True)),
                 ('sync_interval_minutes', models.PositiveIntegerField(default=15, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1440)])),

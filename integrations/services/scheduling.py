@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration, SyncOutcome, SyncRun
-from integrations.pipedrive.errors import RETRYABLE_KINDS
-from integrations.services.sync.run_log import LEASE_HELD, recover_dead_holder
+from integrations.providers.pipedrive.errors import RETRYABLE_KINDS
+from integrations.sync.run_log import LEASE_HELD, recover_dead_holder
 
 # Retries of a sync that failed for a reason that may pass (a timeout, a 5xx, a burst 429).
 MAX_RETRIES = 3

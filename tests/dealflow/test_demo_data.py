@@ -4,7 +4,7 @@ relative to the day the account is built, and the same day gives the same accoun
 from datetime import UTC, date, datetime, timedelta
 from statistics import median
 
-from integrations.pipedrive.sandbox.seed import build_store
+from integrations.providers.pipedrive.sandbox.seed import build_store
 
 
 def parse(text):

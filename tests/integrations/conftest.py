@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pytest
 
 from integrations.models import Integration
-from integrations.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
-from integrations.pipedrive.sandbox.server import serve_in_thread
-from integrations.services.sync import sync_integration
+from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
+from integrations.providers.pipedrive.sandbox.server import serve_in_thread
+from integrations.sync import sync_integration
 from portfolio.models import PortfolioCompany
 
 SANDBOX_URL = "https://coeo.pipedrive.com"

@@ -9,10 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from integrations.domain import base_url_problem, validate_base_url
 from integrations.models import Integration, SyncOutcome
-from integrations.services.connection import check_connection
-from integrations.services.sync import sync_integration
+from integrations.providers.pipedrive.connection import check_connection
+from integrations.providers.pipedrive.connection_rules import base_url_problem, validate_base_url
+from integrations.sync import sync_integration
 from portfolio.models import PortfolioCompany
 from tests.foundation.test_admin_token import post_integration
 
@@ -118,7 +118,7 @@ def test_a_connection_check_refuses_a_url_saved_around_the_form(integration):
 
 def test_the_demo_allows_its_loopback_sandbox(settings, monkeypatch):
     from config.local_env import local_env_text
-    from integrations.services.demo import allow_sandbox
+    from integrations.providers.pipedrive.demo import allow_sandbox
 
     assert "PIPEDRIVE_ALLOWED_BASE_URLS=http://127.0.0.1:*\n" in local_env_text()
     settings.PIPEDRIVE_ALLOWED_BASE_URLS = []  # an .env written before the setting existed

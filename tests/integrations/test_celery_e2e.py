@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from integrations.pipedrive.sandbox import Sandbox
-from integrations.pipedrive.sandbox.server import serve_in_thread
+from integrations.providers.pipedrive.sandbox import Sandbox
+from integrations.providers.pipedrive.sandbox.server import serve_in_thread
 
 pytestmark = pytest.mark.slow
 

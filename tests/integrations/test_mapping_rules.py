@@ -2,7 +2,7 @@ import pytest
 
 from dealflow.mapping_rules import normalise, suggest_target
 from dealflow.stages import MappingTarget
-from integrations.pipedrive.sandbox import DATASETS
+from integrations.providers.pipedrive.sandbox import DATASETS
 
 EXPECTED = {
     # coeo, "Försäljning"

@@ -7,7 +7,7 @@ import pytest
 
 from dealflow.models import Deal, StageChange
 from integrations.models import SyncOutcome
-from integrations.pipedrive.sandbox.server import serve_in_thread
+from integrations.providers.pipedrive.sandbox.server import serve_in_thread
 from integrations.services.scheduling import retry_countdown
 
 pytestmark = pytest.mark.django_db

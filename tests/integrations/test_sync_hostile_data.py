@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from dealflow.models import Deal, Stage
 from integrations.models import Integration, SyncOutcome
-from integrations.services.sync.clean import OUT_OF_RANGE_KEY
+from integrations.sync.clean import OUT_OF_RANGE_KEY
 
 pytestmark = pytest.mark.django_db
 

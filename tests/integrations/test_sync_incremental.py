@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from dealflow.models import Deal, DealStatus, Stage, StageChange, StageMapping
 from dealflow.stages import MappingTarget
 from integrations.models import SyncOutcome
-from integrations.pipedrive.costs import TOKEN_COSTS
+from integrations.providers.pipedrive.costs import TOKEN_COSTS
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from integrations.models import SyncOutcome
-from integrations.pipedrive.responses import MAX_RESET_SECONDS
+from integrations.providers.pipedrive.responses import MAX_RESET_SECONDS
 
 pytestmark = pytest.mark.django_db
 

@@ -7,14 +7,14 @@ from django.db import connection
 
 from dealflow.models import Deal, Person
 from integrations.models import SyncOutcome
-from integrations.pipedrive import records
-from integrations.pipedrive.client import PageInfo
-from integrations.services.sync.diff import Tally, diff_page
-from integrations.services.sync.entities import entity_specs
-from integrations.services.sync.pragmas import bulk_write_pragmas
-from integrations.services.sync.prefetch import pages_ahead
-from integrations.services.sync.staging import Staging
-from integrations.services.sync.write import Writer
+from integrations.providers.pipedrive import records
+from integrations.providers.pipedrive.client import PageInfo
+from integrations.providers.pipedrive.specs import entity_specs
+from integrations.sync.diff import Tally, diff_page
+from integrations.sync.pragmas import bulk_write_pragmas
+from integrations.sync.prefetch import pages_ahead
+from integrations.sync.staging import Staging
+from integrations.sync.write import Writer
 
 
 def fake_fetch(pages, *, fail_after=None, report_first=False):

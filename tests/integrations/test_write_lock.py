@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from dealflow.models import Deal
 from integrations.models import SyncOutcome, SyncRun
-from integrations.pipedrive import records
-from integrations.services.sync import locking, sync_integration
-from integrations.services.sync.diff import diff_page
-from integrations.services.sync.entities import entity_specs
-from integrations.services.sync.staging import Staging, temp_only_transaction
+from integrations.providers.pipedrive import records
+from integrations.providers.pipedrive.specs import entity_specs
+from integrations.sync import locking, sync_integration
+from integrations.sync.diff import diff_page
+from integrations.sync.staging import Staging, temp_only_transaction
 from tests.integrations.conftest import connect
 
 BUSY_TIMEOUT = 0.2  # seconds the sync's connection waits for the lock, instead of 20
@@ -119,7 +119,7 @@ def test_a_sync_that_cannot_start_ends_recorded_as_busy(coeo, other, monkeypatch
     monkeypatch.setattr(locking, "pause", pauses.append)
     other.hold_lock()
 
-    with caplog.at_level(logging.WARNING, logger="integrations.services.sync.runner"):
+    with caplog.at_level(logging.WARNING, logger="integrations.sync.runner"):
         run = sync(coeo)
 
     assert (run.outcome, run.error_kind, run.pk) == (SyncOutcome.FAILED, "db_busy", None)

@@ -11,8 +11,8 @@ import tracemalloc
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.pipedrive.client import PipedriveClient
-from integrations.pipedrive.sandbox import DEFAULT_TOKEN
+from integrations.providers.pipedrive.client import PipedriveClient
+from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN
 
 # The benchmark measures the client, not the rate limiter: give the sandbox room to answer freely.
 BENCH_BURST_LIMIT = 1_000_000

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.management.children import Children, free_port, wait_for_port
-from integrations.pipedrive.sandbox import DEFAULT_TOKEN
+from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN
 
 
 class Command(BaseCommand):

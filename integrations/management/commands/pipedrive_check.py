@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Integration
-from integrations.services.connection import check_connection
+from integrations.providers.pipedrive.connection import check_connection
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.pipedrive.sandbox import DATASETS, DEFAULT_TOKEN, Sandbox, SandboxRouter, dataset_token
-from integrations.pipedrive.sandbox.core import DEFAULT_BURST_LIMIT, DEFAULT_DAILY_BUDGET
-from integrations.pipedrive.sandbox.server import base_url_of, make_server
+from integrations.providers.pipedrive.sandbox import DATASETS, DEFAULT_TOKEN, Sandbox, SandboxRouter, dataset_token
+from integrations.providers.pipedrive.sandbox.core import DEFAULT_BURST_LIMIT, DEFAULT_DAILY_BUDGET
+from integrations.providers.pipedrive.sandbox.server import base_url_of, make_server
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Integration
 from integrations.services.lease import holder_is_dead, lease_is_held
-from integrations.services.sync.run_log import release_by_hand
+from integrations.sync.run_log import release_by_hand
 
 
 class Command(BaseCommand):

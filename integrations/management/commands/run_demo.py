@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand
 
 from integrations.management.children import Children, free_port, port_is_free, wait_for_port
 from integrations.management.commands.sync_deals import summary
+from integrations.providers.pipedrive.demo import allow_sandbox, connect_demo_integrations
 from integrations.services.beat_schedules import ensure_schedules
-from integrations.services.demo import allow_sandbox, connect_demo_integrations
-from integrations.services.sync import sync_integration
+from integrations.sync import sync_integration
 
 SANDBOX_PORT = 8765
 

@@ -1,0 +1,162 @@
+"""What the sync copies: for each entity, how to fetch it and which columns a record fills.
+
+Specs are listed in the order they are written, so that rows a later entity links to (a deal's
+stage, organization, person) already exist when it is written.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import models
+
+from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage
+from integrations.providers.pipedrive import records
+from integrations.providers.pipedrive.client import PageCallback, PipedriveClient
+from integrations.providers.pipedrive.custom_fields import NO_CUSTOM_FIELDS, CustomFields
+from integrations.sync.upsert import Upsert, upsert_for
+
+Fetch = Callable[[PipedriveClient, datetime | None, PageCallback], Iterator]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A foreign key resolved from the remote id kept next to it (deal.stage from stage_remote_id)."""
+
+    field: str
+    remote_field: str
+    target: type[models.Model]
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    key: str  # also the key of its high-water mark in Integration.sync_marks
+    model: type[models.Model]
+    fetch: Fetch
+    columns: Callable[[object], dict]
+    incremental: bool = False
+    links: tuple[Link, ...] = ()
+    # Part of every fingerprint: when what the columns are derived from changes (custom field
+    # names), every row is rewritten once.
+    fingerprint_salt: bytes = b""
+
+    @property
+    def upsert(self) -> Upsert:
+        """Foreign keys are resolved, and synced_at stamped, only when the staged rows are applied."""
+        return upsert_for(self.model, self.links)
+
+    def is_removed(self, record) -> bool:
+        """Persons and organizations deleted upstream are removed; deals keep a 'deleted' status."""
+        return self.model in (Person, Organization) and record.is_deleted
+
+
+def pipeline_columns(pipeline: records.Pipeline) -> dict:
+    return {"name": pipeline.name[:255], "order_nr": pipeline.order_nr, "is_deleted": pipeline.is_deleted}
+
+
+def stage_columns(stage: records.Stage) -> dict:
+    return {
+        "name": stage.name[:255],
+        "pipeline_remote_id": stage.pipeline_id,
+        "order_nr": stage.order_nr,
+        "deal_probability": max(0, stage.deal_probability),
+        "is_deal_rot_enabled": stage.is_deal_rot_enabled,
+        "days_to_rotten": stage.days_to_rotten,
+        "is_deleted": stage.is_deleted,
+    }
+
+
+def owner_columns(user: records.User) -> dict:
+    return {"name": user.name[:255], "email": user.email[:254], "is_active": user.is_active}
+
+
+def organization_columns(org: records.Organization) -> dict:
+    return {
+        "name": org.name[:255],
+        "owner_remote_id": org.owner_id,
+        "address": org.address or "",
+        "update_time": org.update_time,
+    }
+
+
+def person_columns(person: records.Person) -> dict:
+    return {
+        "name": person.name[:255],
+        "org_remote_id": person.org_id,
+        "owner_remote_id": person.owner_id,
+        "emails": list(person.emails),
+        "phones": list(person.phones),
+        "update_time": person.update_time,
+    }
+
+
+def deal_columns(deal: records.Deal, custom_fields: CustomFields) -> dict:
+    return {
+        "title": deal.title[:500],
+        "value": deal.value,
+        "currency": deal.currency[:3],
+        "status": DealStatus.DELETED if deal.is_deleted else (deal.status or DealStatus.OPEN),
+        "is_archived": deal.is_archived,
+        "pipeline_remote_id": deal.pipeline_id,
+        "stage_remote_id": deal.stage_id,
+        "org_remote_id": deal.org_id,
+        "person_remote_id": deal.person_id,
+        "owner_remote_id": deal.owner_id,
+        "add_time": deal.add_time,
+        "update_time": deal.update_time,
+        "stage_change_time": deal.stage_change_time,
+        "won_time": deal.won_time,
+        "lost_time": deal.lost_time,
+        "close_time": deal.close_time,
+        "expected_close_date": deal.expected_close_date,
+        "probability": deal.probability,
+        "lost_reason": deal.lost_reason or "",
+        "label_ids": list(deal.label_ids),
+        "custom_fields": custom_fields.named(deal.custom_fields),
+    }
+
+
+DEAL_LINKS = (
+    Link("pipeline", "pipeline_remote_id", Pipeline),
+    Link("stage", "stage_remote_id", Stage),
+    Link("organization", "org_remote_id", Organization),
+    Link("person", "person_remote_id", Person),
+    Link("owner", "owner_remote_id", Owner),
+)
+
+
+def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[EntitySpec, ...]:
+    def columns_of_deal(deal):
+        return deal_columns(deal, custom_fields)
+
+    return (
+        EntitySpec("pipelines", Pipeline, lambda c, since, on_page: c.iter_pipelines(on_page=on_page),
+                   pipeline_columns),
+        EntitySpec("stages", Stage, lambda c, since, on_page: c.iter_stages(on_page=on_page), stage_columns,
+                   links=(Link("pipeline", "pipeline_remote_id", Pipeline),)),
+        EntitySpec("users", Owner, lambda c, since, on_page: c.iter_users(on_page=on_page), owner_columns),
+        EntitySpec("organizations", Organization,
+                   lambda c, since, on_page: c.iter_organizations(updated_since=since, on_page=on_page),
+                   organization_columns, incremental=True),
+        EntitySpec("persons", Person,
+                   lambda c, since, on_page: c.iter_persons(updated_since=since, on_page=on_page),
+                   person_columns, incremental=True,
+                   links=(Link("organization", "org_remote_id", Organization),)),
+        EntitySpec("deals", Deal,
+                   lambda c, since, on_page: c.iter_deals(updated_since=since, on_page=on_page),
+                   columns_of_deal, incremental=True, links=DEAL_LINKS, fingerprint_salt=custom_fields.version),
+        EntitySpec("archived_deals", Deal,
+                   lambda c, since, on_page: c.iter_archived_deals(updated_since=since, on_page=on_page),
+                   columns_of_deal, incremental=True, links=DEAL_LINKS, fingerprint_salt=custom_fields.version),
+    )  # fmt: skip
+
+
+def linking_specs(specs: tuple[EntitySpec, ...], target: type[models.Model]) -> list[tuple[type, Link]]:
+    """(model, link) pairs that point at `target`, one per model."""
+    seen, pairs = set(), []
+    for spec in specs:
+        for link in spec.links:
+            if link.target is target and (spec.model, link.field) not in seen:
+                seen.add((spec.model, link.field))
+                pairs.append((spec.model, link))
+    return pairs

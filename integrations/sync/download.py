@@ -1,0 +1,80 @@
+"""Stream every entity's pages from Pipedrive, diff each page against the cache, stage the changes.
+
+Nothing is written to the cache here (staging.py writes temporary tables only); see write.py.
+Pages are fetched one or two ahead in a background thread (prefetch.py); memory holds a few pages
+at a time.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+
+from django.db import models
+
+from integrations.providers.pipedrive.client import PageInfo, PipedriveClient
+from integrations.providers.pipedrive.specs import EntitySpec
+from integrations.sync.diff import Tally, diff_page
+from integrations.sync.marks import updated_since
+from integrations.sync.prefetch import pages_ahead
+from integrations.sync.staging import Staging
+
+
+@dataclass
+class Download:
+    staging: Staging
+    marks: dict  # the high-water marks this download started from
+    tally: Tally = field(default_factory=Tally)
+    newest: dict[str, datetime] = field(default_factory=dict)  # the next high-water marks
+    seen: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
+    cached: set[type[models.Model]] = field(default_factory=set)  # models with rows before this run
+    inserted: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
+
+
+def download(
+    *,
+    client: PipedriveClient,
+    specs: tuple[EntitySpec, ...],
+    integration_id: int,
+    marks: dict,
+    full: bool,
+    staging: Staging,
+    on_page: Callable[[PageInfo], None],
+) -> Download:
+    # A model with no cached rows (a first sync) needs no per-page lookup of what is cached;
+    # nothing is written until the download ends, so this holds for the whole download.
+    cached = {model for model in {spec.model for spec in specs} if _has_rows(model, integration_id)}
+    result = Download(staging=staging, marks=marks, cached=cached)
+    for spec in specs:
+        since = updated_since(marks, spec.key) if spec.incremental and not full else None
+        fetch = partial(spec.fetch, client, since)
+        # closing(): stop the fetching thread as soon as anything here fails (a lost lease, say).
+        with closing(pages_ahead(fetch)) as pages:
+            for page, info in pages:
+                _take_page(spec, integration_id, page, result, cached=spec.model in cached, track_seen=full)
+                if info is not None:
+                    on_page(info)
+    return result
+
+
+def _has_rows(model: type[models.Model], integration_id: int) -> bool:
+    return model.objects.filter(integration_id=integration_id).exists()
+
+
+def _take_page(spec: EntitySpec, integration_id: int, page: list, result: Download, *, cached, track_seen) -> None:
+    changes, tally = diff_page(spec, integration_id, page, cached=cached, inserted=result.inserted[spec.model])
+    result.tally.add(tally)
+    if changes:
+        result.staging.add(spec, changes, result.tally)
+    if track_seen:
+        result.seen[spec.model].update(record.id for record in page if not spec.is_removed(record))
+    if spec.incremental:
+        _note_newest(result.newest, spec.key, page)
+
+
+def _note_newest(newest: dict[str, datetime], key: str, page: list) -> None:
+    times = [record.update_time for record in page if record.update_time is not None]
+    if times and (key not in newest or max(times) > newest[key]):
+        newest[key] = max(times)

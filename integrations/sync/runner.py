@@ -1,0 +1,213 @@
+"""sync_integration: copy one integration's Pipedrive account into the cache, safely.
+
+1. Take the integration's lease (one sync at a time) and open a SyncRun.
+2. Download every entity page by page, diff each page against the cache, stage the changes in
+   temporary tables (staging.py: no lock on the cache's database).
+3. Only when every page arrived: apply the staged changes with set-based SQL, new stage mappings,
+   the reconciliation of a full sync and the new high-water marks in one short transaction.
+Any failure before or during step 3 leaves the cache and the marks as they were; the run records
+a token-free reason, and the next sync converges.
+"""
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.utils import timezone
+
+from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.providers.pipedrive.client import PageInfo, PipedriveClient
+from integrations.providers.pipedrive.connection import CANNOT_READ_CREDENTIALS
+from integrations.providers.pipedrive.custom_fields import fetch_custom_fields
+from integrations.providers.pipedrive.errors import ErrorKind, PipedriveError
+from integrations.providers.pipedrive.specs import entity_specs
+from integrations.redaction import redact
+from integrations.services.lease import acquire_lease, release_lease, renew_lease
+from integrations.sync import run_log
+from integrations.sync.download import Download, download
+from integrations.sync.locking import DatabaseBusy, when_writable, write_transaction
+from integrations.sync.mappings import create_missing_mappings
+from integrations.sync.marks import MAX_CLOCK_SKEW, next_marks, with_custom_fields_version
+from integrations.sync.pragmas import bulk_write_pragmas
+from integrations.sync.reconcile import remove_unseen
+from integrations.sync.staging import Staging
+from integrations.sync.write import Writer
+
+logger = logging.getLogger(__name__)
+
+# How often a running sync renews its lease and saves its progress line (at most).
+PROGRESS_EVERY_SECONDS = 0.5
+
+# When Pipedrive does not say when the daily budget resets.
+DEFAULT_BUDGET_PAUSE = timedelta(hours=1)
+
+
+class LeaseLost(Exception):
+    """Another worker took over this integration's expired lease while we were still running."""
+
+
+def sync_integration(
+    *,
+    integration: Integration,
+    full: bool = False,
+    on_progress: Callable[[str], None] | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> SyncRun:
+    """Sync one integration; never raises for Pipedrive or data errors: the run records them.
+
+    `on_progress` receives a short line per page; `client_options` go to PipedriveClient (tests
+    and the benchmark pass a transport, page_size or sleep).
+    """
+    integration.refresh_from_db()
+    kind = SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
+    try:
+        run = when_writable(partial(_start, integration, kind))
+    except DatabaseBusy as error:
+        logger.warning("Sync of integration %s could not start: %s", integration.pk, error)
+        return run_log.unrecorded_busy_run(integration=integration, kind=kind, error=error)
+    refusal = _refusal(integration)
+    if refusal:
+        return run_log.finish_run(run, outcome=SyncOutcome.SKIPPED, error=refusal)
+    try:
+        lease = when_writable(partial(acquire_lease, integration_id=integration.pk))
+    except DatabaseBusy as error:
+        return run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=run_log.DB_BUSY)
+    if lease is None:
+        return run_log.finish_run(
+            run, outcome=SyncOutcome.SKIPPED, error="Another sync of this integration is running.",
+            error_kind=run_log.LEASE_HELD,
+        )
+    try:
+        run_log.close_abandoned_runs(integration=integration, current=run)
+        run_log.mark_started(integration=integration, run=run)
+        _run(integration, run, lease, full=full, client_options=client_options or {}, on_progress=on_progress)
+    finally:
+        release_lease(lease)
+    run_log.record_on_integration(integration=integration, run=run)
+    integration.refresh_from_db()
+    return run
+
+
+def _start(integration: Integration, kind: str) -> SyncRun:
+    run_log.recover_dead_holder(integration=integration)  # a holder killed on this host frees its lease now
+    return run_log.start_run(integration=integration, kind=kind)
+
+
+def _refusal(integration: Integration) -> str:
+    if integration.sync_blocked_until and integration.sync_blocked_until > timezone.now():
+        resume = timezone.localtime(integration.sync_blocked_until)
+        return f"Pipedrive's daily token budget is spent; syncs resume after {resume:%Y-%m-%d %H:%M %Z}."
+    if not integration.is_enabled:
+        return "The integration is disabled; enable it in the admin to sync."
+    if not integration.token_is_readable:
+        return CANNOT_READ_CREDENTIALS
+    return ""
+
+
+def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
+    token = integration.api_token
+    client = None
+    try:
+        # Built inside the failure handling: a refused base URL or a malformed token ends the run
+        # recorded like any other failure, never left "running".
+        client = PipedriveClient.for_integration(integration, **client_options)
+        with client, Staging() as staging:
+            specs, fetched = _download(
+                client, integration, run, lease, full=full, staging=staging, on_progress=on_progress
+            )
+            fetched.tally.skipped += client.stats.unreadable_records  # listed rows without a usable id
+            _report(run, client, "Saving changes", on_progress)
+            held = _write(integration, run, specs, fetched, full=full)
+        run_log.finish_run(
+            run, outcome=SyncOutcome.SUCCEEDED, tally=fetched.tally, write_lock_seconds=held, **_usage(client)
+        )
+    except DatabaseBusy as error:
+        run_log.finish_run(
+            run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=run_log.DB_BUSY, **_usage(client)
+        )
+    except PipedriveError as error:
+        _finish_after_api_error(integration, run, client, error, token)
+    except LeaseLost:
+        run_log.finish_run(
+            run, outcome=SyncOutcome.FAILED, error="The sync lost its lease to another worker and stopped.",
+            error_kind="lease_lost", **_usage(client),
+        )  # fmt: skip
+    except Exception as error:  # noqa: BLE001 - any failure must end as a recorded, token-free run
+        logger.error("Sync of integration %s failed:\n%s", integration.pk, redact(traceback.format_exc(), token))
+        run_log.finish_run(
+            run, outcome=SyncOutcome.FAILED, error=redact(f"{type(error).__name__}: {error}", token)[:2000],
+            error_kind="internal", **_usage(client),
+        )  # fmt: skip
+
+
+def _download(client, integration, run, lease, *, full, staging, on_progress):
+    last_saved = -PROGRESS_EVERY_SECONDS
+
+    def on_page(info: PageInfo) -> None:
+        nonlocal last_saved
+        line = f"{info.resource}: page {info.page_number}, {info.records_so_far} records"
+        # Each renewal and progress line is a write transaction that the web server and beat wait
+        # on; a few a second is plenty for a 15-minute lease and a progress line people read.
+        if time.monotonic() - last_saved >= PROGRESS_EVERY_SECONDS:
+            if not renew_lease(lease):
+                raise LeaseLost
+            run_log.report_progress(run, line, **_usage(client))
+            last_saved = time.monotonic()
+        if on_progress is not None:
+            on_progress(line)
+
+    custom_fields = fetch_custom_fields(client, on_page)
+    specs = entity_specs(custom_fields)
+    marks = with_custom_fields_version(integration.sync_marks, custom_fields.version.decode())
+    fetched = download(
+        client=client, specs=specs, integration_id=integration.pk, marks=marks, full=full, staging=staging,
+        on_page=on_page,
+    )  # fmt: skip
+    return specs, fetched
+
+
+def _write(integration: Integration, run: SyncRun, specs, fetched: Download, *, full: bool) -> float:
+    """Apply the staged changes in one transaction; returns how long it held the database's write lock."""
+    with bulk_write_pragmas(), write_transaction() as lock:
+        writer = Writer(integration_id=integration.pk, specs=specs, tally=fetched.tally)
+        writer.apply(fetched.staging)
+        writer.relink(written=fetched.staging.tables, cached=fetched.cached)
+        create_missing_mappings(integration_id=integration.pk)
+        if full:
+            for model, seen in fetched.seen.items():
+                fetched.tally.deleted += remove_unseen(integration_id=integration.pk, model=model, seen=seen)
+        marks = next_marks(
+            fetched.marks, fetched.newest, cap=run.started_at + MAX_CLOCK_SKEW,
+            reset=[spec.key for spec in specs if spec.incremental] if full else (),
+        )  # fmt: skip
+        if marks != integration.sync_marks:
+            Integration.objects.filter(pk=integration.pk).update(sync_marks=marks)
+    return lock.held_seconds
+
+
+def _finish_after_api_error(integration, run, client, error: PipedriveError, token: str) -> None:
+    message = redact(str(error), token)
+    if error.kind is ErrorKind.RATE_LIMITED:
+        if error.budget_exhausted:
+            pause = timedelta(seconds=error.reset_seconds) if error.reset_seconds else DEFAULT_BUDGET_PAUSE
+            Integration.objects.filter(pk=integration.pk).update(sync_blocked_until=timezone.now() + pause)
+        kind = "budget_exhausted" if error.budget_exhausted else "rate_limited"
+        run_log.finish_run(run, outcome=SyncOutcome.RATE_LIMITED, error=message, error_kind=kind, **_usage(client))
+        return
+    run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=message, error_kind=error.kind.value, **_usage(client))
+
+
+def _report(run, client, line: str, on_progress) -> None:
+    run_log.report_progress(run, line, **_usage(client))
+    if on_progress is not None:
+        on_progress(line)
+
+
+def _usage(client: PipedriveClient | None) -> dict:
+    if client is None:
+        return {}
+    return {"api_calls": client.stats.calls, "token_cost": client.stats.token_cost}
