@@ -1,5 +1,0 @@
-"""The one service that writes Pipedrive records into dealflow's cache tables."""
-
-from integrations.services.sync.runner import sync_integration
-
-__all__ = ["sync_integration"]
