@@ -9,30 +9,39 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Case, CharField, Count, F, Prefetch, Q, Sum, Value, When, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Case, Count, F, Prefetch, Q, Sum, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealflow.columns import (
+    BOARD_COLUMN_KEYS,
+    CLOSED_WON,
+    COLUMN_KEYS,
+    EXCLUDED,
+    UNMAPPED,
+    column_expression,
+    column_of,
+    in_column,
+    is_verbal_yes,
+    on_board,
+    won_at_expression,
+)
 from dealflow.formatting import format_money
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
-from dealflow.stages import MappingTarget, StandardStage
+from dealflow.stages import StandardStage
 from integrations.models import Integration
 from portfolio.models import logo_content_type
 
 PAGE_SIZE = 25
-UNMAPPED = MappingTarget.UNMAPPED.value
-EXCLUDED = MappingTarget.EXCLUDED.value
-CLOSED_WON = StandardStage.CLOSED_WON.value
 COLUMN_LABELS = {
     **{stage.value: stage.label for stage in StandardStage},
     UNMAPPED: _("Unmapped"),
     EXCLUDED: _("Hidden"),
 }
-BOARD_COLUMN_KEYS = [*(stage.value for stage in StandardStage), UNMAPPED]
 # Columns whose cards can be listed page by page: the board's, and the hidden deals' list.
-LISTABLE_COLUMN_KEYS = [*BOARD_COLUMN_KEYS, EXCLUDED]
+LISTABLE_COLUMN_KEYS = COLUMN_KEYS
 
 
 @dataclass(frozen=True)
@@ -121,10 +130,8 @@ class HiddenDeals:
 
 # --- Column assignment -----------------------------------------------------------------------
 #
-# A deal's column depends on its status and its stage's mapping target. The board's companies
-# have few stages (tens), so one small query maps stage ids to targets, and the deal queries
-# then filter and group on deals.status and deals.stage_id alone: no join to the mapping table
-# in the queries that touch every deal.
+# The rule itself is dealflow.columns. Its input here: one small query maps the board's stage
+# ids to their mapping targets (the board's companies have few stages, tens).
 
 
 @dataclass(frozen=True)
@@ -135,13 +142,9 @@ class StageMap:
     name: dict[int, str]
     company_name: dict[int, str]  # stage id -> its company's name
 
-    def stage_ids(self, target: str) -> list[int]:
-        return [stage_id for stage_id, stage_target in self.target.items() if stage_target == target]
-
     def column_of(self, status: str, stage_id: int | None) -> str:
-        if status == DealStatus.WON:
-            return CLOSED_WON
-        return self.target.get(stage_id, UNMAPPED)
+        """The column of a deal on the board (see `columns.on_board`)."""
+        return column_of(status=status, target=self.target.get(stage_id))
 
     def weight(self, status: str, stage_id: int | None) -> int:
         return weight_percent(status, self.probability.get(stage_id))
@@ -156,9 +159,7 @@ def weight_percent(status: str, stage_probability: int | None) -> int:
 
 
 def stage_map(companies) -> StageMap:
-    integration_ids = list(
-        Integration.objects.filter(company_id__in=company_ids(companies)).values_list("id", flat=True)
-    )
+    integration_ids = list(crm_integrations(companies).values_list("id", flat=True))
     rows = Stage.objects.filter(integration_id__in=integration_ids).values_list(
         "id", "name", "deal_probability", "mapping__target", "integration__company__name"
     )
@@ -173,45 +174,40 @@ def stage_map(companies) -> StageMap:
     )
 
 
-def column_condition(stages: StageMap, column: str) -> Q:
-    """The deals of one column (or of the excluded stages), as a filter on status and stage."""
-    open_in_column = Q(status=DealStatus.OPEN, stage_id__in=stages.stage_ids(column))
-    if column == CLOSED_WON:
-        return Q(status=DealStatus.WON) | open_in_column
-    if column == UNMAPPED:
-        return open_in_column | Q(status=DealStatus.OPEN, stage__isnull=True)
-    return open_in_column
-
-
-def won_at_expression():
-    return Coalesce("won_time", "close_time", "stage_change_time", "update_time")
-
-
 # --- Querysets ---------------------------------------------------------------------------------
 
 def company_ids(companies) -> list[int]:
     return [company.pk for company in companies]
 
 
+# The providers whose integrations are a company's CRM: the board's deals, its header and Sync now.
+# A company may also have other integrations (accounting: Fortnox), which the board never uses.
+# To be read from the provider registry's category ("crm") once integrations/providers has one.
+CRM_PROVIDERS = ("pipedrive",)
+
+
+def crm_integrations(companies):
+    """The CRM integrations of `companies` (one per company: one per company and provider)."""
+    return Integration.objects.filter(company_id__in=company_ids(companies), provider__in=CRM_PROVIDERS)
+
+
+def company_crm_integration(company) -> Integration | None:
+    """The company's CRM integration, the one its board shows and syncs; chosen by category, never
+    by name order (an accounting integration named "fortnox" sorts before "pipedrive")."""
+    return crm_integrations([company]).order_by("provider").first()
+
+
 def board_deals(*, stages: StageMap, filters: BoardFilters):
     """Deals that may show on the board (any column, excluded stages too): open ones, and won ones
     within the won period. The period applies to won deals only: an open deal in a stage mapped
     to Closed Won has no win date, and leaving it out would make it vanish from the board."""
-    deals = Deal.objects.filter(
-        integration_id__in=stages.integration_ids,
-        status__in=[DealStatus.OPEN, DealStatus.WON],
-        is_archived=False,
-    )
+    deals = Deal.objects.filter(on_board(filters.won_since), integration_id__in=stages.integration_ids)
     if filters.q:
         deals = deals.filter(matching_text(filters.q, stages.integration_ids))
     if filters.owner_id:
         deals = deals.filter(owner_id=filters.owner_id)
     if filters.pipeline_id:
         deals = deals.filter(pipeline_id=filters.pipeline_id)
-    if filters.won_since:
-        deals = deals.alias(won_at=won_at_expression()).filter(
-            ~Q(status=DealStatus.WON) | Q(won_at__gte=filters.won_since)
-        )
     return deals
 
 
@@ -225,21 +221,13 @@ def matching_text(q: str, integration_ids: list[int]) -> Q:
 
 
 def column_deals(*, stages: StageMap, filters: BoardFilters, column: str):
-    deals = board_deals(stages=stages, filters=filters).filter(column_condition(stages, column))
+    deals = board_deals(stages=stages, filters=filters).filter(in_column(stages.target, column))
     return in_column_order(deals, column)
-
-
-def board_column_expression(stages: StageMap):
-    """Each deal's column key, as SQL (mirrors `StageMap.column_of`)."""
-    whens = [When(status=DealStatus.WON, then=Value(CLOSED_WON))] + [
-        When(stage_id__in=stages.stage_ids(key), then=Value(key)) for key in BOARD_COLUMN_KEYS
-    ]
-    return Case(*whens, default=Value(UNMAPPED), output_field=CharField())
 
 
 def column_order_expression(stages: StageMap):
     """What each deal's column sorts on (mirrors `in_column_order`)."""
-    return Case(When(column_condition(stages, CLOSED_WON), then=won_at_expression()), default=F("update_time"))
+    return Case(When(in_column(stages.target, CLOSED_WON), then=won_at_expression()), default=F("update_time"))
 
 
 def in_column_order(deals, column: str):
@@ -308,7 +296,7 @@ def column_totals(*, stages: StageMap, filters: BoardFilters):
         value = Decimal(row["total_value"] or 0)
         weighted = value * stages.weight(row["status"], row["stage_id"]) / 100
         entries = [sums[column, row["currency"] or ""]]
-        if column == CLOSED_WON and row["status"] == DealStatus.OPEN:
+        if is_verbal_yes(row["status"], column):
             entries.append(verbal[CLOSED_WON, row["currency"] or ""])
         for entry in entries:
             entry[0] += row["count"]
@@ -339,10 +327,8 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
     newest_first = [column_order_expression(stages).desc(nulls_last=True), F("id").desc()]
     ranks = dict(
         board_deals(stages=stages, filters=filters)
-        .exclude(column_condition(stages, EXCLUDED))
-        .annotate(
-            rank=Window(RowNumber(), partition_by=board_column_expression(stages), order_by=newest_first)
-        )
+        .exclude(in_column(stages.target, EXCLUDED))
+        .annotate(rank=Window(RowNumber(), partition_by=column_expression(stages.target), order_by=newest_first))
         .filter(rank__lte=PAGE_SIZE + 1)
         .values_list("id", "rank")
     )
@@ -402,6 +388,7 @@ def card_from(row: dict, now: datetime, paths: DealPaths) -> Card:
         and days > rot_limit
     )
     organization = row["organization__name"]
+    column = column_of(status=row["status"], target=row["stage__mapping__target"])
     return Card(
         title=row["title"],
         url=paths(row["integration__company__slug"], row["id"]),
@@ -409,7 +396,7 @@ def card_from(row: dict, now: datetime, paths: DealPaths) -> Card:
         company_slug=row["integration__company__slug"],
         company_has_logo=logo_content_type(row["integration__company__logo"]) is not None,
         stage_name=row["stage__name"],
-        is_verbal=row["status"] == DealStatus.OPEN and row["stage__mapping__target"] == CLOSED_WON,
+        is_verbal=is_verbal_yes(row["status"], column),
         # Titles often start with the organization ("Acme AB – Licens"): don't say it twice.
         organization_name=None if organization and organization.casefold() in row["title"].casefold() else organization,
         person_name=row["person__name"],
@@ -471,16 +458,6 @@ def deal_detail(*, company, deal_id: int) -> Deal:
 
 
 
-def board_column_of(deal: Deal) -> str:
-    """The column of one loaded deal, or why it is hidden."""
-    if deal.is_archived or deal.status not in (DealStatus.OPEN, DealStatus.WON):
-        return "hidden"
-    if deal.status == DealStatus.WON:
-        return CLOSED_WON
-    mapping = getattr(deal.stage, "mapping", None) if deal.stage else None
-    return mapping.target if mapping else UNMAPPED
-
-
 def export_deals(*, companies, filters: BoardFilters):
     """Every deal on the filtered board (all columns, not the excluded stages), in board order,
     annotated with `board_column`."""
@@ -491,8 +468,8 @@ def export_deals(*, companies, filters: BoardFilters):
     )
     return (
         board_deals(stages=stages, filters=filters)
-        .exclude(column_condition(stages, EXCLUDED))
-        .annotate(board_column=board_column_expression(stages))
+        .exclude(in_column(stages.target, EXCLUDED))
+        .annotate(board_column=column_expression(stages.target))
         .alias(column_order=column_order)
         .select_related("stage", "organization", "person", "owner", "integration__company")
         .defer(*RAW_FIELDS)

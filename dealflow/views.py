@@ -1,56 +1,30 @@
 """The dealflow board: thin views over dealflow.selectors (reads) and the sync scheduler (one write)."""
 
 from dataclasses import dataclass
-from functools import wraps
 
-from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect
 
+from dealflow.access import BoardScope, board_login_required
+from dealflow.columns import column_of_deal
 from dealflow.export import csv_lines, export_rows, xlsx_file
 from dealflow.forms import BoardFilterForm
-from dealflow.freshness import companies_health, company_integration, sync_freshness, sync_progress
+from dealflow.freshness import companies_health, sync_freshness, sync_progress
 from dealflow.models import Deal
 from dealflow.selectors import (
     COLUMN_LABELS,
     LISTABLE_COLUMN_KEYS,
-    board_column_of,
     board_columns,
     column_cards,
+    company_crm_integration,
     deal_detail,
     export_deals,
     stage_map,
 )
-from portfolio.models import PortfolioCompany
-
-
-@dataclass
-class BoardScope:
-    """The companies a user may see, and the one the page is about (None: all of them)."""
-
-    companies: list[PortfolioCompany]
-    company: PortfolioCompany | None
-
-    @property
-    def board_companies(self) -> list[PortfolioCompany]:
-        return [self.company] if self.company else self.companies
-
-    @classmethod
-    def for_request(cls, request, slug: str | None) -> "BoardScope":
-        companies = list(PortfolioCompany.objects.visible_to(request.user).active().order_by("name"))
-        if slug is None:
-            return cls(companies=companies, company=None)
-        company = next((company for company in companies if company.slug == slug), None)
-        if company is None:
-            raise Http404("No such company, or not one you may see.")
-        return cls(companies=companies, company=company)
 
 
 def filter_form(request, scope: BoardScope) -> BoardFilterForm:
@@ -70,23 +44,6 @@ def int_param(request, name: str, *, maximum: int = MAX_INT_PARAM) -> int | None
         return None
 
 
-def board_login_required(view):
-    """login_required, except that an htmx request (load more, the panel, the sync poll) from someone
-    whose session expired gets HX-Redirect to the login page: a plain 302 would make htmx swap the
-    login page into the column."""
-    plain = login_required(view)
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.htmx and not request.user.is_authenticated:
-            next_url = request.htmx.current_url_abs_path or reverse("dealflow:board")
-            return HttpResponseClientRedirect(redirect_to_login(next_url).url)
-        return plain(request, *args, **kwargs)
-
-    # Every board response is one user's view of confidential deals: no shared or stored copies.
-    return cache_control(private=True, no_store=True)(wrapper)
-
-
 def board_context(request, scope: BoardScope) -> dict:
     """Everything the board page shows (the deal page shows it too, behind the open panel)."""
     now = timezone.now()
@@ -104,10 +61,11 @@ def board_context(request, scope: BoardScope) -> dict:
         "hidden": board_data.hidden,
     }
     if scope.company:
-        context["integration"] = integration = company_integration(scope.company)
+        context["integration"] = integration = company_crm_integration(scope.company)
         if integration:
-            context["freshness"] = sync_freshness(integration, now=now)
+            # Progress first: it notices a killed sync and reloads the integration the header reads.
             context["sync"] = sync_progress(integration, since=None)
+            context["freshness"] = sync_freshness(integration, now=now)
     else:
         context["health"] = companies_health(scope.companies, now=now)
     return context
@@ -162,7 +120,7 @@ def deal(request, slug, deal_id):
         "scope": scope,
         "deal": found,
         "deal_url": found.integration.deal_url(found.remote_id),
-        "column_label": COLUMN_LABELS.get(board_column_of(found)),
+        "column_label": COLUMN_LABELS.get(column_of_deal(found)),
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "dealflow/partials/deal_panel.html", context)
@@ -235,7 +193,7 @@ def sync_now(request, slug):
     scope = BoardScope.for_request(request, slug)  # 404 first: a 403 would confirm the company exists
     if not request.user.is_staff:
         raise PermissionDenied("Only staff may start a sync.")
-    integration = company_integration(scope.company)
+    integration = company_crm_integration(scope.company)
     if integration is None:
         raise Http404("This company has no integration.")
     # Imported here: the scheduler lives in integrations and loads Celery.
@@ -256,7 +214,7 @@ def sync_now(request, slug):
 @require_safe
 def sync_status(request, slug):
     scope = BoardScope.for_request(request, slug)
-    integration = company_integration(scope.company)
+    integration = company_crm_integration(scope.company)
     if integration is None:
         raise Http404("This company has no integration.")
     progress = sync_progress(integration, since=int_param(request, "since"))

@@ -1,3 +1,5 @@
+import sys
+import types
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -87,6 +89,17 @@ def view_all_user(db):
     partner = user("vera")
     partner.user_permissions.add(Permission.objects.get(codename="view_all_companies"))
     return partner
+
+
+@pytest.fixture
+def enqueued(monkeypatch):
+    """Stands in for integrations.services.scheduling (the view imports it lazily): the calls made."""
+    calls = []
+    module = types.ModuleType("integrations.services.scheduling")
+    module.enqueue_sync = lambda **kwargs: calls.append(kwargs)
+    module.SyncQueueUnavailable = type("SyncQueueUnavailable", (Exception,), {})
+    monkeypatch.setitem(sys.modules, "integrations.services.scheduling", module)
+    return calls
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 import re
 
+from django.urls import reverse
+
 
 def board_titles(response) -> dict[str, list[str]]:
     """Card titles per column key, as the board view rendered them."""
@@ -13,3 +15,9 @@ def column(response, key):
 def page_text(response) -> str:
     """The page's text without tags, whitespace collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+
+
+def board_html(client, company) -> str:
+    """A company's board page as text with its whitespace collapsed (and apostrophes unescaped)."""
+    html = client.get(reverse("dealflow:company_board", args=[company.slug])).content.decode()
+    return " ".join(html.replace("&#x27;", "'").split())

@@ -1,7 +1,5 @@
 """Sync freshness in the header, "Sync now" and its progress polling."""
 
-import sys
-import types
 from datetime import timedelta
 
 import pytest
@@ -9,24 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import SyncOutcome, SyncRun
+from tests.dealflow.helpers import board_html
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Stands in for integrations.services.scheduling (the view imports it lazily)."""
-    calls = []
-    module = types.ModuleType("integrations.services.scheduling")
-    module.enqueue_sync = lambda **kwargs: calls.append(kwargs)
-    module.SyncQueueUnavailable = type("SyncQueueUnavailable", (Exception,), {})
-    monkeypatch.setitem(sys.modules, "integrations.services.scheduling", module)
-    return calls
-
-
-def board_html(client, company):
-    html = client.get(reverse("dealflow:company_board", args=[company.slug])).content.decode()
-    return " ".join(html.replace("&#x27;", "'").split())
 
 
 def test_freshness_says_how_long_ago_with_the_exact_time_in_plain_text(client, viewer, coeo):
