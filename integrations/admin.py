@@ -12,11 +12,18 @@ from django.views.decorators.http import require_POST
 
 from dealflow.models import StageMapping
 from dealflow.stages import MappingTarget
-from integrations.admin_inlines import StageMappingInline, SyncRunInline, WriteOnlyTokenMixin
-from integrations.forms import IntegrationForm
+from integrations.admin_inlines import (
+    ProviderFieldsMixin,
+    StageMappingInline,
+    SyncRunInline,
+    company_integration_inline,
+    provider_of,
+)
+from integrations.forms import MODEL_FIELDS, form_for
 from integrations.models import Integration, SyncRun
-from integrations.providers.pipedrive.connection import check_connection
+from integrations.providers.registry import PROVIDERS
 from integrations.services.scheduling import SyncQueueUnavailable, enqueue_sync
+from portfolio.admin import PortfolioCompanyAdmin
 
 LAST_SYNC_FIELDS = [
     "last_sync_started_at",
@@ -40,27 +47,31 @@ def _when(moment) -> str:
 
 
 @admin.register(Integration)
-class IntegrationAdmin(WriteOnlyTokenMixin, admin.ModelAdmin):
-    form = IntegrationForm
+class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
     change_form_template = "admin/integrations/integration/change_form.html"
     # Few, short columns: the whole list fits 1440 px beside the admin's sidebar and filters.
-    list_display = ["company", "company_domain", "enabled", "last_synced", "outcome", "unmapped"]
+    list_display = ["company", "provider", "enabled", "last_synced", "outcome", "unmapped"]
     list_filter = ["provider", "is_enabled", "last_sync_outcome"]
-    search_fields = ["company__name", "company__slug", "company_domain"]
+    search_fields = ["company__name", "company__slug"]
     list_select_related = ["company"]
     autocomplete_fields = ["company"]
     inlines = [StageMappingInline, SyncRunInline]
     actions = list(OBJECT_OPERATIONS)
-    readonly_fields = ["token_hint", "unmapped_stages", "sync_blocked_until", *LAST_SYNC_FIELDS]
-    fieldsets = [
-        (None, {"fields": ["company", "provider", "company_domain", "api_token", "token_hint", "api_base_url"]}),
-        ("Sync", {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until"]}),
-        ("Last sync", {"fields": LAST_SYNC_FIELDS}),
-    ]
+    readonly_fields = ["token_hint", "provider_settings", "unmapped_stages", "sync_blocked_until", *LAST_SYNC_FIELDS]
+
+    def get_fieldsets(self, request, obj=None):
+        connection = ["company", "provider", *self.provider_fields(request, provider_of(request, obj), obj)]
+        return [
+            (None, {"fields": connection}),
+            ("Sync", {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until"]}),
+            ("Last sync", {"fields": LAST_SYNC_FIELDS}),
+        ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
+        provider = provider_of(request, obj)
+        kwargs["form"] = form_for(provider.key)
         if self.has_change_permission(request, obj) or obj is None:
-            kwargs["fields"] = ["company", *IntegrationForm.Meta.fields]
+            kwargs["fields"] = ["company", *MODEL_FIELDS, *provider.form_fields()]
         return super().get_form(request, obj, change, **kwargs)
 
     def get_queryset(self, request):
@@ -158,7 +169,7 @@ class IntegrationAdmin(WriteOnlyTokenMixin, admin.ModelAdmin):
     @admin.action(description="Test connection", permissions=["change"])
     def test_connection(self, request, queryset):
         for integration in queryset.select_related("company"):
-            result = check_connection(integration=integration)
+            result = integration.provider_api.check_connection(integration)
             level = messages.SUCCESS if result.ok else messages.ERROR
             self.message_user(request, f"{integration.company}: {result.message}", level)
 
@@ -173,6 +184,10 @@ class IntegrationAdmin(WriteOnlyTokenMixin, admin.ModelAdmin):
 
     def has_confirm_permission(self, request, obj=None):
         return self.has_change_permission(request, obj) and request.user.has_perm("dealflow.change_stagemapping")
+
+
+# The company page shows its integrations (portfolio imports neither app, so they are added here).
+PortfolioCompanyAdmin.inlines = [*PortfolioCompanyAdmin.inlines, *map(company_integration_inline, PROVIDERS)]
 
 
 @admin.register(SyncRun)

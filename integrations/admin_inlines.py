@@ -1,52 +1,82 @@
 """Inlines on the integration page (its stage mappings, editable, and its recent sync runs), the
-integration inline on the company page, and the rule that keeps the token write-only in both."""
+integration inlines on the company page, and the provider's fields with write-only credentials in both."""
 
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from dealflow.models import DealStatus, StageMapping
-from integrations.forms import IntegrationForm
+from integrations.forms import form_for
 from integrations.models import Integration, SyncRun
+from integrations.providers.registry import PROVIDERS, get_provider
 
 RECENT_RUNS = 10
-TOKEN_FIELD = "api_token"  # noqa: S105 - a field name
 
 
-class WriteOnlyTokenMixin:
-    """The API token is an input only. Where the user may not change the integration, Django
-    renders every field read-only from the model, which would show the decrypted token: drop it
-    there (the masked `token_hint` says what is stored)."""
+def provider_of(request, obj):
+    """The integration's provider; on an add page the one asked for (?provider=...), else the default."""
+    if isinstance(obj, Integration):
+        return obj.provider_api
+    key = request.GET.get("provider", "")
+    return get_provider(key if key in PROVIDERS else Integration._meta.get_field("provider").default)
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = super().get_fieldsets(request, obj)
+
+def connection_fields(provider) -> list[str]:
+    """The provider's form fields in its order, with the masked hint after the credentials."""
+    names = list(provider.form_fields())
+    last_credential = max(names.index(name) for name in provider.credential_fields)
+    return [*names[: last_credential + 1], "token_hint", *names[last_credential + 1 :]]
+
+
+class ProviderFieldsMixin:
+    """The provider's settings and credentials fields, with the credentials an input only.
+
+    Where the user may not change the integration, Django renders every field read-only from the
+    model: there the settings are shown as text and the credentials not at all (the masked
+    `token_hint` says what is stored)."""
+
+    def provider_fields(self, request, provider, obj=None) -> list[str]:
         if self.has_change_permission(request, obj):
-            return fieldsets
-        return [(name, {**opts, "fields": _without_token(opts["fields"])}) for name, opts in fieldsets]
-
-    def get_readonly_fields(self, request, obj=None):
-        return _without_token(super().get_readonly_fields(request, obj))
+            return connection_fields(provider)
+        return ["provider_settings", "token_hint"]
 
     @admin.display(description="Stored token")
     def token_hint(self, obj):
         return obj.token_hint if isinstance(obj, Integration) and obj.pk else "—"
 
+    @admin.display(description="Settings")
+    def provider_settings(self, obj):
+        if not isinstance(obj, Integration):
+            return "—"
+        fields = obj.provider_api.form_fields()
+        rows = ((fields[name].label, obj.settings.get(name) or "—") for name in obj.provider_api.settings_fields)
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows)
 
-def _without_token(fields):
-    return [field for field in fields if field != TOKEN_FIELD]
 
+def company_integration_inline(provider_key: str) -> type[admin.StackedInline]:
+    """The company page's integration with one provider, with the same write-only credentials as
+    the integration page (a company has at most one integration per provider)."""
+    provider = get_provider(provider_key)
 
-class CompanyIntegrationInline(WriteOnlyTokenMixin, admin.StackedInline):
-    """The company page's integration, with the same write-only token as the integration page."""
+    class CompanyIntegrationInline(ProviderFieldsMixin, admin.StackedInline):
+        model = Integration
+        form = form_for(provider_key)
+        extra = 0
+        max_num = 1
+        readonly_fields = ["token_hint", "provider_settings"]
+        show_change_link = True
+        verbose_name = f"{provider.label} integration"
 
-    model = Integration
-    form = IntegrationForm
-    extra = 0
-    fields = ["provider", "company_domain", TOKEN_FIELD, "token_hint", "api_base_url", "is_enabled",
-              "sync_interval_minutes"]  # fmt: skip
-    readonly_fields = ["token_hint"]
-    show_change_link = True
+        def get_fields(self, request, obj=None):
+            return [*self.provider_fields(request, provider, obj), "is_enabled", "sync_interval_minutes"]
+
+        def get_queryset(self, request):
+            return super().get_queryset(request).filter(provider=provider_key)
+
+    return CompanyIntegrationInline
 
 
 class StageMappingForm(forms.ModelForm):

@@ -9,9 +9,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from integrations.models import Integration
-from integrations.providers.pipedrive.client import PipedriveClient
 from integrations.providers.pipedrive.specs import entity_specs
-from integrations.sync import sync_integration
+from integrations.sync.runner import sync_integration
 from portfolio.models import PortfolioCompany
 
 
@@ -19,7 +18,7 @@ def download_only(integration: Integration) -> dict:
     """Fetch every page a full sync fetches, keeping nothing: the floor a sync cannot beat."""
     started = time.perf_counter()
     records = 0
-    with PipedriveClient.for_integration(integration) as client:
+    with integration.provider_api.client(integration) as client:
         records += sum(1 for _ in client.iter_deal_fields())
         for spec in entity_specs():
             records += sum(1 for _ in spec.fetch(client, None, None))
@@ -86,7 +85,8 @@ def measure(*, base_url: str, token: str) -> dict:
     call_command("migrate", verbosity=0)
     company = PortfolioCompany.objects.create(slug="bench", name="Bench")
     integration = Integration.objects.create(
-        company=company, company_domain="bench", api_token=token, api_base_url=base_url
+        company=company, settings={"company_domain": "bench", "api_base_url": base_url},
+        credentials={"api_token": token},
     )
     # The sandbox sorts and caches each listing on first use: warm it up so that the full sync and
     # the download it is compared with see the same server (same pages, page size and client).

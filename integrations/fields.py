@@ -1,5 +1,6 @@
-"""An encrypted text field that follows FERNET_KEYS changes and survives bad ciphertext."""
+"""Encrypted fields (text, and a JSON object) that follow FERNET_KEYS changes and survive bad ciphertext."""
 
+import json
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -50,5 +51,28 @@ class SecretTextField(EncryptedTextField):
         return connection.Database.Binary(self.fernet.encrypt(force_bytes(value)))
 
 
+class UndecryptableSecrets(dict):
+    """An empty dict loaded in place of a JSON object that no key in FERNET_KEYS decrypts."""
+
+    undecryptable = True
+
+
+class SecretJSONField(SecretTextField):
+    """A JSON object, encrypted as a whole (credentials: an API token, or OAuth tokens and expiry)."""
+
+    def from_db_value(self, value, expression, connection, *args):
+        text = super().from_db_value(value, expression, connection, *args)
+        if text is None:
+            return None
+        if is_undecryptable(text):
+            return UndecryptableSecrets()
+        return json.loads(text)
+
+    def get_db_prep_save(self, value, connection):
+        if isinstance(value, UndecryptableSecrets):
+            raise ValueError("Refusing to save undecryptable secrets; enter them again.")
+        return super().get_db_prep_save(None if value is None else json.dumps(value, sort_keys=True), connection)
+
+
 def is_undecryptable(value) -> bool:
-    return isinstance(value, UndecryptableSecret)
+    return isinstance(value, UndecryptableSecret | UndecryptableSecrets)

@@ -1,104 +1,111 @@
+"""The integration form: the Integration's own fields plus the fields its provider declares for
+its settings and credentials (Provider.form_fields), stored in `settings` and `credentials`."""
+
+from functools import cache
+
 from django import forms
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
+from integrations.fields import is_undecryptable
 from integrations.models import Integration
-from integrations.providers.pipedrive.connection_rules import (
-    normalise_company_domain,
-    validate_api_token,
-    validate_base_url,
-    validate_company_domain,
-)
+from integrations.providers.registry import get_provider
 
-# Where the token goes: changing either means typing the token again, so a user who may edit the
-# integration but never sees its token cannot send the stored one to a server of their choosing.
-TOKEN_DESTINATION_FIELDS = ("company_domain", "api_base_url")
+MODEL_FIELDS = ["provider", "is_enabled", "sync_interval_minutes"]
 
 
 class IntegrationForm(forms.ModelForm):
-    """The API token is write-only: never rendered from the database, blank on edit keeps it.
+    """Credentials are write-only: never rendered from the database, blank on edit keeps them.
 
     What was typed is shown again when another field has an error (render_value with bound data
-    only: the stored token is never in `initial`), so the next save does not lose it.
+    only: stored credentials are never in `initial`), so the next save does not lose it.
+    Use form_for(provider_key): this base class has no provider fields.
     """
 
-    api_token = forms.CharField(
-        label="API token",
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
-    )
+    provider_key = ""
 
     class Meta:
         model = Integration
-        fields = [
-            "provider",
-            "company_domain",
-            "api_token",
-            "api_base_url",
-            "is_enabled",
-            "sync_interval_minutes",
-        ]
-        labels = {"api_base_url": "API base URL", "is_enabled": "Enabled"}
+        fields = MODEL_FIELDS
+        labels = {"is_enabled": "Enabled"}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial.pop("api_token", None)
-        if self.instance.pk:
-            self.fields["api_token"].help_text = (
-                f"Stored: {self.instance.token_hint}. Leave blank to keep it; paste a new token to "
-                "replace it. Changing the domain or the API base URL needs the token again."
-            )
-        else:
-            self.fields["api_token"].help_text = (
-                "Pipedrive → Personal preferences → API. Stored encrypted and never shown again."
-            )
+        provider = self.provider
+        for name in provider.settings_fields:
+            self.initial.setdefault(name, self.instance.settings.get(name, ""))
+        for name in provider.credential_fields:
+            self.initial.pop(name, None)
+            if self.instance.pk and name in self.fields:
+                self.fields[name].help_text = (
+                    f"Stored: {self.instance.token_hint}. Leave blank to keep it; paste a new one to replace it. "
+                    f"Changing the {self._destination_labels()} needs it again."
+                )
+        if "provider" in self.fields:  # the fields below belong to this provider
+            self.fields["provider"].choices = [(provider.key, provider.label)]
 
-    def clean_company_domain(self):
-        domain = normalise_company_domain(self.cleaned_data.get("company_domain", ""))
-        validate_company_domain(domain)
-        return domain
-
-    @method_decorator(sensitive_variables())
-    def clean_api_token(self):
-        token = self.cleaned_data.get("api_token", "")
-        if token:
-            validate_api_token(token)
-            return token
-        if self.instance.pk and self.instance.token_is_readable:
-            return self.instance.api_token
-        if self.instance.pk and self.instance.api_token:
-            raise forms.ValidationError(
-                "The stored token cannot be decrypted with the current FERNET_KEYS; paste it again."
-            )
-        raise forms.ValidationError("Paste the Pipedrive API token for this company.")
+    @property
+    def provider(self):
+        return get_provider(self.provider_key)
 
     @method_decorator(sensitive_variables())
     def clean(self):
         cleaned = super().clean()
-        domain = cleaned.get("company_domain")
-        if domain and "api_base_url" in cleaned:
-            try:
-                validate_base_url(
-                    cleaned["api_base_url"] or f"https://{domain}.pipedrive.com", company_domain=domain
-                )
-            except forms.ValidationError as error:
-                self.add_error("api_base_url", error)
-        if self._destination_changed(cleaned) and not self.data.get(self.add_prefix("api_token"), "").strip():
+        provider = self.provider
+        for name, message in provider.clean_form(cleaned).items():
+            self.add_error(name, message)
+        for name in provider.credential_fields:
+            if name in self.fields and not cleaned.get(name) and name not in self.errors:
+                self._keep_stored(name)
+        if self._destination_changed(cleaned) and not any(self._typed(name) for name in provider.credential_fields):
             self.add_error(
-                "api_token",
-                "You changed where the token is sent (the domain or the API base URL): paste the token "
-                "again to confirm.",
+                provider.credential_fields[0],
+                f"You changed where the token is sent (the {self._destination_labels()}): paste the token again "
+                "to confirm.",
             )
         return cleaned
+
+    def _keep_stored(self, name: str) -> None:
+        stored = self.instance.credentials if self.instance.pk else {}
+        if is_undecryptable(stored):
+            self.add_error(name, "The stored token cannot be decrypted with the current FERNET_KEYS; paste it again.")
+        elif stored.get(name):
+            self.cleaned_data[name] = stored[name]
+        else:
+            self.add_error(name, f"Paste the {self.provider.label} {self.fields[name].label} for this company.")
+
+    def _destination_labels(self) -> str:
+        return " or the ".join(str(self.fields[name].label) for name in self.provider.credential_destination_fields)
+
+    def _typed(self, name: str) -> bool:
+        return bool(self.data.get(self.add_prefix(name), "").strip())
 
     def _destination_changed(self, cleaned) -> bool:
         if not self.instance.pk:
             return False
         return any(
-            name in cleaned and cleaned[name] != getattr(self.instance, name) for name in TOKEN_DESTINATION_FIELDS
+            name in cleaned and cleaned[name] != self.instance.settings.get(name, "")
+            for name in self.provider.credential_destination_fields
         )
+
+    def _post_clean(self):
+        super()._post_clean()
+        provider, cleaned = self.provider, self.cleaned_data
+        self.instance.provider = provider.key
+        settings = {name: cleaned[name] for name in provider.settings_fields if name in cleaned}
+        self.instance.settings = {**self.instance.settings, **settings}
+        kept = {} if is_undecryptable(self.instance.credentials) else self.instance.credentials
+        typed = {name: cleaned[name] for name in provider.credential_fields if cleaned.get(name)}
+        self.instance.credentials = {**kept, **typed}
 
     def has_changed(self):
         # An inline with only the (never rendered) token typed in still counts as changed.
-        return super().has_changed() or bool(self.data.get(self.add_prefix("api_token")))
+        return super().has_changed() or any(self._typed(name) for name in self.provider.credential_fields)
+
+
+@cache
+def form_for(provider_key: str) -> type[IntegrationForm]:
+    """IntegrationForm with the provider's fields declared, so the admin can list them by name."""
+    fields = get_provider(provider_key).form_fields()
+    attrs = {"provider_key": provider_key, **fields}
+    return type(IntegrationForm)(f"{provider_key.title()}IntegrationForm", (IntegrationForm,), attrs)

@@ -1,17 +1,11 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from integrations.fields import SecretTextField, is_undecryptable
-from integrations.providers.pipedrive.connection_rules import (
-    base_url_problem,
-    normalise_company_domain,
-    validate_company_domain,
-)
-from integrations.providers.pipedrive.errors import ErrorKind, PipedriveError
+from integrations.fields import SecretJSONField, is_undecryptable
+from integrations.providers.base import Category, Provider
+from integrations.providers.registry import get_provider, provider_choices
 
-
-class Provider(models.TextChoices):
-    PIPEDRIVE = "pipedrive", "Pipedrive"
+CANNOT_READ_CREDENTIALS = "The stored API token is missing or cannot be decrypted; enter it again in the admin."
 
 
 class SyncOutcome(models.TextChoices):
@@ -26,16 +20,14 @@ class Integration(models.Model):
     company = models.ForeignKey(
         "portfolio.PortfolioCompany", on_delete=models.CASCADE, related_name="integrations"
     )
-    provider = models.CharField(max_length=20, choices=Provider.choices, default=Provider.PIPEDRIVE)
-    api_token = SecretTextField(help_text="Stored encrypted; never shown again.")
-    company_domain = models.CharField(
-        max_length=63,
-        validators=[validate_company_domain],
-        help_text="“coeo” for coeo.pipedrive.com.",
-    )
-    api_base_url = models.URLField(
-        blank=True,
-        help_text="Leave blank for https://{domain}.pipedrive.com; set for a proxy or the sandbox.",
+    provider = models.CharField(max_length=20, choices=provider_choices, default="pipedrive")
+    # The provider's category, kept in a column so that the board can pick a company's CRM in SQL.
+    category = models.CharField(max_length=20, choices=Category.choices, editable=False)
+    # The provider's own settings (Pipedrive: company_domain, api_base_url) and credentials (an API
+    # token, or OAuth tokens with their expiry), edited in the admin through the provider's fields.
+    settings = models.JSONField(default=dict, blank=True, editable=False)
+    credentials = SecretJSONField(
+        default=dict, blank=True, editable=False, help_text="Stored encrypted; never shown again."
     )
     is_enabled = models.BooleanField(default=True)
     sync_interval_minutes = models.PositiveIntegerField(
@@ -77,38 +69,33 @@ class Integration(models.Model):
     def __str__(self):
         return f"{self.company} · {self.get_provider_display()}"
 
-    def clean(self):
-        self.company_domain = normalise_company_domain(self.company_domain)
+    def save(self, *args, **kwargs):
+        self.category = self.provider_api.category
+        if kwargs.get("update_fields") is not None and "provider" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "category"}
+        super().save(*args, **kwargs)
 
     @property
-    def base_url(self) -> str:
-        """Where the client sends the token; checked on every use (not only in the form), so a
-        URL saved before the rules or written around the form is refused with PipedriveError."""
-        url = (self.api_base_url or f"https://{self.company_domain}.pipedrive.com").rstrip("/")
-        problem = base_url_problem(url, company_domain=self.company_domain)
-        if problem:
-            raise PipedriveError(problem, kind=ErrorKind.BAD_REQUEST)
-        return url
+    def provider_api(self) -> Provider:
+        """The provider's interface (integrations/providers/base.py), imported on first use."""
+        return get_provider(self.provider)
 
-    @property
-    def web_url(self) -> str:
-        return f"https://{self.company_domain}.pipedrive.com"
+    def record_url(self, kind: str, remote_id: int) -> str:
+        return self.provider_api.record_url(self, kind, remote_id)
 
     def deal_url(self, remote_id: int) -> str:
-        return f"{self.web_url}/deal/{remote_id}"
+        return self.record_url("deal", remote_id)
 
     @property
-    def token_is_readable(self) -> bool:
-        return bool(self.api_token) and not is_undecryptable(self.api_token)
+    def credentials_are_readable(self) -> bool:
+        return bool(self.credentials) and not is_undecryptable(self.credentials)
 
     @property
     def token_hint(self) -> str:
         """A masked hint (last four characters) that is safe to show staff."""
-        if is_undecryptable(self.api_token):
+        if is_undecryptable(self.credentials):
             return "cannot be decrypted with FERNET_KEYS — enter the token again"
-        if not self.api_token:
-            return "not set"
-        return "•" * 8 + self.api_token[-4:]
+        return self.provider_api.credentials_hint(self.credentials)
 
 
 class SyncRun(models.Model):

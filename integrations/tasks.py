@@ -4,7 +4,7 @@ from celery import shared_task
 
 from integrations.models import Integration
 from integrations.services.scheduling import dispatch_due_syncs, enqueue_full_syncs, retry_countdown
-from integrations.sync import sync_integration
+from integrations.sync.runner import sync_integration
 
 
 @shared_task(bind=True, name="integrations.sync_integration", max_retries=None)

@@ -4,7 +4,6 @@ from django.db.models import Count
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from integrations.admin_inlines import CompanyIntegrationInline
 from portfolio.models import PortfolioCompany
 
 
@@ -23,9 +22,9 @@ class PortfolioCompanyAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "website"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["viewers"]
-    inlines = [CompanyIntegrationInline]
+    inlines = []  # integrations/admin.py adds the company's integrations (portfolio imports no other app)
 
-    @method_decorator(sensitive_post_parameters())  # the integration inline carries the token
+    @method_decorator(sensitive_post_parameters())  # the integration inlines carry credentials
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return super().changeform_view(request, object_id, form_url, extra_context)
 

@@ -29,7 +29,8 @@ def served_integration(db):
     base_url, stop = serve_in_thread(sandbox)
     company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
     integration = Integration.objects.create(
-        company=company, company_domain="coeo", api_token=SENTINEL, api_base_url=base_url
+        company=company, settings={"company_domain": "coeo", "api_base_url": base_url},
+        credentials={"api_token": SENTINEL},
     )
     yield integration
     stop()
@@ -60,7 +61,7 @@ def integration_form(integration, **overrides) -> dict:
     """The integration page's POST data, without the inlines' management forms (none change)."""
     data = {
         "company": integration.company_id, "provider": "pipedrive", "company_domain": "coeo", "api_token": "",
-        "api_base_url": integration.api_base_url, "is_enabled": "on", "sync_interval_minutes": "15",
+        "api_base_url": integration.settings["api_base_url"], "is_enabled": "on", "sync_interval_minutes": "15",
         "stage_mappings-TOTAL_FORMS": "0", "stage_mappings-INITIAL_FORMS": "0",
         "sync_runs-TOTAL_FORMS": "0", "sync_runs-INITIAL_FORMS": "0",
     }  # fmt: skip
@@ -71,14 +72,14 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
     served_integration, admin_client, caplog, capfd, django_capture_on_commit_callbacks, monkeypatch
 ):
     caplog.set_level(logging.DEBUG)
-    base_url = served_integration.api_base_url
+    base_url = served_integration.settings["api_base_url"]
     out = io.StringIO()
     call_command("sync_deals", "coeo", stdout=out, stderr=out)
     call_command("pipedrive_check", "coeo", stdout=out, stderr=out)
     assert Deal.objects.filter(integration=served_integration).exists(), out.getvalue()
 
     # A rejected token: the failure is recorded, token-free.
-    Integration.objects.filter(pk=served_integration.pk).update(api_token="tok-REJECTED-0000")
+    Integration.objects.filter(pk=served_integration.pk).update(credentials={"api_token": "tok-REJECTED-0000"})
     served_integration.refresh_from_db()
     with pytest.raises(CommandError, match="did not succeed"):
         call_command("sync_deals", "coeo", stdout=out, stderr=out)
@@ -86,7 +87,7 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
     assert failed.outcome == SyncOutcome.FAILED
     assert failed.error
     assert "tok-REJECTED-0000" not in failed.error + out.getvalue()
-    Integration.objects.filter(pk=served_integration.pk).update(api_token=SENTINEL)
+    Integration.objects.filter(pk=served_integration.pk).update(credentials={"api_token": SENTINEL})
 
     deal = Deal.objects.filter(integration=served_integration, status="open").first()
     pages = {
@@ -136,7 +137,9 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
     response = admin_client.post(change, integration_form(served_integration, api_base_url="http://169.254.169.254"))
     assert response.status_code == 200 and "loopback" in body_of(response)
     assert_token_absent(body_of(response), "the rejected base URL's form")
-    Integration.objects.filter(pk=served_integration.pk).update(api_base_url="https://attacker.example")
+    Integration.objects.filter(pk=served_integration.pk).update(
+        settings={"company_domain": "coeo", "api_base_url": "https://attacker.example"}
+    )
     with pytest.raises(CommandError):
         call_command("sync_deals", "coeo", stdout=out, stderr=out)
     with pytest.raises(CommandError, match="attacker.example"):
@@ -147,7 +150,9 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
     malformed = SENTINEL + "\u200b"
     response = admin_client.post(change, integration_form(served_integration, api_token=malformed))
     assert "That is not a Pipedrive API token" in body_of(response)
-    Integration.objects.filter(pk=served_integration.pk).update(api_token=malformed, api_base_url=base_url)
+    Integration.objects.filter(pk=served_integration.pk).update(
+        credentials={"api_token": malformed}, settings={"company_domain": "coeo", "api_base_url": base_url}
+    )
     with pytest.raises(CommandError):
         call_command("sync_deals", "coeo", stdout=out, stderr=out)
     assert SyncRun.objects.latest("started_at").outcome == SyncOutcome.FAILED

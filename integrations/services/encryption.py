@@ -1,4 +1,4 @@
-"""Re-encrypt stored API tokens with the first key in FERNET_KEYS."""
+"""Re-encrypt stored credentials with the first key in FERNET_KEYS."""
 
 from dataclasses import dataclass, field
 
@@ -15,16 +15,16 @@ class RotationReport:
 
 
 def rotate_encryption_keys() -> RotationReport:
-    """Decrypt every token with any key and write it back under the first key.
+    """Decrypt every integration's credentials with any key and write them back under the first key.
 
-    Tokens no key decrypts are left untouched and reported, so staff can re-enter them.
+    Credentials no key decrypts are left untouched and reported, so staff can re-enter them.
     """
     report = RotationReport()
     with transaction.atomic():
         for integration in Integration.objects.select_related("company").select_for_update():
-            if is_undecryptable(integration.api_token):
+            if is_undecryptable(integration.credentials):
                 report.undecryptable.append(integration)
                 continue
-            Integration.objects.filter(pk=integration.pk).update(api_token=integration.api_token)
+            Integration.objects.filter(pk=integration.pk).update(credentials=integration.credentials)
             report.rotated.append(integration)
     return report

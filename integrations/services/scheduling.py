@@ -10,13 +10,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration, SyncOutcome, SyncRun
-from integrations.providers.pipedrive.errors import RETRYABLE_KINDS
+from integrations.providers.base import RETRYABLE_KINDS
 from integrations.sync.run_log import LEASE_HELD, recover_dead_holder
 
 # Retries of a sync that failed for a reason that may pass (a timeout, a 5xx, a burst 429).
 MAX_RETRIES = 3
 RETRY_BASE_SECONDS = 60
-# A run stores its PipedriveError's kind by value; a spent daily budget is stored as
+# A run stores its ProviderError's kind by value; a spent daily budget is stored as
 # "budget_exhausted", so it never matches.
 RETRYABLE_ERROR_KINDS = frozenset(kind.value for kind in RETRYABLE_KINDS)
 

@@ -1,5 +1,6 @@
-"""The one service that writes Pipedrive records into dealflow's cache tables."""
+"""The provider-neutral sync engine: download, diff, stage and apply a provider's records into
+dealflow's cache tables (runner.sync_integration is the entry point). Providers are reached only
+through integrations.providers.registry.
 
-from integrations.sync.runner import sync_integration
-
-__all__ = ["sync_integration"]
+Nothing is imported here, so importing one module of the engine does not import them all.
+"""

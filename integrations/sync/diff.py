@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dealflow.models import Deal, DealStatus
-from integrations.providers.pipedrive.specs import EntitySpec
 from integrations.sync.clean import OUT_OF_RANGE_KEY, fit_row, fits_remote_id, storable_json
+from integrations.sync.entities import EntitySpec
 from integrations.sync.fingerprint import canonical_json, fingerprint_of
 from integrations.sync.upsert import JsonText
 
@@ -52,10 +52,6 @@ class Tally:
         else:
             self.updated = max(0, self.updated - len(remote_ids))
         self.skip(key, remote_ids)
-
-    @property
-    def written(self) -> int:
-        return self.created + self.updated + self.deleted
 
 
 @dataclass(frozen=True)

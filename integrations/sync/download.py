@@ -11,12 +11,13 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from typing import Any
 
 from django.db import models
 
-from integrations.providers.pipedrive.client import PageInfo, PipedriveClient
-from integrations.providers.pipedrive.specs import EntitySpec
+from integrations.providers.base import PageInfo
 from integrations.sync.diff import Tally, diff_page
+from integrations.sync.entities import EntitySpec
 from integrations.sync.marks import updated_since
 from integrations.sync.prefetch import pages_ahead
 from integrations.sync.staging import Staging
@@ -35,7 +36,7 @@ class Download:
 
 def download(
     *,
-    client: PipedriveClient,
+    client: Any,
     specs: tuple[EntitySpec, ...],
     integration_id: int,
     marks: dict,

@@ -1,8 +1,9 @@
-"""High-water marks: the newest update_time seen per entity, stored on Integration.sync_marks."""
+"""High-water marks: the newest update_time seen per entity, stored on Integration.sync_marks
+(a provider may drop some when what its records mean changes: see its sync_plan)."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from integrations.providers.pipedrive.records import parse_datetime
+from django.utils.dateparse import parse_datetime as parse_iso
 
 # Ask again for a few minutes before the mark: clocks and same-second edits are not exact.
 OVERLAP = timedelta(minutes=5)
@@ -11,8 +12,14 @@ OVERLAP = timedelta(minutes=5)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
+def parse_mark(value: str | None) -> datetime | None:
+    """A stored mark ("2026-01-02T03:04:05Z") as an aware datetime."""
+    parsed = parse_iso(value) if value else None
+    return parsed.replace(tzinfo=UTC) if parsed and parsed.tzinfo is None else parsed
+
+
 def updated_since(marks: dict, key: str) -> datetime | None:
-    mark = parse_datetime(marks.get(key))
+    mark = parse_mark(marks.get(key))
     return mark - OVERLAP if mark else None
 
 
@@ -26,23 +33,7 @@ def next_marks(marks: dict, newest: dict[str, datetime], *, cap: datetime, reset
     result = {key: value for key, value in marks.items() if key not in reset}
     for key, moment in newest.items():
         moment = min(moment, cap)
-        current = parse_datetime(result.get(key))
+        current = parse_mark(result.get(key))
         if current is None or moment > current:
             result[key] = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     return result
-
-
-CUSTOM_FIELDS_MARK = "custom_fields_version"
-DEAL_MARKS = ("deals", "archived_deals")
-
-
-def with_custom_fields_version(marks: dict, version: str) -> dict:
-    """`marks` for a run whose deal custom fields are at `version`.
-
-    Deals store custom fields by name and option label: when a field is renamed or its options
-    change, every deal is fetched again (its deal marks are dropped), not only updated ones.
-    """
-    if marks.get(CUSTOM_FIELDS_MARK) == version:
-        return marks
-    kept = {key: value for key, value in marks.items() if key not in DEAL_MARKS}
-    return {**kept, CUSTOM_FIELDS_MARK: version}

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from queue import Full, Queue
 
-from integrations.providers.pipedrive.client import PageCallback, PageInfo
+from integrations.providers.base import PageCallback, PageInfo
 
 AHEAD = 2
 _DONE = object()

@@ -1,4 +1,4 @@
-"""sync_integration: copy one integration's Pipedrive account into the cache, safely.
+"""sync_integration: copy one integration's account at its provider into the cache, safely.
 
 1. Take the integration's lease (one sync at a time) and open a SyncRun.
 2. Download every entity page by page, diff each page against the cache, stage the changes in
@@ -19,19 +19,15 @@ from typing import Any
 
 from django.utils import timezone
 
-from integrations.models import Integration, SyncOutcome, SyncRun
-from integrations.providers.pipedrive.client import PageInfo, PipedriveClient
-from integrations.providers.pipedrive.connection import CANNOT_READ_CREDENTIALS
-from integrations.providers.pipedrive.custom_fields import fetch_custom_fields
-from integrations.providers.pipedrive.errors import ErrorKind, PipedriveError
-from integrations.providers.pipedrive.specs import entity_specs
+from integrations.models import CANNOT_READ_CREDENTIALS, Integration, SyncOutcome, SyncRun
+from integrations.providers.base import ErrorKind, PageInfo, ProviderError
 from integrations.redaction import redact
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.sync import run_log
 from integrations.sync.download import Download, download
 from integrations.sync.locking import DatabaseBusy, when_writable, write_transaction
 from integrations.sync.mappings import create_missing_mappings
-from integrations.sync.marks import MAX_CLOCK_SKEW, next_marks, with_custom_fields_version
+from integrations.sync.marks import MAX_CLOCK_SKEW, next_marks
 from integrations.sync.pragmas import bulk_write_pragmas
 from integrations.sync.reconcile import remove_unseen
 from integrations.sync.staging import Staging
@@ -42,7 +38,7 @@ logger = logging.getLogger(__name__)
 # How often a running sync renews its lease and saves its progress line (at most).
 PROGRESS_EVERY_SECONDS = 0.5
 
-# When Pipedrive does not say when the daily budget resets.
+# When the provider does not say when the daily budget resets.
 DEFAULT_BUDGET_PAUSE = timedelta(hours=1)
 
 
@@ -57,10 +53,10 @@ def sync_integration(
     on_progress: Callable[[str], None] | None = None,
     client_options: Mapping[str, Any] | None = None,
 ) -> SyncRun:
-    """Sync one integration; never raises for Pipedrive or data errors: the run records them.
+    """Sync one integration; never raises for provider or data errors: the run records them.
 
-    `on_progress` receives a short line per page; `client_options` go to PipedriveClient (tests
-    and the benchmark pass a transport, page_size or sleep).
+    `on_progress` receives a short line per page; `client_options` go to the provider's client
+    (tests and the benchmark pass a transport, page_size or sleep).
     """
     integration.refresh_from_db()
     kind = SyncRun.Kind.FULL if full else SyncRun.Kind.INCREMENTAL
@@ -100,24 +96,26 @@ def _start(integration: Integration, kind: str) -> SyncRun:
 def _refusal(integration: Integration) -> str:
     if integration.sync_blocked_until and integration.sync_blocked_until > timezone.now():
         resume = timezone.localtime(integration.sync_blocked_until)
-        return f"Pipedrive's daily token budget is spent; syncs resume after {resume:%Y-%m-%d %H:%M %Z}."
+        label = integration.provider_api.label
+        return f"{label}'s daily token budget is spent; syncs resume after {resume:%Y-%m-%d %H:%M %Z}."
     if not integration.is_enabled:
         return "The integration is disabled; enable it in the admin to sync."
-    if not integration.token_is_readable:
+    if not integration.credentials_are_readable:
         return CANNOT_READ_CREDENTIALS
     return ""
 
 
 def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
-    token = integration.api_token
+    provider = integration.provider_api
+    secrets = provider.secrets(integration.credentials)
     client = None
     try:
         # Built inside the failure handling: a refused base URL or a malformed token ends the run
         # recorded like any other failure, never left "running".
-        client = PipedriveClient.for_integration(integration, **client_options)
+        client = provider.client(integration, **client_options)
         with client, Staging() as staging:
             specs, fetched = _download(
-                client, integration, run, lease, full=full, staging=staging, on_progress=on_progress
+                provider, client, integration, run, lease, full=full, staging=staging, on_progress=on_progress
             )
             fetched.tally.skipped += client.stats.unreadable_records  # listed rows without a usable id
             _report(run, client, "Saving changes", on_progress)
@@ -129,22 +127,22 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
         run_log.finish_run(
             run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=run_log.DB_BUSY, **_usage(client)
         )
-    except PipedriveError as error:
-        _finish_after_api_error(integration, run, client, error, token)
+    except ProviderError as error:
+        _finish_after_api_error(integration, run, client, error, secrets)
     except LeaseLost:
         run_log.finish_run(
             run, outcome=SyncOutcome.FAILED, error="The sync lost its lease to another worker and stopped.",
             error_kind="lease_lost", **_usage(client),
         )  # fmt: skip
     except Exception as error:  # noqa: BLE001 - any failure must end as a recorded, token-free run
-        logger.error("Sync of integration %s failed:\n%s", integration.pk, redact(traceback.format_exc(), token))
+        logger.error("Sync of integration %s failed:\n%s", integration.pk, redact(traceback.format_exc(), *secrets))
         run_log.finish_run(
-            run, outcome=SyncOutcome.FAILED, error=redact(f"{type(error).__name__}: {error}", token)[:2000],
+            run, outcome=SyncOutcome.FAILED, error=redact(f"{type(error).__name__}: {error}", *secrets)[:2000],
             error_kind="internal", **_usage(client),
         )  # fmt: skip
 
 
-def _download(client, integration, run, lease, *, full, staging, on_progress):
+def _download(provider, client, integration, run, lease, *, full, staging, on_progress):
     last_saved = -PROGRESS_EVERY_SECONDS
 
     def on_page(info: PageInfo) -> None:
@@ -160,14 +158,12 @@ def _download(client, integration, run, lease, *, full, staging, on_progress):
         if on_progress is not None:
             on_progress(line)
 
-    custom_fields = fetch_custom_fields(client, on_page)
-    specs = entity_specs(custom_fields)
-    marks = with_custom_fields_version(integration.sync_marks, custom_fields.version.decode())
+    plan = provider.sync_plan(client, marks=integration.sync_marks, on_page=on_page)
     fetched = download(
-        client=client, specs=specs, integration_id=integration.pk, marks=marks, full=full, staging=staging,
-        on_page=on_page,
+        client=client, specs=plan.specs, integration_id=integration.pk, marks=plan.marks, full=full,
+        staging=staging, on_page=on_page,
     )  # fmt: skip
-    return specs, fetched
+    return plan.specs, fetched
 
 
 def _write(integration: Integration, run: SyncRun, specs, fetched: Download, *, full: bool) -> float:
@@ -189,8 +185,8 @@ def _write(integration: Integration, run: SyncRun, specs, fetched: Download, *, 
     return lock.held_seconds
 
 
-def _finish_after_api_error(integration, run, client, error: PipedriveError, token: str) -> None:
-    message = redact(str(error), token)
+def _finish_after_api_error(integration, run, client, error: ProviderError, secrets: tuple[str, ...]) -> None:
+    message = redact(str(error), *secrets)
     if error.kind is ErrorKind.RATE_LIMITED:
         if error.budget_exhausted:
             pause = timedelta(seconds=error.reset_seconds) if error.reset_seconds else DEFAULT_BUDGET_PAUSE
@@ -207,7 +203,7 @@ def _report(run, client, line: str, on_progress) -> None:
         on_progress(line)
 
 
-def _usage(client: PipedriveClient | None) -> dict:
+def _usage(client: Any | None) -> dict:
     if client is None:
         return {}
     return {"api_calls": client.stats.calls, "token_cost": client.stats.token_cost}

@@ -18,8 +18,8 @@ from functools import partial
 
 from django.db import DatabaseError, connection, models, transaction
 
-from integrations.providers.pipedrive.specs import EntitySpec
 from integrations.sync.diff import PageChanges, StageMove, Tally
+from integrations.sync.entities import EntitySpec
 from integrations.sync.upsert import Upsert
 
 logger = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.models import OuterRef, Subquery
 
 from dealflow.models import Deal, Stage, StageChange
-from integrations.providers.pipedrive.specs import EntitySpec, Link, linking_specs
 from integrations.sync.diff import StageMove, Tally
+from integrations.sync.entities import EntitySpec, Link, linking_specs
 from integrations.sync.reconcile import delete_remote_ids
 from integrations.sync.staging import Staging, execute, one_by_one
 from integrations.sync.upsert import Upsert, now_for_db

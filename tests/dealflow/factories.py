@@ -24,8 +24,8 @@ def company(name="Coeo", *, slug=None, viewers=(), **fields) -> PortfolioCompany
     return created
 
 
-def integration(company, **fields) -> Integration:
-    fields = {"api_token": "test-token", "company_domain": "coeo", **fields}
+def integration(company, *, company_domain="coeo", **fields) -> Integration:
+    fields = {"credentials": {"api_token": "test-token"}, "settings": {"company_domain": company_domain}, **fields}
     return Integration.objects.create(company=company, **fields)
 
 

@@ -13,4 +13,6 @@ def company(db):
 
 @pytest.fixture
 def integration(company):
-    return Integration.objects.create(company=company, api_token=SENTINEL_TOKEN, company_domain="coeo")
+    return Integration.objects.create(
+        company=company, credentials={"api_token": SENTINEL_TOKEN}, settings={"company_domain": "coeo"}
+    )

@@ -53,7 +53,7 @@ def test_blank_token_on_edit_keeps_the_stored_token(admin_client, integration):
     response = post_integration(admin_client, url, integration.company, sync_interval_minutes="30")
     assert response.status_code == 302, response.content.decode()[:2000]
     integration.refresh_from_db()
-    assert integration.api_token == SENTINEL_TOKEN
+    assert integration.credentials["api_token"] == SENTINEL_TOKEN
     assert integration.sync_interval_minutes == 30
 
 
@@ -61,7 +61,7 @@ def test_new_token_replaces_the_stored_one(admin_client, integration):
     url = reverse("admin:integrations_integration_change", args=[integration.pk])
     post_integration(admin_client, url, integration.company, api_token="tok-new-1234")
     integration.refresh_from_db()
-    assert integration.api_token == "tok-new-1234"
+    assert integration.credentials["api_token"] == "tok-new-1234"
 
 
 def test_bad_domain_is_a_form_error_and_keeps_the_rest(admin_client, integration):
@@ -75,7 +75,7 @@ def test_bad_domain_is_a_form_error_and_keeps_the_rest(admin_client, integration
     assert 'value="45"' in body
     assert SENTINEL_TOKEN not in body
     integration.refresh_from_db()
-    assert integration.company_domain == "coeo"
+    assert integration.settings["company_domain"] == "coeo"
 
 
 def test_pasted_url_is_normalised_to_the_domain(admin_client, company):
@@ -88,8 +88,8 @@ def test_pasted_url_is_normalised_to_the_domain(admin_client, company):
     )
     assert response.status_code == 302
     created = Integration.objects.get(company=company)
-    assert created.company_domain == "coeo"
-    assert created.api_token == "tok-abc-9876"
+    assert created.settings["company_domain"] == "coeo"
+    assert created.credentials["api_token"] == "tok-abc-9876"
 
 
 def test_new_integration_requires_a_token(admin_client, company):
@@ -121,7 +121,7 @@ def test_company_inline_adds_an_integration(admin_client):
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert Integration.objects.get(company__slug="acme").api_token == "tok-inline-5555"
+    assert Integration.objects.get(company__slug="acme").credentials["api_token"] == "tok-inline-5555"
 
 
 def test_changing_where_the_token_goes_needs_the_token_again(admin_client, integration, settings):
@@ -131,13 +131,13 @@ def test_changing_where_the_token_goes_needs_the_token_again(admin_client, integ
         assert response.status_code == 200
         assert "paste the token again" in response.content.decode()
         integration.refresh_from_db()
-        assert (integration.company_domain, integration.api_base_url) == ("coeo", "")
+        assert (integration.settings["company_domain"], integration.settings.get("api_base_url", "")) == ("coeo", "")
     response = post_integration(
         admin_client, url, integration.company, api_base_url="http://127.0.0.1:8765", api_token=SENTINEL_TOKEN
     )
     assert response.status_code == 302
     integration.refresh_from_db()
-    assert integration.api_base_url == "http://127.0.0.1:8765"
+    assert integration.settings["api_base_url"] == "http://127.0.0.1:8765"
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_a_malformed_token_is_refused_with_a_clear_message(admin_client, integra
     assert response.status_code == 200
     assert "That is not a Pipedrive API token" in response.content.decode()
     integration.refresh_from_db()
-    assert integration.api_token == SENTINEL_TOKEN
+    assert integration.credentials["api_token"] == SENTINEL_TOKEN
 
 
 def test_surrounding_whitespace_is_stripped(admin_client, integration):
@@ -157,7 +157,7 @@ def test_surrounding_whitespace_is_stripped(admin_client, integration):
     response = post_integration(admin_client, url, integration.company, api_token="  tok-new-5678\t\n")
     assert response.status_code == 302
     integration.refresh_from_db()
-    assert integration.api_token == "tok-new-5678"
+    assert integration.credentials["api_token"] == "tok-new-5678"
 
 
 def test_a_typed_token_comes_back_when_another_field_is_wrong(admin_client, integration):

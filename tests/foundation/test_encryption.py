@@ -8,37 +8,37 @@ from integrations.models import Integration
 from .conftest import SENTINEL_TOKEN
 
 
-def raw_token_bytes(integration_id: int) -> bytes:
+def raw_credential_bytes(integration_id: int) -> bytes:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT api_token FROM integrations_integration WHERE id = %s", [integration_id])
+        cursor.execute("SELECT credentials FROM integrations_integration WHERE id = %s", [integration_id])
         return bytes(cursor.fetchone()[0])
 
 
 def test_stored_token_bytes_do_not_contain_the_token(integration):
-    stored = raw_token_bytes(integration.pk)
+    stored = raw_credential_bytes(integration.pk)
     assert stored, "the token column must not be empty"
     assert SENTINEL_TOKEN.encode() not in stored
-    assert Integration.objects.get(pk=integration.pk).api_token == SENTINEL_TOKEN
+    assert Integration.objects.get(pk=integration.pk).credentials == {"api_token": SENTINEL_TOKEN}
 
 
 def test_rotation_reencrypts_with_the_new_first_key(integration, settings):
     old_key = settings.FERNET_KEYS[0]
-    before = raw_token_bytes(integration.pk)
+    before = raw_credential_bytes(integration.pk)
     new_key = Fernet.generate_key().decode()
 
     settings.FERNET_KEYS = [new_key, old_key]
     call_command("rotate_encryption_keys", stdout=open("/dev/null", "w"))
-    assert raw_token_bytes(integration.pk) != before
+    assert raw_credential_bytes(integration.pk) != before
 
     settings.FERNET_KEYS = [new_key]
-    assert Integration.objects.get(pk=integration.pk).api_token == SENTINEL_TOKEN
+    assert Integration.objects.get(pk=integration.pk).credentials == {"api_token": SENTINEL_TOKEN}
 
 
 def test_undecryptable_token_is_named_not_a_crash(integration, settings, admin_client):
     settings.FERNET_KEYS = [Fernet.generate_key().decode()]
 
     reloaded = Integration.objects.get(pk=integration.pk)
-    assert not reloaded.token_is_readable
+    assert not reloaded.credentials_are_readable
     assert "cannot be decrypted" in reloaded.token_hint
 
     try:

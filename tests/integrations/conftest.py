@@ -9,7 +9,7 @@ import pytest
 from integrations.models import Integration
 from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
 from integrations.providers.pipedrive.sandbox.server import serve_in_thread
-from integrations.sync import sync_integration
+from integrations.sync.runner import sync_integration
 from portfolio.models import PortfolioCompany
 
 SANDBOX_URL = "https://coeo.pipedrive.com"
@@ -37,7 +37,8 @@ class Connected:
 def connect(sandbox: Sandbox, *, slug: str = "coeo", token: str = DEFAULT_TOKEN) -> Connected:
     company, _ = PortfolioCompany.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
     integration = Integration.objects.create(
-        company=company, company_domain=slug, api_token=token, api_base_url=SANDBOX_URL
+        company=company, settings={"company_domain": slug, "api_base_url": SANDBOX_URL},
+        credentials={"api_token": token},
     )
     return Connected(integration=integration, sandbox=sandbox, sleeps=[])
 
@@ -57,7 +58,7 @@ def connected(db, coeo_sandbox) -> Connected:
 def served(connected) -> Connected:
     """`connected`, with the integration pointed at its sandbox served over loopback HTTP."""
     base_url, stop = serve_in_thread(connected.sandbox)
-    connected.integration.api_base_url = base_url
+    connected.integration.settings["api_base_url"] = base_url
     connected.integration.save()
     yield connected
     stop()

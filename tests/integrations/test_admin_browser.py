@@ -27,7 +27,7 @@ def test_the_integrations_list_fits_1440_px(live_server, monkeypatch):
     for name in ("Coeo", "Acme Industrial Holdings International", "Vinterdata"):
         company = PortfolioCompany.objects.create(name=name, slug=name.split()[0].lower())
         Integration.objects.create(
-            company=company, company_domain=company.slug, api_token="tok-browser-0000",
+            company=company, settings={"company_domain": company.slug}, credentials={"api_token": "tok-browser-0000"},
             last_successful_sync_at=now - timedelta(hours=5), last_synced_at=now - timedelta(minutes=3),
             last_sync_outcome=SyncOutcome.RATE_LIMITED,
         )  # fmt: skip

@@ -28,7 +28,7 @@ def test_change_page_shows_mappings_unmapped_count_and_recent_runs(admin_client,
     assert "Open deals" in page
     assert "4 — choose a target below" in page  # the Event pipeline's stages match no rule
     assert "Recent sync runs" in page and "Succeeded" in page
-    assert synced.integration.api_token not in page
+    assert synced.integration.credentials["api_token"] not in page
 
 
 def test_changelist_shows_unmapped_count(admin_client, synced):
@@ -69,11 +69,11 @@ def test_test_connection_reports_user_and_company(admin_client, served):
     response = run_action(admin_client, "test_connection", served.integration)
     message = [str(m) for m in get_messages(response.wsgi_request)][0]
     assert served.sandbox.company["name"] in message
-    assert served.integration.api_token not in message
+    assert served.integration.credentials["api_token"] not in message
 
 
 def test_test_connection_reports_a_token_free_failure(admin_client, served):
-    served.integration.api_token = "not-the-right-token-42"
+    served.integration.credentials = {"api_token": "not-the-right-token-42"}
     served.integration.save()
     response = run_action(admin_client, "test_connection", served.integration)
     message = [str(m) for m in get_messages(response.wsgi_request)][0]
@@ -110,7 +110,7 @@ def test_the_test_connection_button_reports_on_the_same_page(admin_client, serve
     response = admin_client.post(operation_url(served.integration, "test_connection"), follow=True)
     assert response.redirect_chain[-1][0] == change_url(served.integration)
     message = [str(m) for m in get_messages(response.wsgi_request)][0]
-    assert "Connected to Coeo AB" in message and served.integration.api_token not in message
+    assert "Connected to Coeo AB" in message and served.integration.credentials["api_token"] not in message
 
 
 def test_the_sync_button_queues_a_sync(admin_client, connected, monkeypatch, django_capture_on_commit_callbacks):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from integrations.models import Integration, SyncOutcome
 from integrations.providers.pipedrive.connection import check_connection
 from integrations.providers.pipedrive.connection_rules import base_url_problem, validate_base_url
-from integrations.sync import sync_integration
+from integrations.sync.runner import sync_integration
 from portfolio.models import PortfolioCompany
 from tests.foundation.test_admin_token import post_integration
 
@@ -71,7 +71,9 @@ def test_nothing_but_pipedrive_without_an_allowance(settings):
 @pytest.fixture
 def integration(db):
     company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
-    return Integration.objects.create(company=company, company_domain="coeo", api_token=TOKEN)
+    return Integration.objects.create(
+        company=company, settings={"company_domain": "coeo", "api_base_url": ""}, credentials={"api_token": TOKEN}
+    )
 
 
 @pytest.mark.parametrize("url", REJECTED.values(), ids=REJECTED.keys())
@@ -81,7 +83,7 @@ def test_the_admin_form_rejects_the_url_and_keeps_the_old_one(admin_client, inte
     assert response.status_code == 200
     assert "errornote" in response.content.decode()
     integration.refresh_from_db()
-    assert integration.api_base_url == ""
+    assert integration.settings["api_base_url"] == ""
 
 
 class Recorder:
@@ -97,7 +99,8 @@ class Recorder:
 
 @pytest.mark.parametrize("url", ["http://169.254.169.254", "https://attacker.example", "http://10.0.0.5:8080"])
 def test_a_sync_refuses_a_url_saved_around_the_form(integration, url):
-    Integration.objects.filter(pk=integration.pk).update(api_base_url=url)  # an old row, or a shell
+    # An old row, or a shell:
+    Integration.objects.filter(pk=integration.pk).update(settings={"company_domain": "coeo", "api_base_url": url})
     recorder = Recorder()
     run = sync_integration(integration=integration, client_options={"transport": httpx.MockTransport(recorder)})
     assert recorder.requests == []
@@ -108,7 +111,8 @@ def test_a_sync_refuses_a_url_saved_around_the_form(integration, url):
 
 
 def test_a_connection_check_refuses_a_url_saved_around_the_form(integration):
-    Integration.objects.filter(pk=integration.pk).update(api_base_url="https://attacker.example")
+    attacker = {"company_domain": "coeo", "api_base_url": "https://attacker.example"}
+    Integration.objects.filter(pk=integration.pk).update(settings=attacker)
     integration.refresh_from_db()
     recorder = Recorder()
     report = check_connection(integration=integration, transport=httpx.MockTransport(recorder))

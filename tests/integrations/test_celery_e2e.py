@@ -34,7 +34,8 @@ SETUP = """
 from integrations.models import Integration
 from portfolio.models import PortfolioCompany
 company = PortfolioCompany.objects.create(slug="coeo", name="Coeo")
-Integration.objects.create(company=company, company_domain="coeo", api_token={token!r}, api_base_url={url!r})
+settings = {{"company_domain": "coeo", "api_base_url": {url!r}}}
+Integration.objects.create(company=company, settings=settings, credentials={{"api_token": {token!r}}})
 """
 ENQUEUE = """
 from integrations.models import Integration

@@ -19,7 +19,7 @@ def test_sync_deals_prints_progress_per_page_and_a_summary(served):
     assert any(line.startswith("  coeo: stages: page 1") for line in lines)
     assert lines[-1].startswith("coeo: incremental sync succeeded") and "API calls" in lines[-1]
     assert Deal.objects.count() == len(served.sandbox.deals())
-    assert served.integration.api_token not in out.getvalue()
+    assert served.integration.credentials["api_token"] not in out.getvalue()
 
 
 def archived(served):

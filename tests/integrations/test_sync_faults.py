@@ -66,7 +66,7 @@ def test_timeout_is_a_transient_failure(changed_upstream):
     connected = changed_upstream
     before = snapshot(connected.integration)
     base_url, stop = serve_in_thread(connected.sandbox)  # over loopback: a real socket timeout
-    connected.integration.api_base_url = base_url
+    connected.integration.settings["api_base_url"] = base_url
     connected.integration.save()
     connected.sandbox.set_faults(latency_seconds=0.5)
     try:
@@ -111,7 +111,7 @@ def test_sync_resumes_after_the_budget_resets(changed_upstream):
 
 
 def test_token_never_reaches_run_error_or_logs(connected, caplog):
-    token = connected.integration.api_token
+    token = connected.integration.credentials["api_token"]
     connected.sandbox.set_faults(server_errors=True)
     with caplog.at_level(logging.DEBUG):
         failed = connected.sync()
@@ -126,7 +126,7 @@ def test_token_never_reaches_run_error_or_logs(connected, caplog):
 
 
 def test_wrong_token_fails_with_auth_error_and_no_token_in_message(connected):
-    connected.integration.api_token = "wrong-token-1234567890"
+    connected.integration.credentials = {"api_token": "wrong-token-1234567890"}
     connected.integration.save()
     run = connected.sync()
     assert (run.outcome, run.error_kind) == (SyncOutcome.FAILED, "auth")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from dealflow.models import Deal
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
-from integrations.sync import sync_integration
+from integrations.sync.runner import sync_integration
 
 pytestmark = pytest.mark.django_db
 

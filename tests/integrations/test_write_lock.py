@@ -15,8 +15,9 @@ from dealflow.models import Deal
 from integrations.models import SyncOutcome, SyncRun
 from integrations.providers.pipedrive import records
 from integrations.providers.pipedrive.specs import entity_specs
-from integrations.sync import locking, sync_integration
+from integrations.sync import locking
 from integrations.sync.diff import diff_page
+from integrations.sync.runner import sync_integration
 from integrations.sync.staging import Staging, temp_only_transaction
 from tests.integrations.conftest import connect
 

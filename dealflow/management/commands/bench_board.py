@@ -121,7 +121,7 @@ def generate(*, deals: int, seed: int) -> dict:
     for number in range(1, COMPANIES + 1):
         company = PortfolioCompany.objects.create(name=f"Company {number}", slug=f"company-{number}")
         integration = Integration.objects.create(
-            company=company, api_token="bench-token", company_domain=f"company{number}",  # noqa: S106 (fake data)
+            company=company, credentials={"api_token": "bench-token"}, settings={"company_domain": f"company{number}"},
             last_successful_sync_at=now, last_sync_outcome="succeeded",
         )
         pipeline = Pipeline.objects.create(integration=integration, remote_id=next(remote_ids), name="Sales")

@@ -12,7 +12,7 @@ from integrations.management.children import Children, free_port, port_is_free, 
 from integrations.management.commands.sync_deals import summary
 from integrations.providers.pipedrive.demo import allow_sandbox, connect_demo_integrations
 from integrations.services.beat_schedules import ensure_schedules
-from integrations.sync import sync_integration
+from integrations.sync.runner import sync_integration
 
 SANDBOX_PORT = 8765
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Integration, SyncOutcome
-from integrations.sync import sync_integration
+from integrations.sync.runner import sync_integration
 
 
 class Command(BaseCommand):

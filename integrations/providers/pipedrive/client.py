@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from integrations.providers.base import PageCallback, PageInfo
 from integrations.redaction import redact
 
 from . import responses
@@ -41,14 +42,6 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,200}")
 R = TypeVar("R")
 
 
-@dataclass(frozen=True, slots=True)
-class PageInfo:
-    resource: str
-    page_number: int
-    records_on_page: int
-    records_so_far: int
-
-
 @dataclass(slots=True)
 class ClientStats:
     """Calls that got an HTTP answer, and the token cost Pipedrive charged for them (429s and
@@ -56,13 +49,8 @@ class ClientStats:
 
     calls: int = 0
     token_cost: int = 0
-    retries: int = 0
-    waited_seconds: float = 0.0
     # Listed records with no usable id: skipped so one bad row never fails the whole listing.
     unreadable_records: int = 0
-
-
-PageCallback = Callable[[PageInfo], None]
 
 
 def _as_utc(moment: datetime) -> str:
@@ -106,10 +94,6 @@ class PipedriveClient:
             transport=transport,
             follow_redirects=False,
         )
-
-    @classmethod
-    def for_integration(cls, integration: Any, **kwargs: Any) -> PipedriveClient:
-        return cls(base_url=integration.base_url, api_token=integration.api_token, **kwargs)
 
     def __repr__(self) -> str:
         return f"<PipedriveClient base_url={self.base_url!r} calls={self.stats.calls}>"
@@ -273,8 +257,6 @@ class PipedriveClient:
                     raise
                 attempt += 1
                 waited += wait
-                self.stats.retries += 1
-                self.stats.waited_seconds += wait
                 logger.warning(
                     "Pipedrive %s failed (%s, status %s); retry %d/%d in %.1f s",
                     where, error.kind.name, error.status_code, attempt, self.max_retries, wait,

@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 
-from integrations.providers.pipedrive.client import PipedriveClient
-from integrations.providers.pipedrive.errors import ErrorKind, PipedriveError
+from .client import PipedriveClient
+from .connection_rules import api_base_url
+from .errors import ErrorKind, PipedriveError
 
 
 @dataclass(frozen=True)
@@ -54,23 +55,29 @@ CANNOT_READ_CREDENTIALS = "The stored API token is missing or cannot be decrypte
 QUICK_CHECK_OPTIONS = {"timeout": httpx.Timeout(4.0), "max_retries": 0}
 
 
+def client_for(integration: Any, **options: Any) -> PipedriveClient:
+    """Raises PipedriveError when the base URL is not allowed or the token is malformed."""
+    token = integration.credentials.get("api_token", "")
+    return PipedriveClient(base_url=api_base_url(integration.settings), api_token=token, **options)
+
+
 def check_connection(*, integration: Any, detailed: bool = False, **client_options: Any) -> ConnectionReport:
     """Who the token belongs to (one cheap call); with ``detailed``, also every pipeline with its
     stages and deal counts, deals by status, open value per currency and contact counts, read over
     all pages. Never raises for Pipedrive failures: they come back as ok=False with a message.
     The quick check is bounded (QUICK_CHECK_OPTIONS) unless ``client_options`` say otherwise."""
-    if not integration.token_is_readable:
+    if not integration.credentials_are_readable:
         return ConnectionReport(ok=False, message=CANNOT_READ_CREDENTIALS)
     if not detailed:
         client_options = {**QUICK_CHECK_OPTIONS, **client_options}
     try:  # the base URL and the token's shape are checked here too, not only in the form
-        client = PipedriveClient.for_integration(integration, **client_options)
+        client = client_for(integration, **client_options)
     except PipedriveError as error:
         return ConnectionReport(ok=False, message=str(error), error_kind=error.kind)
     with client:
         try:
             me = client.get_current_user()
-            if me.company_domain and me.company_domain != integration.company_domain:
+            if me.company_domain and me.company_domain != integration.settings.get("company_domain"):
                 return ConnectionReport(
                     ok=False, message=_other_company(me, integration), error_kind=ErrorKind.AUTH,
                     calls=client.stats.calls, token_cost=client.stats.token_cost,
@@ -92,10 +99,10 @@ def check_connection(*, integration: Any, detailed: bool = False, **client_optio
 
 
 def _other_company(me: Any, integration: Any) -> str:
+    domain = integration.settings.get("company_domain")
     return (
         f"The token belongs to {me.company_name} ({me.company_domain}.pipedrive.com), not to"
-        f" {integration.company_domain}.pipedrive.com: correct the company domain or paste the"
-        f" token of {integration.company_domain}'s account."
+        f" {domain}.pipedrive.com: correct the company domain or paste the token of {domain}'s account."
     )
 
 

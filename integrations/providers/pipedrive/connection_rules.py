@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from integrations.providers.pipedrive.client import TOKEN_PATTERN
+from .client import TOKEN_PATTERN
+from .errors import ErrorKind, PipedriveError
 
 DOMAIN_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -77,6 +78,17 @@ def base_url_problem(url: str, *, company_domain: str) -> str:
         f"The API token may be sent only to https://{company_domain or '<domain>'}.pipedrive.com, "
         f"not to {shown}. To use a proxy or the sandbox, add it to PIPEDRIVE_ALLOWED_BASE_URLS."
     )
+
+
+def api_base_url(settings: dict) -> str:
+    """Where the client sends the token, from an integration's settings; checked on every use (not
+    only in the form), so a URL saved before the rules or written around the form is refused."""
+    domain = settings.get("company_domain", "")
+    url = (settings.get("api_base_url") or f"https://{domain}.pipedrive.com").rstrip("/")
+    problem = base_url_problem(url, company_domain=domain)
+    if problem:
+        raise PipedriveError(problem, kind=ErrorKind.BAD_REQUEST)
+    return url
 
 
 def validate_base_url(url: str, *, company_domain: str) -> None:

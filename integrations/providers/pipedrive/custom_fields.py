@@ -5,7 +5,9 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from integrations.providers.pipedrive.client import PageInfo, PipedriveClient
+from integrations.providers.base import PageInfo
+
+from .client import PipedriveClient
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,19 @@ def fetch_custom_fields(client: PipedriveClient, on_page: Callable[[PageInfo], N
             if field.options
         },
     )
+
+
+CUSTOM_FIELDS_MARK = "custom_fields_version"
+DEAL_MARKS = ("deals", "archived_deals")
+
+
+def with_custom_fields_version(marks: dict, version: str) -> dict:
+    """`marks` for a run whose deal custom fields are at `version`.
+
+    Deals store custom fields by name and option label: when a field is renamed or its options
+    change, every deal is fetched again (its deal marks are dropped), not only updated ones.
+    """
+    if marks.get(CUSTOM_FIELDS_MARK) == version:
+        return marks
+    kept = {key: value for key, value in marks.items() if key not in DEAL_MARKS}
+    return {**kept, CUSTOM_FIELDS_MARK: version}

@@ -5,8 +5,9 @@ import os
 from django.conf import settings
 
 from integrations.models import Integration
-from integrations.providers.pipedrive.sandbox import dataset_token
 from portfolio.models import PortfolioCompany
+
+from .sandbox import dataset_token
 
 # Company slug -> sandbox dataset; `pipedrive_sandbox` serves each under its `dataset_token`.
 DEMO_DATASETS = {"coeo": "coeo", "acme": "acme"}
@@ -30,9 +31,8 @@ def connect_demo_integrations(*, base_url: str) -> list[Integration]:
             company=company,
             provider="pipedrive",
             defaults={
-                "company_domain": slug,
-                "api_base_url": base_url,
-                "api_token": dataset_token(dataset),
+                "settings": {"company_domain": slug, "api_base_url": base_url},
+                "credentials": {"api_token": dataset_token(dataset)},
                 "is_enabled": True,
             },
         )

@@ -1,53 +1,11 @@
-"""What the sync copies: for each entity, how to fetch it and which columns a record fills.
-
-Specs are listed in the order they are written, so that rows a later entity links to (a deal's
-stage, organization, person) already exist when it is written.
-"""
-
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import datetime
-
-from django.db import models
+"""What the sync copies from Pipedrive: for each entity, how to fetch it and which cache columns a
+record fills (EntitySpec, integrations/sync/entities.py), in the order they are written."""
 
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage
-from integrations.providers.pipedrive import records
-from integrations.providers.pipedrive.client import PageCallback, PipedriveClient
-from integrations.providers.pipedrive.custom_fields import NO_CUSTOM_FIELDS, CustomFields
-from integrations.sync.upsert import Upsert, upsert_for
+from integrations.sync.entities import EntitySpec, Link
 
-Fetch = Callable[[PipedriveClient, datetime | None, PageCallback], Iterator]
-
-
-@dataclass(frozen=True)
-class Link:
-    """A foreign key resolved from the remote id kept next to it (deal.stage from stage_remote_id)."""
-
-    field: str
-    remote_field: str
-    target: type[models.Model]
-
-
-@dataclass(frozen=True)
-class EntitySpec:
-    key: str  # also the key of its high-water mark in Integration.sync_marks
-    model: type[models.Model]
-    fetch: Fetch
-    columns: Callable[[object], dict]
-    incremental: bool = False
-    links: tuple[Link, ...] = ()
-    # Part of every fingerprint: when what the columns are derived from changes (custom field
-    # names), every row is rewritten once.
-    fingerprint_salt: bytes = b""
-
-    @property
-    def upsert(self) -> Upsert:
-        """Foreign keys are resolved, and synced_at stamped, only when the staged rows are applied."""
-        return upsert_for(self.model, self.links)
-
-    def is_removed(self, record) -> bool:
-        """Persons and organizations deleted upstream are removed; deals keep a 'deleted' status."""
-        return self.model in (Person, Organization) and record.is_deleted
+from . import records
+from .custom_fields import NO_CUSTOM_FIELDS, CustomFields
 
 
 def pipeline_columns(pipeline: records.Pipeline) -> dict:
@@ -137,10 +95,10 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
         EntitySpec("users", Owner, lambda c, since, on_page: c.iter_users(on_page=on_page), owner_columns),
         EntitySpec("organizations", Organization,
                    lambda c, since, on_page: c.iter_organizations(updated_since=since, on_page=on_page),
-                   organization_columns, incremental=True),
+                   organization_columns, incremental=True, removes_deleted=True),
         EntitySpec("persons", Person,
                    lambda c, since, on_page: c.iter_persons(updated_since=since, on_page=on_page),
-                   person_columns, incremental=True,
+                   person_columns, incremental=True, removes_deleted=True,
                    links=(Link("organization", "org_remote_id", Organization),)),
         EntitySpec("deals", Deal,
                    lambda c, since, on_page: c.iter_deals(updated_since=since, on_page=on_page),
@@ -149,14 +107,3 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
                    lambda c, since, on_page: c.iter_archived_deals(updated_since=since, on_page=on_page),
                    columns_of_deal, incremental=True, links=DEAL_LINKS, fingerprint_salt=custom_fields.version),
     )  # fmt: skip
-
-
-def linking_specs(specs: tuple[EntitySpec, ...], target: type[models.Model]) -> list[tuple[type, Link]]:
-    """(model, link) pairs that point at `target`, one per model."""
-    seen, pairs = set(), []
-    for spec in specs:
-        for link in spec.links:
-            if link.target is target and (spec.model, link.field) not in seen:
-                seen.add((spec.model, link.field))
-                pairs.append((spec.model, link))
-    return pairs

@@ -108,7 +108,8 @@ class Stored:
     """What check_connection needs of an integration."""
 
     def __init__(self, base_url):
-        self.base_url, self.api_token, self.company_domain, self.token_is_readable = base_url, TOKEN, "coeo", True
+        self.settings = {"company_domain": "coeo", "api_base_url": base_url}
+        self.credentials, self.credentials_are_readable = {"api_token": TOKEN}, True
 
 
 def test_the_quick_check_tries_a_hanging_upstream_once(hanging_server):

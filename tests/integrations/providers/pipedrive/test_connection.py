@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 def integration(live_sandbox):
     company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
     return Integration.objects.create(
-        company=company, company_domain="coeo", api_token=live_sandbox.token, api_base_url=live_sandbox.base_url
+        company=company, settings={"company_domain": "coeo", "api_base_url": live_sandbox.base_url},
+        credentials={"api_token": live_sandbox.token},
     )
 
 
@@ -46,7 +47,7 @@ def test_detailed_check_summarises_every_page(integration, live_sandbox):
 
 
 def test_wrong_token_reports_auth_failure(integration):
-    integration.api_token = "not-the-token"
+    integration.credentials = {"api_token": "not-the-token"}
     report = check_connection(integration=integration)
     assert not report.ok and report.error_kind is ErrorKind.AUTH
     assert "not-the-token" not in report.message
@@ -65,7 +66,7 @@ def test_pipedrive_check_unknown_company(db):
 
 
 def test_a_token_of_another_company_fails_and_names_that_company(integration):
-    integration.company_domain = "vinterdata"
+    integration.settings["company_domain"] = "vinterdata"
     report = check_connection(integration=integration)
     assert not report.ok and report.error_kind is ErrorKind.AUTH
     assert "belongs to Coeo AB (coeo.pipedrive.com)" in report.message

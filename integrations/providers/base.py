@@ -1,0 +1,141 @@
+"""What a provider (Pipedrive, later HubSpot or Fortnox) supplies, and the provider-neutral types
+the sync engine and the admin use to talk to one: errors, page callbacks, the sync plan.
+
+A provider is a package under integrations/providers/ with a Provider subclass, listed by key in
+registry.py. Nothing outside that package imports it; everyone else goes through the registry.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django import forms
+from django.db import models
+
+if TYPE_CHECKING:
+    from integrations.sync.entities import EntitySpec
+
+
+class Category(models.TextChoices):
+    CRM = "crm", "CRM"
+    ACCOUNTING = "accounting", "Accounting"
+
+
+class ErrorKind(enum.Enum):
+    AUTH = "auth"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    TRANSIENT = "transient"
+    BAD_RESPONSE = "bad_response"
+    BAD_REQUEST = "bad_request"
+
+
+# Kinds where trying again later may help (unless the daily budget is spent).
+RETRYABLE_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.TRANSIENT})
+
+
+class ProviderError(Exception):
+    """A failed call to a provider, or settings a client refuses to use.
+
+    ``budget_exhausted`` says the account's API budget is gone, so callers must stop until it
+    resets (``reset_seconds``) rather than retry. Messages never contain credentials.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: ErrorKind,
+        status_code: int | None = None,
+        reset_seconds: float | None = None,
+        budget_exhausted: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.status_code = status_code
+        self.reset_seconds = reset_seconds
+        self.budget_exhausted = budget_exhausted
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(kind={self.kind.name}, status_code={self.status_code!r}, "
+            f"budget_exhausted={self.budget_exhausted!r}, message={self.message!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PageInfo:
+    resource: str
+    page_number: int
+    records_on_page: int
+    records_so_far: int
+
+
+PageCallback = Callable[[PageInfo], None]
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What one sync run fetches (specs, in write order) and the high-water marks it starts from."""
+
+    specs: tuple[EntitySpec, ...]
+    marks: dict
+
+
+class Provider:
+    """One external system. Subclasses set the class attributes and implement the methods.
+
+    Settings and credentials are plain dicts stored on the Integration (``settings``, and
+    ``credentials``, encrypted); the keys are the provider's own. A client is a context manager
+    with ``stats.calls``, ``stats.token_cost`` and ``stats.unreadable_records``, raising a
+    ProviderError subclass for every failure.
+    """
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    category: ClassVar[Category]
+    settings_fields: ClassVar[tuple[str, ...]] = ()
+    # Write-only in the admin: never rendered, blank keeps the stored value.
+    credential_fields: ClassVar[tuple[str, ...]] = ()
+    # Settings that decide where the credentials are sent: changing one needs them typed again, so
+    # someone who may edit an integration but never sees its credentials cannot send them elsewhere.
+    credential_destination_fields: ClassVar[tuple[str, ...]] = ()
+
+    def form_fields(self) -> dict[str, forms.Field]:
+        """The admin form's fields, one per settings and credentials key, in display order."""
+        raise NotImplementedError
+
+    def clean_form(self, cleaned: dict[str, Any]) -> dict[str, str]:
+        """Rules across fields (the credentials' destination, say): {field name: message}."""
+        return {}
+
+    def client(self, integration: Any, **options: Any) -> Any:
+        """A client for `integration`; raises ProviderError when its settings must not be used."""
+        raise NotImplementedError
+
+    def sync_plan(self, client: Any, *, marks: dict, on_page: PageCallback) -> SyncPlan:
+        raise NotImplementedError
+
+    def record_url(self, integration: Any, kind: str, remote_id: int) -> str:
+        """Where a person opens the record at the provider (kind: "deal", "person", ...)."""
+        raise NotImplementedError
+
+    def check_connection(self, integration: Any, **options: Any) -> Any:
+        """One cheap call proving the credentials work; a result with ``ok`` and a token-free ``message``."""
+        raise NotImplementedError
+
+    def secrets(self, credentials: dict) -> tuple[str, ...]:
+        """Every stored credential value, for redaction from anything a sync stores or logs."""
+        return tuple(value for value in credentials.values() if isinstance(value, str) and value)
+
+    def credentials_hint(self, credentials: dict) -> str:
+        """A masked hint (the last four characters of the first credential) that is safe to show staff."""
+        value = credentials.get(self.credential_fields[0], "") if self.credential_fields else ""
+        return "•" * 8 + value[-4:] if value else "not set"

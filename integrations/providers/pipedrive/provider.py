@@ -1,0 +1,73 @@
+"""Pipedrive as a provider: its settings (company domain, API base URL), its credentials (an API
+token), its admin fields, and how the sync reads it."""
+
+from typing import Any
+
+from django import forms
+
+from integrations.providers.base import Category, PageCallback, Provider, SyncPlan
+
+from .client import PipedriveClient
+from .connection import check_connection, client_for
+from .connection_rules import normalise_company_domain, validate_api_token, validate_base_url, validate_company_domain
+from .custom_fields import fetch_custom_fields, with_custom_fields_version
+from .specs import entity_specs
+
+
+class CompanyDomainField(forms.CharField):
+    """Takes "coeo", "coeo.pipedrive.com" or a pasted "https://coeo.pipedrive.com/deals"."""
+
+    def to_python(self, value):
+        return normalise_company_domain(super().to_python(value))
+
+
+class PipedriveProvider(Provider):
+    key = "pipedrive"
+    label = "Pipedrive"
+    category = Category.CRM
+    settings_fields = ("company_domain", "api_base_url")
+    credential_fields = ("api_token",)
+    credential_destination_fields = ("company_domain", "api_base_url")
+
+    def form_fields(self) -> dict[str, forms.Field]:
+        return {
+            "company_domain": CompanyDomainField(
+                label="Company domain", max_length=63, validators=[validate_company_domain],
+                help_text="“coeo” for coeo.pipedrive.com.",
+            ),
+            "api_token": forms.CharField(
+                label="API token", required=False, strip=True, validators=[validate_api_token],
+                widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
+                help_text="Pipedrive → Personal preferences → API. Stored encrypted and never shown again.",
+            ),
+            "api_base_url": forms.URLField(
+                label="API base URL", required=False, assume_scheme="https",
+                help_text="Leave blank for https://{domain}.pipedrive.com; set for a proxy or the sandbox.",
+            ),
+        }  # fmt: skip
+
+    def clean_form(self, cleaned: dict[str, Any]) -> dict[str, str]:
+        domain = cleaned.get("company_domain")
+        if not domain or "api_base_url" not in cleaned:
+            return {}
+        try:
+            validate_base_url(cleaned["api_base_url"] or f"https://{domain}.pipedrive.com", company_domain=domain)
+        except forms.ValidationError as error:
+            return {"api_base_url": error.messages[0]}
+        return {}
+
+    def client(self, integration: Any, **options: Any) -> PipedriveClient:
+        return client_for(integration, **options)
+
+    def sync_plan(self, client: PipedriveClient, *, marks: dict, on_page: PageCallback) -> SyncPlan:
+        custom_fields = fetch_custom_fields(client, on_page)
+        return SyncPlan(
+            specs=entity_specs(custom_fields),
+            marks=with_custom_fields_version(marks, custom_fields.version.decode()),
+        )
+
+    def record_url(self, integration: Any, kind: str, remote_id: int) -> str:
+        return f"https://{integration.settings.get('company_domain', '')}.pipedrive.com/{kind}/{remote_id}"
+
+    def check_connection(self, integration: Any, **options: Any):
+        return check_connection(integration=integration, **options)
