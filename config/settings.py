@@ -80,7 +80,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # The user's locale (from the browser) formats numbers and dates on the board.
+    # The user's language (from the browser's Accept-Language): after sessions, before CommonMiddleware.
+    # It translates the text and formats dates, numbers and money (dealflow.formatting).
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,16 +152,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
-LANGUAGES = [
-    ("en", "English"),
-    ("en-gb", "British English"),
-    ("sv", "Svenska"),
-    ("nb", "Norsk bokmål"),
-    ("da", "Dansk"),
-    ("fi", "Suomi"),
-    ("de", "Deutsch"),
-    ("fr", "Français"),
-]
+# What we ship a translation for (locale/): English, the default, and Swedish. LocaleMiddleware picks
+# one from the browser's Accept-Language; a browser asking for anything else gets English, so no page
+# mixes our English labels with another language's dates or admin.
+LANGUAGES = [("en", "English"), ("sv", "Svenska")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats per language (compact, 24-hour, the same for every date a page shows).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Stockholm")
 USE_I18N = True
 USE_TZ = True

@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from config.health import healthz
 
-admin.site.site_header = "Portfolio dealflow"
-admin.site.site_title = "Portfolio dealflow"
-admin.site.index_title = "Administration"
+admin.site.site_header = _("Portfolio dealflow")
+admin.site.site_title = _("Portfolio dealflow")
+admin.site.index_title = _("Administration")
 
 
 class FaviconView(RedirectView):

@@ -66,9 +66,9 @@ def deal_row(deal, now) -> list:
     """One deal's cells, typed: str (already defused), Decimal, int, date or None."""
     return [
         text_cell(deal.integration.company.name),
-        COLUMN_LABELS.get(deal.board_column, deal.board_column),
+        str(COLUMN_LABELS.get(deal.board_column, deal.board_column)),  # labels are lazy translations
         text_cell(deal.stage.name) if deal.stage else "",
-        deal.get_status_display(),
+        str(deal.get_status_display()),
         text_cell(deal.pipeline.name) if deal.pipeline else "",
         text_cell(deal.title),
         text_cell(deal.organization.name) if deal.organization else "",

@@ -1,33 +1,85 @@
-"""Money formatting: Swedish for SEK ("2 773 065 kr"), the active locale for other currencies."""
+"""Dates, numbers and money as the active language writes them: the one place for these rules.
 
+Everything the board, the panel, the hidden list and the header show goes through here, so a page
+never mixes two styles ("March 30, 2026" beside "25 Nov 2026"). Dates use Django's per-language
+DATE_FORMAT / DATETIME_FORMAT / TIME_FORMAT (ours: config/formats/<language>/formats.py), in the
+current time zone (settings.TIME_ZONE, the studio's). Exports keep typed cells and do not use this.
+
+Money is written in whole units, by a small rule of our own rather than Babel: we ship two
+languages, and the rule is a dozen lines, while Babel would add a dependency, CLDR data and a
+slower call per card, and still needs its pattern overridden to drop the decimals.
+  Swedish: the amount, then the symbol or code ("2 773 065 kr", "110 000 €", "5 000 NOK")
+  English: symbol or code first ("SEK 2,773,065", "€110,000", "$5,000")
+Swedish groups digits with a non-breaking space (U+00A0), which also keeps an amount on one line.
+"""
+
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import number_format
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
+from django.utils.translation import get_language
 
 NBSP = "\u00a0"
-# Prefix symbols for currencies whose symbol is unambiguous in English-speaking locales.
-PREFIX_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+MINUS = "\u2212"  # a real minus sign, as both languages print it
+# Symbols each language writes for a currency; any other currency is written as its ISO code.
+SYMBOLS = {
+    "sv": {"SEK": "kr", "EUR": "€"},
+    "en": {"EUR": "€", "USD": "$", "GBP": "£"},
+}
 
 
 def whole(amount) -> Decimal:
     return Decimal(amount or 0).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
 
 
-def format_sek(amount) -> str:
-    """Swedish grouping: a (non-breaking) space every three digits, then " kr"."""
-    rounded = whole(amount)
-    digits = f"{abs(rounded):,.0f}".replace(",", NBSP)
-    sign = "−" if rounded < 0 else ""
-    return f"{sign}{digits}{NBSP}kr"
+def is_swedish() -> bool:
+    return (get_language() or "").startswith("sv")
+
+
+def format_number(value) -> str:
+    """A whole number grouped by thousands as the active language groups them ("1 234" / "1,234")."""
+    return number_format(value, decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+def format_percent(value) -> str:
+    """A whole percentage: "45 %" in Swedish (a non-breaking space), "45%" in English."""
+    return f"{format_number(value)}{NBSP}%" if is_swedish() else f"{format_number(value)}%"
 
 
 def format_money(amount, currency: str) -> str:
-    """A whole-unit amount in `currency`; never sums or converts anything."""
+    """A whole-unit amount in `currency` (never summed or converted here)."""
     currency = (currency or "").upper()
-    if currency == "SEK":
-        return format_sek(amount)
-    number = number_format(whole(amount), decimal_pos=0, use_l10n=True, force_grouping=True)
-    symbol = PREFIX_SYMBOLS.get(currency)
+    rounded = whole(amount)
+    sign = MINUS if rounded < 0 else ""
+    number = format_number(abs(rounded))
+    if is_swedish():
+        unit = SYMBOLS["sv"].get(currency, currency)
+        return f"{sign}{number}{NBSP}{unit}" if unit else f"{sign}{number}"
+    symbol = SYMBOLS["en"].get(currency)
     if symbol:
-        return f"−{symbol}{number.lstrip('-')}" if number.startswith("-") else f"{symbol}{number}"
-    return f"{number}{NBSP}{currency}".strip() if currency else number
+        return f"{sign}{symbol}{number}"
+    return f"{sign}{currency}{NBSP}{number}" if currency else f"{sign}{number}"
+
+
+def format_datetime(value: datetime | None) -> str:
+    """A moment in the current time zone: "30 mar 2026 12:13" / "30 Mar 2026, 12:13"."""
+    if value is None:
+        return ""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, "DATETIME_FORMAT")
+
+
+def format_date(value: date | datetime | None) -> str:
+    """A day: "30 mar 2026" / "30 Mar 2026" (a moment: its day in the current time zone)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return date_format(value, "DATE_FORMAT")
+
+
+def format_time(value: datetime) -> str:
+    """A time of day in the current time zone: "14:30" in both languages."""
+    return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "TIME_FORMAT")

@@ -6,6 +6,7 @@ not been synced (yet), so nothing is dropped.
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from dealflow.stages import MappingTarget
 
@@ -35,6 +36,8 @@ class Pipeline(CachedRecord):
 
     class Meta(CachedRecord.Meta):
         ordering = ["integration", "order_nr", "remote_id"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
 
     def __str__(self):
         return self.name
@@ -52,6 +55,8 @@ class Stage(CachedRecord):
 
     class Meta(CachedRecord.Meta):
         ordering = ["integration", "pipeline_remote_id", "order_nr", "remote_id"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
 
     def __str__(self):
         return self.name
@@ -62,18 +67,27 @@ class StageMapping(models.Model):
 
     # Denormalised from stage.integration so the integration's admin page can edit mappings inline.
     integration = models.ForeignKey(
-        "integrations.Integration", on_delete=models.CASCADE, related_name="stage_mappings"
+        "integrations.Integration",
+        on_delete=models.CASCADE,
+        related_name="stage_mappings",
+        verbose_name=_("integration"),
     )
-    stage = models.OneToOneField(Stage, on_delete=models.CASCADE, related_name="mapping")
-    target = models.CharField(max_length=20, choices=MappingTarget.choices, default=MappingTarget.UNMAPPED)
-    suggested_target = models.CharField(max_length=20, choices=MappingTarget.choices, blank=True)
+    stage = models.OneToOneField(
+        Stage, on_delete=models.CASCADE, related_name="mapping", verbose_name=_("stage")
+    )
+    target = models.CharField(
+        _("target"), max_length=20, choices=MappingTarget.choices, default=MappingTarget.UNMAPPED
+    )
+    suggested_target = models.CharField(_("suggested target"), max_length=20, choices=MappingTarget.choices, blank=True)
     is_confirmed = models.BooleanField(
-        default=False, help_text="Unconfirmed mappings were suggested by keyword rules."
+        _("confirmed"), default=False, help_text=_("Unconfirmed mappings were suggested by keyword rules.")
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         indexes = [models.Index(fields=["target"])]
+        verbose_name = _("stage mapping")
+        verbose_name_plural = _("stage mappings")
 
     def __str__(self):
         return f"{self.stage} → {self.get_target_display()}"
@@ -88,6 +102,8 @@ class Owner(CachedRecord):
 
     class Meta(CachedRecord.Meta):
         ordering = ["name"]
+        verbose_name = _("owner")
+        verbose_name_plural = _("owners")
 
     def __str__(self):
         return self.name
@@ -101,6 +117,8 @@ class Organization(CachedRecord):
 
     class Meta(CachedRecord.Meta):
         ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
 
     def __str__(self):
         return self.name
@@ -119,16 +137,18 @@ class Person(CachedRecord):
 
     class Meta(CachedRecord.Meta):
         ordering = ["name"]
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
 
     def __str__(self):
         return self.name
 
 
 class DealStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    WON = "won", "Won"
-    LOST = "lost", "Lost"
-    DELETED = "deleted", "Deleted"
+    OPEN = "open", _("Open")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    DELETED = "deleted", _("Deleted")
 
 
 class Deal(CachedRecord):
@@ -161,7 +181,7 @@ class Deal(CachedRecord):
     probability = models.PositiveSmallIntegerField(null=True, blank=True)
     lost_reason = models.TextField(blank=True)
     label_ids = models.JSONField(default=list, blank=True)
-    custom_fields = models.JSONField(default=dict, blank=True, help_text="Custom fields keyed by their names.")
+    custom_fields = models.JSONField(default=dict, blank=True, help_text=_("Custom fields keyed by their names."))
 
     class Meta(CachedRecord.Meta):
         ordering = ["-update_time", "-remote_id"]
@@ -179,7 +199,9 @@ class Deal(CachedRecord):
             ),
             models.Index(fields=["integration", "update_time"], name="deal_update_idx"),
         ]
-        permissions = [("view_all_companies", "Can view every company's dealflow")]
+        permissions = [("view_all_companies", _("Can view every company's dealflow"))]
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
 
     def __str__(self):
         return self.title
@@ -189,21 +211,23 @@ class StageChange(models.Model):
     """A stage change observed by a sync or a webhook (for time in stage and conversion)."""
 
     class Source(models.TextChoices):
-        SYNC = "sync", "Sync"
-        WEBHOOK = "webhook", "Webhook"
+        SYNC = "sync", _("Sync")
+        WEBHOOK = "webhook", _("Webhook")
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     to_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     from_stage_remote_id = models.BigIntegerField(null=True, blank=True)
     to_stage_remote_id = models.BigIntegerField(null=True, blank=True)
-    changed_at = models.DateTimeField(help_text="Pipedrive's stage_change_time where it has one.")
+    changed_at = models.DateTimeField(help_text=_("Pipedrive's stage_change_time where it has one."))
     observed_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYNC)
 
     class Meta:
         ordering = ["deal", "changed_at", "id"]
         indexes = [models.Index(fields=["deal", "changed_at"])]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
 
     def __str__(self):
         return f"{self.deal}: {self.from_stage_remote_id} → {self.to_stage_remote_id}"

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from portfolio.models import PortfolioCompany
@@ -31,6 +32,6 @@ class PortfolioCompanyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_integration_count=Count("integrations"))
 
-    @admin.display(description="Integrations", ordering="_integration_count")
+    @admin.display(description=_("Integrations"), ordering="_integration_count")
     def integration_count(self, obj):
         return obj._integration_count

@@ -3,6 +3,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 # Logos are shown (and served) only when they are one of these images.
 LOGO_CONTENT_TYPES = {
@@ -21,7 +22,7 @@ def logo_content_type(name: str | None) -> str | None:
 
 
 currency_code_validator = RegexValidator(
-    r"^[A-Z]{3}$", "Use a three-letter ISO 4217 code in capitals, such as SEK or EUR."
+    r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code in capitals, such as SEK or EUR.")
 )
 
 
@@ -39,30 +40,31 @@ class PortfolioCompanyQuerySet(models.QuerySet):
 
 
 class PortfolioCompany(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
     reporting_currency = models.CharField(
-        max_length=3, default="SEK", validators=[currency_code_validator]
+        _("reporting currency"), max_length=3, default="SEK", validators=[currency_code_validator]
     )
-    website = models.URLField(blank=True)
+    website = models.URLField(_("website"), blank=True)
     # A FileField, not ImageField: no Pillow dependency just to store a logo.
-    logo = models.FileField(upload_to="logos/", blank=True)
-    is_active = models.BooleanField(default=True)
+    logo = models.FileField(_("logo"), upload_to="logos/", blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
     viewers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="visible_companies",
-        help_text="Users who may see this company's board without the view-all permission.",
+        verbose_name=_("viewers"),
+        help_text=_("Users who may see this company's board without the view-all permission."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = PortfolioCompanyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "portfolio company"
-        verbose_name_plural = "portfolio companies"
+        verbose_name = _("portfolio company")
+        verbose_name_plural = _("portfolio companies")
 
     def __str__(self):
         return self.name

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import format_html, format_html_join
 
-from dealflow.formatting import format_money
+from dealflow.formatting import format_date, format_datetime, format_money, format_number, format_percent
 
 register = template.Library()
 
@@ -10,6 +10,14 @@ register = template.Library()
 def money(amount, currency):
     """{{ total.value|money:total.currency }}"""
     return format_money(amount, currency)
+
+
+# Dates and numbers through dealflow.formatting, so that the panel's fields, its history and the
+# header all read the same in each language: {{ deal.add_time|when }}, {{ column.count|number }}.
+register.filter("when", format_datetime)
+register.filter("day", format_date)
+register.filter("number", format_number)
+register.filter("percent", format_percent)
 
 
 @register.filter

@@ -78,7 +78,7 @@ def test_a_verbal_yes_is_marked_on_its_card_and_counted_apart(client, staff, coe
     assert [(total.count, total.value) for total in won.verbal_totals] == [(1, Decimal(300000))]
     text = page_text(response)
     assert text.count("Verbal yes, not won in Pipedrive") == 1
-    assert "incl. 1 verbal yes: 300 000 kr (open in Pipedrive, not won)" in text
+    assert "incl. 1 verbal yes: SEK 300,000 (open in Pipedrive, not won)" in text
 
 
 def test_hidden_summary_names_companies_and_opens_the_list_of_hidden_deals(client, staff, coeo, nordic):

@@ -38,7 +38,7 @@ def test_panel_shows_every_detail(client, viewer, coeo, full_deal):
     assert "<html" not in html  # a partial for the side panel
     for expected in (
         "Offer to Acme",
-        "120\u00a0000\u00a0kr",
+        "SEK\u00a0120,000",
         "Acme AB",
         "Storgatan 1, Stockholm",
         "Erik Eriksson",
@@ -48,7 +48,7 @@ def test_panel_shows_every_detail(client, viewer, coeo, full_deal):
         "anna@example.com",
         "Lead source",
         "Referral",
-        "5\u00a0000\u00a0kr",
+        "SEK\u00a05,000",
         "Lead - ännu ej kontaktade → Offert",
         f'href="https://coeo.pipedrive.com/deal/{full_deal.remote_id}"',
         "Open in Pipedrive",
