@@ -4,13 +4,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from dealflow.formatting import format_datetime, format_time
+from dealflow.selectors import crm_integrations
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.services.lease import DEFAULT_TTL as LEASE_TTL
 from integrations.services.lease import lease_is_held
+from integrations.sync.run_log import INTERRUPTED, recover_dead_holder
 
 # How long "Sync queued…" waits for a worker to start a run before it gives up polling.
 QUEUE_PATIENCE = timedelta(minutes=2)
@@ -73,7 +75,7 @@ def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
         warning = _("Syncing is turned off for this company; staff can enable it in the admin.")
     elif not can_sync:
         same_day = blocked_until - now < timedelta(hours=20)
-        resume = format_time(blocked_until) if same_day else format_datetime(blocked_until)
+        resume = date_format(timezone.localtime(blocked_until), "H:i" if same_day else "j M H:i")
         warning = _("Pipedrive's daily limit is reached; syncing resumes at %(time)s.") % {"time": resume}
         health = Health.STALE
     elif integration.last_sync_outcome == SyncOutcome.FAILED:
@@ -108,9 +110,7 @@ class CompanyHealth:
 
 def companies_health(companies, *, now: datetime) -> dict[int, CompanyHealth]:
     """Each company's sync health for the all-companies switcher, by company id (one query)."""
-    integrations = {}
-    for integration in Integration.objects.filter(company__in=companies).order_by("-provider"):
-        integrations[integration.company_id] = integration  # the first provider wins, as in company_integration
+    integrations = {integration.company_id: integration for integration in crm_integrations(companies)}
     result = {}
     for company in companies:
         integration = integrations.get(company.pk)
@@ -126,6 +126,8 @@ def change_summary(run: SyncRun | None) -> str:
     """What a finished sync changed, as the header says it: "3 updated, 1 new"."""
     if run is None:
         return ""
+    if run.error_kind == INTERRUPTED:
+        return _("Sync ended: %(outcome)s.") % {"outcome": _("interrupted")}
     if run.outcome != SyncOutcome.SUCCEEDED:
         return _("Sync ended: %(outcome)s.") % {"outcome": run.get_outcome_display().lower()}
     parts = [
@@ -134,10 +136,6 @@ def change_summary(run: SyncRun | None) -> str:
         ngettext("%(count)d removed", "%(count)d removed", run.deleted) % {"count": run.deleted} if run.deleted else "",
     ]
     return ", ".join(part for part in parts if part) or _("No changes")
-
-
-def company_integration(company) -> Integration | None:
-    return company.integrations.order_by("provider").first()
 
 
 def latest_run(integration: Integration, *, since: datetime | None = None) -> SyncRun | None:
@@ -193,6 +191,10 @@ def sync_can_run(integration: Integration, *, now: datetime) -> bool:
 
 
 def sync_progress(integration: Integration, *, since: int | None, now: datetime | None = None) -> SyncProgress:
+    """Where the latest sync stands. A worker killed mid-sync (on this host) is noticed here at once,
+    its run ended as interrupted and `integration` reloaded, rather than by the next dispatch."""
+    if recover_dead_holder(integration=integration):
+        integration.refresh_from_db()
     now = now or timezone.now()
     progress = _sync_progress(integration, since=since, now=now)
     return replace(progress, can_sync=sync_can_run(integration, now=now))
