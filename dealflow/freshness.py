@@ -4,10 +4,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from dealflow.formatting import format_datetime, format_time
 from dealflow.selectors import crm_integrations
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.services.lease import DEFAULT_TTL as LEASE_TTL
@@ -75,7 +75,7 @@ def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
         warning = _("Syncing is turned off for this company; staff can enable it in the admin.")
     elif not can_sync:
         same_day = blocked_until - now < timedelta(hours=20)
-        resume = date_format(timezone.localtime(blocked_until), "H:i" if same_day else "j M H:i")
+        resume = format_time(blocked_until) if same_day else format_datetime(blocked_until)
         warning = _("Pipedrive's daily limit is reached; syncing resumes at %(time)s.") % {"time": resume}
         health = Health.STALE
     elif integration.last_sync_outcome == SyncOutcome.FAILED:
