@@ -1,4 +1,4 @@
-"""Migration 0004 moves each integration's token into `credentials` and its domain and base URL
+"""Migrations 0004-0006 move each integration's token into `credentials` and its domain and base URL
 into `settings`, and back again; a token no key decrypts stays as it was (undecryptable)."""
 
 import pytest
@@ -10,7 +10,7 @@ from integrations.fields import is_undecryptable
 from integrations.models import Integration
 
 BEFORE = [("integrations", "0003_sync_robustness")]
-AFTER = [("integrations", "0004_provider_settings_and_credentials")]
+AFTER = [("integrations", "0006_drop_old_connection_columns")]
 TOKEN = "tok-MIGRATED-7c3e9a"
 
 
