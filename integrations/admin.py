@@ -5,11 +5,13 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from dealflow.formatting import format_datetime
 from dealflow.models import StageMapping
 from dealflow.stages import MappingTarget
 from integrations.admin_inlines import (
@@ -35,15 +37,15 @@ LAST_SYNC_FIELDS = [
 ]
 # The buttons on an integration's own page: each runs the bulk action of the same name on it.
 OBJECT_OPERATIONS = {
-    "test_connection": "Test connection",
-    "sync_now": "Sync now",
-    "full_resync": "Full resync",
-    "confirm_suggestions": "Confirm all suggestions",
+    "test_connection": gettext_lazy("Test connection"),
+    "sync_now": gettext_lazy("Sync now"),
+    "full_resync": gettext_lazy("Full resync"),
+    "confirm_suggestions": gettext_lazy("Confirm all suggestions"),
 }
 
 
 def _when(moment) -> str:
-    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT") if moment else "never"
+    return format_datetime(moment) if moment else _("never")
 
 
 @admin.register(Integration)
@@ -63,8 +65,8 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
         connection = ["company", "provider", *self.provider_fields(request, provider_of(request, obj), obj)]
         return [
             (None, {"fields": connection}),
-            ("Sync", {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until"]}),
-            ("Last sync", {"fields": LAST_SYNC_FIELDS}),
+            (_("Sync"), {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until"]}),
+            (_("Last sync"), {"fields": LAST_SYNC_FIELDS}),
         ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -108,43 +110,48 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
 
     # -- columns --------------------------------------------------------------------------------
 
-    @admin.display(description="Enabled", boolean=True, ordering="is_enabled")
+    @admin.display(description=gettext_lazy("Enabled"), boolean=True, ordering="is_enabled")
     def enabled(self, obj):
         return obj.is_enabled
 
-    @admin.display(description="Last synced", ordering="last_successful_sync_at")
+    @admin.display(description=gettext_lazy("Last synced"), ordering="last_successful_sync_at")
     def last_synced(self, obj):
         """The last success; the last attempt beside it when that came later (and failed)."""
         if obj.last_synced_at and obj.last_synced_at != obj.last_successful_sync_at:
             return format_html(
-                "{}<br><small>last attempt {}</small>", _when(obj.last_successful_sync_at), _when(obj.last_synced_at)
+                "{}<br><small>{} {}</small>",
+                _when(obj.last_successful_sync_at),
+                _("last attempt"),
+                _when(obj.last_synced_at),
             )
         return _when(obj.last_successful_sync_at)
 
-    @admin.display(description="Outcome", ordering="last_sync_outcome")
+    @admin.display(description=gettext_lazy("Outcome"), ordering="last_sync_outcome")
     def outcome(self, obj):
         return obj.get_last_sync_outcome_display() or "—"
 
-    @admin.display(description="Unmapped", ordering="unmapped_count")
+    @admin.display(description=gettext_lazy("Unmapped"), ordering="unmapped_count")
     def unmapped(self, obj):
         return obj.unmapped_count
 
-    @admin.display(description="Unmapped stages", ordering="unmapped_count")
+    @admin.display(description=gettext_lazy("Unmapped stages"), ordering="unmapped_count")
     def unmapped_stages(self, obj):
         if not obj.pk:
             return "—"
         count = getattr(obj, "unmapped_count", None)
         if count is None:
             count = obj.stage_mappings.filter(target=MappingTarget.UNMAPPED).count()
-        return f"{count} — choose a target below" if count else "0"
+        return _("%(count)d — choose a target below") % {"count": count} if count else "0"
 
     # -- actions (change permission: view-only staff may not run them) ------------------------
 
-    @admin.action(description="Sync now", permissions=["change"])
+    @admin.action(description=gettext_lazy("Sync now"), permissions=["change"])
     def sync_now(self, request, queryset):
         self._enqueue(request, queryset, full=False)
 
-    @admin.action(description="Full resync (also removes records deleted in Pipedrive)", permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Full resync (also removes records deleted in Pipedrive)"), permissions=["change"]
+    )
     def full_resync(self, request, queryset):
         self._enqueue(request, queryset, full=True)
 
@@ -159,28 +166,35 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
             names.append(str(integration.company))
         if not names:
             return
-        kind = "Full resync" if full else "Sync"
+        message = (
+            _("Full resync queued for %(companies)s. Progress appears under “Recent sync runs”.")
+            if full
+            else _("Sync queued for %(companies)s. Progress appears under “Recent sync runs”.")
+        )
         self.message_user(
             request,
-            f"{kind} queued for {', '.join(names)}. Progress appears under “Recent sync runs”.",
+            message % {"companies": ", ".join(names)},
             messages.SUCCESS,
         )
 
-    @admin.action(description="Test connection", permissions=["change"])
+    @admin.action(description=gettext_lazy("Test connection"), permissions=["change"])
     def test_connection(self, request, queryset):
         for integration in queryset.select_related("company"):
             result = integration.provider_api.check_connection(integration)
             level = messages.SUCCESS if result.ok else messages.ERROR
             self.message_user(request, f"{integration.company}: {result.message}", level)
 
-    @admin.action(description="Confirm all suggested stage mappings", permissions=["confirm"])
+    @admin.action(description=gettext_lazy("Confirm all suggested stage mappings"), permissions=["confirm"])
     def confirm_suggestions(self, request, queryset):
         confirmed = (
             StageMapping.objects.filter(integration__in=queryset, is_confirmed=False)
             .exclude(target=MappingTarget.UNMAPPED)
             .update(is_confirmed=True, updated_at=timezone.now())
         )
-        self.message_user(request, f"Confirmed {confirmed} suggested stage mapping(s).", messages.SUCCESS)
+        message = ngettext(
+            "Confirmed %(count)d suggested stage mapping.", "Confirmed %(count)d suggested stage mappings.", confirmed
+        )
+        self.message_user(request, message % {"count": confirmed}, messages.SUCCESS)
 
     def has_confirm_permission(self, request, obj=None):
         return self.has_change_permission(request, obj) and request.user.has_perm("dealflow.change_stagemapping")
@@ -225,11 +239,11 @@ class SyncRunAdmin(admin.ModelAdmin):
         # Deleting stays possible for the cascade from an integration, but not from here.
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), "show_delete": False})
 
-    @admin.display(description="Duration", ordering="finished_at")
+    @admin.display(description=gettext_lazy("Duration"), ordering="finished_at")
     def run_duration(self, obj):
         duration = obj.duration
         return f"{duration.total_seconds():.1f} s" if duration is not None else "—"
 
-    @admin.display(description="Error")
+    @admin.display(description=gettext_lazy("Error"))
     def short_error(self, obj):
         return obj.error if len(obj.error) <= 120 else obj.error[:119] + "…"

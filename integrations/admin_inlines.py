@@ -7,6 +7,8 @@ from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from dealflow.models import DealStatus, StageMapping
 from integrations.forms import form_for
@@ -43,11 +45,11 @@ class ProviderFieldsMixin:
             return connection_fields(provider)
         return ["provider_settings", "token_hint"]
 
-    @admin.display(description="Stored token")
+    @admin.display(description=_("Stored token"))
     def token_hint(self, obj):
         return obj.token_hint if isinstance(obj, Integration) and obj.pk else "—"
 
-    @admin.display(description="Settings")
+    @admin.display(description=_("Settings"))
     def provider_settings(self, obj):
         if not isinstance(obj, Integration):
             return "—"
@@ -83,7 +85,7 @@ class StageMappingForm(forms.ModelForm):
     class Meta:
         model = StageMapping
         fields = ["target", "is_confirmed"]
-        labels = {"is_confirmed": "Confirmed"}
+        labels = {"is_confirmed": _("Confirmed")}
 
     def save(self, commit=True):
         if "target" in self.changed_data:
@@ -98,8 +100,8 @@ class StageMappingInline(admin.TabularInline):
     readonly_fields = ["stage_name", "pipeline_name", "open_deals", "suggested_target"]
     extra = 0
     can_delete = False
-    verbose_name = "stage mapping"
-    verbose_name_plural = "Stage mappings (a changed target counts as confirmed)"
+    verbose_name = _("stage mapping")
+    verbose_name_plural = _("Stage mappings (a changed target counts as confirmed)")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -113,16 +115,16 @@ class StageMappingInline(admin.TabularInline):
             .order_by("stage__pipeline__order_nr", "stage__pipeline_remote_id", "stage__order_nr", "stage__remote_id")
         )
 
-    @admin.display(description="Stage")
+    @admin.display(description=_("Stage"))
     def stage_name(self, obj):
         deleted = " (deleted in Pipedrive)" if obj.stage.is_deleted else ""
         return f"{obj.stage.name}{deleted} · id {obj.stage.remote_id}"
 
-    @admin.display(description="Pipeline")
+    @admin.display(description=_("Pipeline"))
     def pipeline_name(self, obj):
         return obj.stage.pipeline.name if obj.stage.pipeline else f"id {obj.stage.pipeline_remote_id}"
 
-    @admin.display(description="Open deals")
+    @admin.display(description=_("Open deals"))
     def open_deals(self, obj):
         return obj.open_deal_count
 
@@ -144,7 +146,7 @@ class SyncRunInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
     ordering = ["-started_at"]
-    verbose_name_plural = f"Recent sync runs (last {RECENT_RUNS})"
+    verbose_name_plural = format_lazy(_("Recent sync runs (last {count})"), count=RECENT_RUNS)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_schedules(sender, **kwargs):
@@ -10,7 +11,7 @@ def _ensure_schedules(sender, **kwargs):
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
-    verbose_name = "Integrations"
+    verbose_name = _("Integrations")
 
     def ready(self):
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="integrations.ensure_schedules")

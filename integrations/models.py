@@ -1,5 +1,6 @@
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from integrations.fields import SecretJSONField, is_undecryptable
 from integrations.providers.base import Category, Provider
@@ -9,11 +10,11 @@ CANNOT_READ_CREDENTIALS = "The stored API token is missing or cannot be decrypte
 
 
 class SyncOutcome(models.TextChoices):
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    RATE_LIMITED = "rate_limited", "Rate limited"
-    SKIPPED = "skipped", "Skipped"
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    RATE_LIMITED = "rate_limited", _("Rate limited")
+    SKIPPED = "skipped", _("Skipped")
 
 
 class Integration(models.Model):
@@ -100,8 +101,8 @@ class Integration(models.Model):
 
 class SyncRun(models.Model):
     class Kind(models.TextChoices):
-        FULL = "full", "Full"
-        INCREMENTAL = "incremental", "Incremental"
+        FULL = "full", _("Full")
+        INCREMENTAL = "incremental", _("Incremental")
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="sync_runs")
     kind = models.CharField(max_length=20, choices=Kind.choices)

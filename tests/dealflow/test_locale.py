@@ -156,3 +156,17 @@ def test_login_page_follows_the_browser(client):
     assert "Användarnamn" in page_text(get(client, reverse("login"), "sv"))
     assert "Username" in page_text(get(client, reverse("login"), "en"))
 
+
+
+def test_the_integrations_admin_is_swedish_too(client, superuser, coeo):
+    client.force_login(superuser)
+    listing = reverse("admin:integrations_integration_changelist")
+    page = reverse("admin:integrations_integration_change", args=[coeo.integration.pk])
+
+    swedish_list, swedish_page = page_text(get(client, listing, "sv")), page_text(get(client, page, "sv"))
+
+    for phrase in ("Integrationer", "Aktiverad", "Senast synkad", "Utfall", "Omappade"):
+        assert phrase in swedish_list, phrase
+    for phrase in ("Testa anslutningen", "Synkronisera nu", "Senaste synkronisering", "Stegmappningar"):
+        assert phrase in swedish_page, phrase
+    assert "Enabled" in page_text(get(client, listing, "en"))
