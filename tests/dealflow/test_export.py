@@ -260,3 +260,10 @@ def test_exports_keep_the_board_access_rules(client, viewer, coeo, nordic, fmt):
     assert client.get(reverse(f"dealflow:company_export{suffix}", args=["nordic"])).status_code == 404
     read = read_csv if fmt == "csv" else xlsx_dicts
     assert [row["title"] for row in read(client.get(reverse(f"dealflow:export{suffix}")))] == ["Coeo deal"]
+
+
+def test_the_board_links_both_exports_with_its_filters(client, staff, coeo):
+    client.force_login(staff)
+    page = client.get(reverse("dealflow:company_board", args=["coeo"]), {"q": "AB"}).content.decode()
+    assert f'href="{reverse("dealflow:company_export", args=["coeo"])}?q=AB"' in page
+    assert f'href="{reverse("dealflow:company_export_xlsx", args=["coeo"])}?q=AB"' in page
