@@ -46,6 +46,9 @@ class SyncFreshness:
     health: str = Health.FRESH
     can_sync: bool = True  # False while a sync could not run (paused for the rate limit, disabled)
     error: str = ""  # the last failed sync's (token-free) reason, for staff
+    # Set when scheduled syncs stopped for a permanent failure (credentials rejected, account not
+    # found) until someone fixes the integration's settings; shown to staff only.
+    attention: str = ""
 
     @property
     def health_label(self) -> str:
@@ -67,9 +70,10 @@ def age_text(then: datetime | None, now: datetime) -> str:
 
 def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
     """How fresh the copy is and, when a sync cannot run or failed, the real reason."""
-    synced_at = integration.last_successful_sync_at
+    state = integration.sync_state
+    synced_at = state.last_successful_sync_at
     stale = synced_at is None or now - synced_at > timedelta(minutes=2 * integration.sync_interval_minutes)
-    blocked_until = integration.sync_blocked_until
+    blocked_until = state.sync_blocked_until
     health, can_sync, error = (Health.STALE if stale else Health.FRESH), sync_can_run(integration, now=now), ""
     if not integration.is_enabled:
         warning = _("Syncing is turned off for this company; staff can enable it in the admin.")
@@ -78,9 +82,9 @@ def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
         resume = format_time(blocked_until) if same_day else format_datetime(blocked_until)
         warning = _("Pipedrive's daily limit is reached; syncing resumes at %(time)s.") % {"time": resume}
         health = Health.STALE
-    elif integration.last_sync_outcome == SyncOutcome.FAILED:
-        warning, health, error = _("The last sync failed."), Health.FAILING, integration.last_sync_error
-    elif integration.last_sync_outcome == SyncOutcome.RATE_LIMITED:
+    elif state.last_sync_outcome == SyncOutcome.FAILED:
+        warning, health, error = _("The last sync failed."), Health.FAILING, state.last_sync_error
+    elif state.last_sync_outcome == SyncOutcome.RATE_LIMITED:
         warning = _("The last sync hit Pipedrive's rate limit; the next one continues where it stopped.")
     elif synced_at is None:
         warning = _("Not synced yet.")
@@ -98,6 +102,9 @@ def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
         health=health,
         can_sync=can_sync,
         error=error,
+        attention=_("Scheduled syncs are paused until someone fixes this integration's settings or credentials.")
+        if state.needs_attention
+        else "",
     )
 
 
@@ -186,7 +193,7 @@ def is_stuck(integration: Integration, run: SyncRun, *, now: datetime) -> bool:
 
 def sync_can_run(integration: Integration, *, now: datetime) -> bool:
     """False while a sync would be refused: a disabled integration, or the daily budget spent."""
-    blocked_until = integration.sync_blocked_until
+    blocked_until = integration.sync_state.sync_blocked_until
     return integration.is_enabled and not (blocked_until and blocked_until > now)
 
 

@@ -32,6 +32,7 @@ from dealflow.formatting import format_money
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
 from dealflow.stages import StandardStage
 from integrations.models import Integration
+from integrations.providers.base import Category
 from portfolio.models import logo_content_type
 
 PAGE_SIZE = 25
@@ -180,15 +181,13 @@ def company_ids(companies) -> list[int]:
     return [company.pk for company in companies]
 
 
-# The providers whose integrations are a company's CRM: the board's deals, its header and Sync now.
-# A company may also have other integrations (accounting: Fortnox), which the board never uses.
-# To be read from the provider registry's category ("crm") once integrations/providers has one.
-CRM_PROVIDERS = ("pipedrive",)
-
-
 def crm_integrations(companies):
-    """The CRM integrations of `companies` (one per company: one per company and provider)."""
-    return Integration.objects.filter(company_id__in=company_ids(companies), provider__in=CRM_PROVIDERS)
+    """The CRM integrations of `companies`, with their sync state (one query): the board's deals,
+    its header and Sync now. Chosen by the provider's category (Integration.category, set from the
+    registry), so a company's accounting integration (Fortnox) is never the board's."""
+    return Integration.objects.filter(company_id__in=company_ids(companies), category=Category.CRM).select_related(
+        "sync_state"
+    )
 
 
 def company_crm_integration(company) -> Integration | None:

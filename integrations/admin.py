@@ -22,7 +22,7 @@ from integrations.admin_inlines import (
     provider_of,
 )
 from integrations.forms import MODEL_FIELDS, form_for
-from integrations.models import Integration, SyncRun
+from integrations.models import Integration, SyncRun, SyncState
 from integrations.providers.registry import PROVIDERS
 from integrations.services.scheduling import SyncQueueUnavailable, enqueue_sync
 from portfolio.admin import PortfolioCompanyAdmin
@@ -35,6 +35,8 @@ LAST_SYNC_FIELDS = [
     "last_successful_sync_at",
     "last_full_sync_at",
 ]
+# Shown from the integration's SyncState (read-only: only the sync services write it).
+STATE_FIELDS = ["sync_blocked_until", "needs_attention", *LAST_SYNC_FIELDS]
 # The buttons on an integration's own page: each runs the bulk action of the same name on it.
 OBJECT_OPERATIONS = {
     "test_connection": gettext_lazy("Test connection"),
@@ -48,24 +50,57 @@ def _when(moment) -> str:
     return format_datetime(moment) if moment else _("never")
 
 
+def _state_of(obj) -> SyncState | None:
+    return getattr(obj, "sync_state", None) if isinstance(obj, Integration) and obj.pk else None
+
+
+def _state_display(name: str):
+    """A read-only admin field showing SyncState.<name> (formatted like Django shows the model field)."""
+    field = SyncState._meta.get_field(name)
+
+    @admin.display(description=field.verbose_name)
+    def show(self, obj):
+        state = _state_of(obj)
+        value = getattr(state, name, None) if state else None
+        if field.choices:
+            return getattr(state, f"get_{name}_display")() or "—" if state else "—"
+        if hasattr(value, "tzinfo"):
+            return format_datetime(value)
+        return value or "—"
+
+    return show
+
+
+def attention_text(state: SyncState | None) -> str:
+    if state is None or not state.needs_attention:
+        return ""
+    return _("Needs attention since %(when)s: %(reason)s") % {
+        "when": format_datetime(state.attention_since), "reason": state.attention_reason,
+    }  # fmt: skip
+
+
 @admin.register(Integration)
 class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
     change_form_template = "admin/integrations/integration/change_form.html"
     # Few, short columns: the whole list fits 1440 px beside the admin's sidebar and filters.
     list_display = ["company", "provider", "enabled", "last_synced", "outcome", "unmapped"]
-    list_filter = ["provider", "is_enabled", "last_sync_outcome"]
+    list_filter = ["provider", "is_enabled", "sync_state__last_sync_outcome"]
     search_fields = ["company__name", "company__slug"]
-    list_select_related = ["company"]
+    list_select_related = ["company", "sync_state"]
     autocomplete_fields = ["company"]
     inlines = [StageMappingInline, SyncRunInline]
     actions = list(OBJECT_OPERATIONS)
-    readonly_fields = ["token_hint", "provider_settings", "unmapped_stages", "sync_blocked_until", *LAST_SYNC_FIELDS]
+    readonly_fields = ["token_hint", "provider_settings", "unmapped_stages", *STATE_FIELDS]
 
     def get_fieldsets(self, request, obj=None):
         connection = ["company", "provider", *self.provider_fields(request, provider_of(request, obj), obj)]
         return [
             (None, {"fields": connection}),
-            (_("Sync"), {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until"]}),
+            (
+                _("Sync"),
+                {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until",
+                            "needs_attention"]},
+            ),  # fmt: skip
             (_("Last sync"), {"fields": LAST_SYNC_FIELDS}),
         ]
 
@@ -114,21 +149,34 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
     def enabled(self, obj):
         return obj.is_enabled
 
-    @admin.display(description=gettext_lazy("Last synced"), ordering="last_successful_sync_at")
+    @admin.display(description=gettext_lazy("Last synced"), ordering="sync_state__last_successful_sync_at")
     def last_synced(self, obj):
         """The last success; the last attempt beside it when that came later (and failed)."""
-        if obj.last_synced_at and obj.last_synced_at != obj.last_successful_sync_at:
+        state = obj.sync_state
+        if state.last_synced_at and state.last_synced_at != state.last_successful_sync_at:
             return format_html(
                 "{}<br><small>{} {}</small>",
-                _when(obj.last_successful_sync_at),
+                _when(state.last_successful_sync_at),
                 _("last attempt"),
-                _when(obj.last_synced_at),
+                _when(state.last_synced_at),
             )
-        return _when(obj.last_successful_sync_at)
+        return _when(state.last_successful_sync_at)
 
-    @admin.display(description=gettext_lazy("Outcome"), ordering="last_sync_outcome")
+    @admin.display(description=gettext_lazy("Outcome"), ordering="sync_state__last_sync_outcome")
     def outcome(self, obj):
-        return obj.get_last_sync_outcome_display() or "—"
+        """The last outcome, and "Needs attention" when scheduled syncs stopped for a permanent failure."""
+        state = obj.sync_state
+        text = state.get_last_sync_outcome_display() or "—"
+        if state.needs_attention:
+            return format_html(
+                '{}<br><strong class="needs-attention" title="{}">{}</strong>',
+                text, state.attention_reason, _("Needs attention"),
+            )  # fmt: skip
+        return text
+
+    @admin.display(description=gettext_lazy("Needs attention"))
+    def needs_attention(self, obj):
+        return attention_text(_state_of(obj)) or "—"
 
     @admin.display(description=gettext_lazy("Unmapped"), ordering="unmapped_count")
     def unmapped(self, obj):
@@ -198,6 +246,10 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
 
     def has_confirm_permission(self, request, obj=None):
         return self.has_change_permission(request, obj) and request.user.has_perm("dealflow.change_stagemapping")
+
+
+for _name in ["sync_blocked_until", *LAST_SYNC_FIELDS]:
+    setattr(IntegrationAdmin, _name, _state_display(_name))
 
 
 # The company page shows its integrations (portfolio imports neither app, so they are added here).

@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from integrations.fields import is_undecryptable
 from integrations.models import Integration
 from integrations.providers.registry import get_provider
+from integrations.services.sync_state import clear_attention
 
 MODEL_FIELDS = ["provider", "is_enabled", "sync_interval_minutes"]
 
@@ -97,6 +98,29 @@ class IntegrationForm(forms.ModelForm):
         kept = {} if is_undecryptable(self.instance.credentials) else self.instance.credentials
         typed = {name: cleaned[name] for name in provider.credential_fields if cleaned.get(name)}
         self.instance.credentials = {**kept, **typed}
+
+    def save(self, commit=True):
+        """Saving changed settings or credentials clears "needs attention": the dispatcher queues the
+        integration again (after the admin's save_model with commit=False, via save_m2m)."""
+        instance = super().save(commit)
+        if self.instance.pk and self._connection_changed():
+            if commit:
+                clear_attention(instance.pk)
+            else:
+                save_m2m = self.save_m2m
+
+                def save_m2m_and_clear():
+                    save_m2m()
+                    clear_attention(instance.pk)
+
+                self.save_m2m = save_m2m_and_clear
+        return instance
+
+    def _connection_changed(self) -> bool:
+        provider = self.provider
+        return any(name in self.changed_data for name in provider.settings_fields) or any(
+            self._typed(name) for name in provider.credential_fields
+        )
 
     def has_changed(self):
         # An inline with only the (never rendered) token typed in still counts as changed.

@@ -17,6 +17,25 @@ class SyncOutcome(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
+class SyncErrorKind(models.TextChoices):
+    """Why a run failed or was skipped: the provider's error kinds plus the engine's own."""
+
+    # A provider's ProviderError kinds (integrations/providers/base.py ErrorKind), stored by value.
+    AUTH = "auth", _("Credentials rejected")
+    NOT_FOUND = "not_found", _("Account or record not found")
+    RATE_LIMITED = "rate_limited", _("Rate limited")
+    TRANSIENT = "transient", _("Temporary provider failure")
+    BAD_RESPONSE = "bad_response", _("Unreadable provider response")
+    BAD_REQUEST = "bad_request", _("Request refused")
+    # The engine's own.
+    BUDGET_EXHAUSTED = "budget_exhausted", _("Daily API budget spent")
+    LEASE_HELD = "lease_held", _("Another sync was running")
+    LEASE_LOST = "lease_lost", _("Lease lost to another worker")
+    DB_BUSY = "db_busy", _("Database busy")
+    INTERRUPTED = "interrupted", _("Interrupted")
+    INTERNAL = "internal", _("Internal error")
+
+
 class Integration(models.Model):
     company = models.ForeignKey(
         "portfolio.PortfolioCompany", on_delete=models.CASCADE, related_name="integrations"
@@ -34,27 +53,6 @@ class Integration(models.Model):
     sync_interval_minutes = models.PositiveIntegerField(
         default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
-
-    last_sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_sync_outcome = models.CharField(
-        max_length=20, choices=SyncOutcome.choices, blank=True, editable=False
-    )
-    last_sync_error = models.TextField(blank=True, editable=False)
-    last_successful_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_full_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # High-water marks per entity type ({"deals": "2026-01-01T00:00:00Z", ...}).
-    sync_marks = models.JSONField(default=dict, blank=True, editable=False)
-    # A lease in the database: at most one sync per integration, expiring if a worker dies.
-    sync_lease_owner = models.CharField(max_length=64, blank=True, editable=False)
-    sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Where the holder runs, so a holder that died on this host frees the lease at once (lease.py).
-    sync_lease_host = models.CharField(max_length=255, blank=True, editable=False)
-    sync_lease_pid = models.PositiveIntegerField(null=True, blank=True, editable=False)
-    # When the dispatcher last queued a scheduled sync (claimed with a conditional UPDATE).
-    sync_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Set when Pipedrive's daily token budget is spent: no sync runs before this time.
-    sync_blocked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -74,7 +72,10 @@ class Integration(models.Model):
         self.category = self.provider_api.category
         if kwargs.get("update_fields") is not None and "provider" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "category"}
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if adding:  # the one place a SyncState is created (existing rows got theirs in a migration)
+            SyncState.objects.get_or_create(integration=self)
 
     @property
     def provider_api(self) -> Provider:
@@ -99,6 +100,51 @@ class Integration(models.Model):
         return self.provider_api.credentials_hint(self.credentials)
 
 
+class SyncState(models.Model):
+    """An integration's sync bookkeeping, in its own row so that saving the Integration (the admin
+    saves the whole row) can never wipe a lease taken or revert marks written meanwhile.
+
+    Created with its Integration (Integration.save) and written only by targeted queryset UPDATEs
+    (services/lease.py, services/scheduling.py, sync/run_log.py, sync/runner.py); never .save()d.
+    """
+
+    integration = models.OneToOneField(
+        Integration, on_delete=models.CASCADE, primary_key=True, related_name="sync_state"
+    )
+    last_sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_sync_outcome = models.CharField(
+        max_length=20, choices=SyncOutcome.choices, blank=True, editable=False
+    )
+    last_sync_error = models.TextField(blank=True, editable=False)
+    last_successful_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_full_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # High-water marks per entity type ({"deals": "2026-01-01T00:00:00Z", ...}).
+    sync_marks = models.JSONField(default=dict, blank=True, editable=False)
+    # A lease in the database: at most one sync per integration, expiring if a worker dies.
+    sync_lease_owner = models.CharField(max_length=64, blank=True, editable=False)
+    sync_lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Where the holder runs, so a holder that died on this host frees the lease at once (lease.py).
+    sync_lease_host = models.CharField(max_length=255, blank=True, editable=False)
+    sync_lease_pid = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    # When the dispatcher last queued a scheduled sync (claimed with a conditional UPDATE).
+    sync_enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when Pipedrive's daily token budget is spent: no sync runs before this time.
+    sync_blocked_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Set when a sync failed in a way retrying cannot fix (credentials rejected, account not found):
+    # the dispatcher stops queueing it until its settings or credentials change or a sync succeeds.
+    attention_reason = models.TextField(blank=True, editable=False)
+    attention_since = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return f"Sync state of {self.integration_id}"
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.attention_since is not None
+
+
 class SyncRun(models.Model):
     class Kind(models.TextChoices):
         FULL = "full", _("Full")
@@ -118,7 +164,7 @@ class SyncRun(models.Model):
     progress = models.CharField(max_length=200, blank=True)
     error = models.TextField(blank=True, help_text="Token-free description of what went wrong.")
     error_kind = models.CharField(
-        max_length=20, blank=True, help_text="Pipedrive error kind (transient, auth, ...); decides retries."
+        max_length=20, choices=SyncErrorKind.choices, blank=True, help_text="Why it failed; decides retries."
     )
 
     values_out_of_range = models.PositiveIntegerField(

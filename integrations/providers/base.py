@@ -35,6 +35,9 @@ class ErrorKind(enum.Enum):
 
 # Kinds where trying again later may help (unless the daily budget is spent).
 RETRYABLE_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.TRANSIENT})
+# Kinds no retry can fix (credentials rejected, the account not found): someone must change the
+# integration's settings or credentials first.
+PERMANENT_KINDS = frozenset({ErrorKind.AUTH, ErrorKind.NOT_FOUND})
 
 
 class ProviderError(Exception):
@@ -62,6 +65,11 @@ class ProviderError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def permanent(self) -> bool:
+        """Whether retrying without a change to the settings or credentials is pointless."""
+        return self.kind in PERMANENT_KINDS
 
     def __repr__(self) -> str:
         return (

@@ -1,6 +1,6 @@
 """A lease in the database: at most one sync per integration at a time.
 
-Taking, renewing and releasing are each one conditional UPDATE on the Integration row, which is
+Taking, renewing and releasing are each one conditional UPDATE on the integration's SyncState row, which is
 atomic on SQLite and PostgreSQL alike. A lease expires on its own, so a worker that dies while
 holding one blocks its integration only until `expires_at`; and the holder's host and process id
 are recorded, so a holder that died on this host (SIGKILL, OOM) is seen dead at once.
@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.models import Integration
+from integrations.models import Integration, SyncState
 
 DEFAULT_TTL = timedelta(minutes=15)
 
@@ -36,7 +36,7 @@ def acquire_lease(*, integration_id: int, owner: str | None = None, ttl: timedel
     owner = owner or new_lease_owner()
     now = timezone.now()
     free = Q(sync_lease_owner="") | Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
-    taken = Integration.objects.filter(free, pk=integration_id).update(
+    taken = SyncState.objects.filter(free, integration_id=integration_id).update(
         sync_lease_owner=owner, sync_lease_expires_at=now + ttl, sync_lease_host=socket.gethostname(),
         sync_lease_pid=os.getpid(),
     )  # fmt: skip
@@ -46,7 +46,7 @@ def acquire_lease(*, integration_id: int, owner: str | None = None, ttl: timedel
 def renew_lease(lease: Lease) -> bool:
     """Push the expiry out again; False if the lease was lost (expired and taken over)."""
     return bool(
-        Integration.objects.filter(pk=lease.integration_id, sync_lease_owner=lease.owner).update(
+        SyncState.objects.filter(integration_id=lease.integration_id, sync_lease_owner=lease.owner).update(
             sync_lease_expires_at=timezone.now() + lease.ttl
         )
     )
@@ -56,29 +56,29 @@ FREE = {"sync_lease_owner": "", "sync_lease_expires_at": None, "sync_lease_host"
 
 
 def release_lease(lease: Lease) -> None:
-    Integration.objects.filter(pk=lease.integration_id, sync_lease_owner=lease.owner).update(**FREE)
+    SyncState.objects.filter(integration_id=lease.integration_id, sync_lease_owner=lease.owner).update(**FREE)
 
 
 def force_release(*, integration: Integration) -> bool:
     """Free the lease whoever holds it (`manage.py release_sync_lease`); False if it was free."""
-    return bool(Integration.objects.filter(pk=integration.pk).exclude(sync_lease_owner="").update(**FREE))
+    return bool(SyncState.objects.filter(integration_id=integration.pk).exclude(sync_lease_owner="").update(**FREE))
 
 
 def holder_is_dead(integration: Integration) -> bool:
     """The lease is held by a process on this host that no longer runs. A holder on another
     host cannot be checked from here: its lease expires instead."""
-    if not integration.sync_lease_owner or integration.sync_lease_host != socket.gethostname():
+    state = integration.sync_state
+    if not state.sync_lease_owner or state.sync_lease_host != socket.gethostname():
         return False
-    return integration.sync_lease_pid is not None and not _process_alive(integration.sync_lease_pid)
+    return state.sync_lease_pid is not None and not _process_alive(state.sync_lease_pid)
 
 
 def release_dead_lease(integration: Integration) -> bool:
     """Free the lease if its holder is dead; True if this call freed it."""
     if not holder_is_dead(integration):
         return False
-    return bool(
-        Integration.objects.filter(pk=integration.pk, sync_lease_owner=integration.sync_lease_owner).update(**FREE)
-    )
+    owner = integration.sync_state.sync_lease_owner
+    return bool(SyncState.objects.filter(integration_id=integration.pk, sync_lease_owner=owner).update(**FREE))
 
 
 def _process_alive(pid: int) -> bool:
@@ -96,9 +96,10 @@ def _process_alive(pid: int) -> bool:
 
 
 def lease_is_held(*, integration: Integration) -> bool:
+    state = integration.sync_state
     return (
-        bool(integration.sync_lease_owner)
-        and integration.sync_lease_expires_at is not None
-        and integration.sync_lease_expires_at > timezone.now()
+        bool(state.sync_lease_owner)
+        and state.sync_lease_expires_at is not None
+        and state.sync_lease_expires_at > timezone.now()
         and not holder_is_dead(integration)
     )

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.models import Integration, SyncErrorKind, SyncOutcome, SyncRun, SyncState
 from integrations.providers.base import RETRYABLE_KINDS
 from integrations.sync.run_log import LEASE_HELD, recover_dead_holder
 
@@ -18,7 +18,7 @@ MAX_RETRIES = 3
 RETRY_BASE_SECONDS = 60
 # A run stores its ProviderError's kind by value; a spent daily budget is stored as
 # "budget_exhausted", so it never matches.
-RETRYABLE_ERROR_KINDS = frozenset(kind.value for kind in RETRYABLE_KINDS)
+RETRYABLE_ERROR_KINDS = frozenset(SyncErrorKind(kind.value) for kind in RETRYABLE_KINDS)
 
 logger = logging.getLogger(__name__)
 
@@ -52,16 +52,20 @@ def enqueue_sync(*, integration: Integration, full: bool = False) -> None:
 
 
 def due_integrations(*, now=None) -> list[Integration]:
-    """Enabled integrations whose interval has passed since their last queued or started sync."""
+    """Enabled integrations whose interval has passed since their last queued or started sync.
+
+    Not those paused for a spent budget, nor those needing attention (a permanent failure: queueing
+    them every interval would only fail again; Sync now still runs them by hand)."""
     now = now or timezone.now()
-    candidates = Integration.objects.filter(is_enabled=True).filter(
-        Q(sync_blocked_until__isnull=True) | Q(sync_blocked_until__lte=now)
+    candidates = Integration.objects.filter(is_enabled=True, sync_state__attention_since__isnull=True).filter(
+        Q(sync_state__sync_blocked_until__isnull=True) | Q(sync_state__sync_blocked_until__lte=now)
     )
     due = []
-    for integration in candidates.only(
-        "pk", "sync_interval_minutes", "sync_enqueued_at", "last_sync_started_at", "sync_blocked_until"
+    for integration in candidates.select_related("sync_state").only(
+        "pk", "sync_interval_minutes", "sync_state__sync_enqueued_at", "sync_state__last_sync_started_at"
     ):
-        last = max(filter(None, (integration.sync_enqueued_at, integration.last_sync_started_at)), default=None)
+        state = integration.sync_state
+        last = max(filter(None, (state.sync_enqueued_at, state.last_sync_started_at)), default=None)
         if last is None or last + timedelta(minutes=integration.sync_interval_minutes) <= now:
             due.append(integration)
     return due
@@ -70,10 +74,9 @@ def due_integrations(*, now=None) -> list[Integration]:
 def claim_scheduled_sync(*, integration: Integration, now=None) -> bool:
     """Mark the integration as queued; False if another dispatcher claimed it first."""
     now = now or timezone.now()
+    seen = integration.sync_state.sync_enqueued_at
     return bool(
-        Integration.objects.filter(pk=integration.pk, sync_enqueued_at=integration.sync_enqueued_at).update(
-            sync_enqueued_at=now
-        )
+        SyncState.objects.filter(integration_id=integration.pk, sync_enqueued_at=seen).update(sync_enqueued_at=now)
     )
 
 
@@ -83,8 +86,12 @@ def dispatch_due_syncs(*, now=None) -> list[int]:
     First, every minute: a sync whose worker died on this host is ended as interrupted and its
     lease freed, so the board stops showing "Syncing…" long before the lease would expire.
     """
-    held_here = Integration.objects.exclude(sync_lease_owner="").filter(sync_lease_host=socket.gethostname())
-    for held in held_here.only("pk", "sync_lease_owner", "sync_lease_host", "sync_lease_pid"):
+    held_here = Integration.objects.exclude(sync_state__sync_lease_owner="").filter(
+        sync_state__sync_lease_host=socket.gethostname()
+    )
+    for held in held_here.select_related("sync_state").only(
+        "pk", "sync_state__sync_lease_owner", "sync_state__sync_lease_host", "sync_state__sync_lease_pid"
+    ):
         recover_dead_holder(integration=held)
     queued = []
     for integration in due_integrations(now=now):

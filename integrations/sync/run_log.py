@@ -1,17 +1,18 @@
-"""Sync history: the SyncRun of each run, and the last-sync summary on its Integration."""
+"""Sync history: the SyncRun of each run, and the last-sync summary on its integration's SyncState."""
 
 from django.utils import timezone
 
-from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.models import Integration, SyncErrorKind, SyncOutcome, SyncRun
 from integrations.services.lease import force_release, release_dead_lease
+from integrations.services.sync_state import clear_attention, update_state
 from integrations.sync.diff import Tally
 from integrations.sync.locking import DatabaseBusy, when_writable
 
 # error_kind of a run skipped because another sync of the integration held the lease.
-LEASE_HELD = "lease_held"
+LEASE_HELD = SyncErrorKind.LEASE_HELD
 ABANDONED = "The worker running this sync stopped before it finished (its lease expired)."
-INTERRUPTED = "interrupted"  # error_kind of a run whose worker died or whose lease was released by hand
-DB_BUSY = "db_busy"  # error_kind of a run that could not get the database's write lock
+INTERRUPTED = SyncErrorKind.INTERRUPTED  # error_kind of a run whose worker died or whose lease was released by hand
+DB_BUSY = SyncErrorKind.DB_BUSY  # error_kind of a run that could not get the database's write lock
 
 
 def start_run(*, integration: Integration, kind: str) -> SyncRun:
@@ -72,11 +73,12 @@ def _closing_line(run: SyncRun) -> str:
 
 
 def mark_started(*, integration: Integration, run: SyncRun) -> None:
-    Integration.objects.filter(pk=integration.pk).update(last_sync_started_at=run.started_at)
+    update_state(integration.pk, last_sync_started_at=run.started_at)
 
 
 def record_on_integration(*, integration: Integration, run: SyncRun) -> None:
-    """Copy a finished run's result onto the integration (queryset update: no stale fields saved)."""
+    """Copy a finished run's result onto the integration's sync state (a targeted UPDATE); a
+    success also clears a "needs attention" flag (the problem is evidently fixed)."""
     fields = {
         "last_synced_at": run.finished_at,
         "last_sync_outcome": run.outcome,
@@ -86,7 +88,9 @@ def record_on_integration(*, integration: Integration, run: SyncRun) -> None:
         fields["last_successful_sync_at"] = run.finished_at
         if run.kind == SyncRun.Kind.FULL:
             fields["last_full_sync_at"] = run.finished_at
-    when_writable(lambda: Integration.objects.filter(pk=integration.pk).update(**fields))
+    when_writable(lambda: update_state(integration.pk, **fields))
+    if run.outcome == SyncOutcome.SUCCEEDED:
+        when_writable(lambda: clear_attention(integration.pk))
 
 
 def close_abandoned_runs(*, integration: Integration, current: SyncRun) -> None:
@@ -107,14 +111,12 @@ def end_interrupted(*, integration: Integration, reason: str) -> int:
 def recover_dead_holder(*, integration: Integration) -> bool:
     """If the process holding the integration's lease died on this host, free the lease and end
     its run as interrupted, at once rather than when the lease expires. True if it did."""
-    host, pid = integration.sync_lease_host, integration.sync_lease_pid
+    host, pid = integration.sync_state.sync_lease_host, integration.sync_state.sync_lease_pid
     if not release_dead_lease(integration):
         return False
     reason = f"Interrupted: the worker running this sync (process {pid} on {host}) stopped before it finished."
     end_interrupted(integration=integration, reason=reason)
-    Integration.objects.filter(pk=integration.pk).update(
-        last_sync_outcome=SyncOutcome.FAILED, last_sync_error=reason
-    )
+    update_state(integration.pk, last_sync_outcome=SyncOutcome.FAILED, last_sync_error=reason)
     return True
 
 

@@ -19,10 +19,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from integrations.models import CANNOT_READ_CREDENTIALS, Integration, SyncOutcome, SyncRun
+from integrations.models import CANNOT_READ_CREDENTIALS, Integration, SyncErrorKind, SyncOutcome, SyncRun
 from integrations.providers.base import ErrorKind, PageInfo, ProviderError
 from integrations.redaction import redact
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
+from integrations.services.sync_state import flag_attention, update_state
 from integrations.sync import run_log
 from integrations.sync.download import Download, download
 from integrations.sync.locking import DatabaseBusy, when_writable, write_transaction
@@ -94,8 +95,9 @@ def _start(integration: Integration, kind: str) -> SyncRun:
 
 
 def _refusal(integration: Integration) -> str:
-    if integration.sync_blocked_until and integration.sync_blocked_until > timezone.now():
-        resume = timezone.localtime(integration.sync_blocked_until)
+    blocked_until = integration.sync_state.sync_blocked_until
+    if blocked_until and blocked_until > timezone.now():
+        resume = timezone.localtime(blocked_until)
         label = integration.provider_api.label
         return f"{label}'s daily token budget is spent; syncs resume after {resume:%Y-%m-%d %H:%M %Z}."
     if not integration.is_enabled:
@@ -132,13 +134,13 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
     except LeaseLost:
         run_log.finish_run(
             run, outcome=SyncOutcome.FAILED, error="The sync lost its lease to another worker and stopped.",
-            error_kind="lease_lost", **_usage(client),
+            error_kind=SyncErrorKind.LEASE_LOST, **_usage(client),
         )  # fmt: skip
     except Exception as error:  # noqa: BLE001 - any failure must end as a recorded, token-free run
         logger.error("Sync of integration %s failed:\n%s", integration.pk, redact(traceback.format_exc(), *secrets))
         run_log.finish_run(
             run, outcome=SyncOutcome.FAILED, error=redact(f"{type(error).__name__}: {error}", *secrets)[:2000],
-            error_kind="internal", **_usage(client),
+            error_kind=SyncErrorKind.INTERNAL, **_usage(client),
         )  # fmt: skip
 
 
@@ -158,7 +160,7 @@ def _download(provider, client, integration, run, lease, *, full, staging, on_pr
         if on_progress is not None:
             on_progress(line)
 
-    plan = provider.sync_plan(client, marks=integration.sync_marks, on_page=on_page)
+    plan = provider.sync_plan(client, marks=integration.sync_state.sync_marks, on_page=on_page)
     fetched = download(
         client=client, specs=plan.specs, integration_id=integration.pk, marks=plan.marks, full=full,
         staging=staging, on_page=on_page,
@@ -180,8 +182,8 @@ def _write(integration: Integration, run: SyncRun, specs, fetched: Download, *, 
             fetched.marks, fetched.newest, cap=run.started_at + MAX_CLOCK_SKEW,
             reset=[spec.key for spec in specs if spec.incremental] if full else (),
         )  # fmt: skip
-        if marks != integration.sync_marks:
-            Integration.objects.filter(pk=integration.pk).update(sync_marks=marks)
+        if marks != integration.sync_state.sync_marks:
+            update_state(integration.pk, sync_marks=marks)
     return lock.held_seconds
 
 
@@ -190,11 +192,14 @@ def _finish_after_api_error(integration, run, client, error: ProviderError, secr
     if error.kind is ErrorKind.RATE_LIMITED:
         if error.budget_exhausted:
             pause = timedelta(seconds=error.reset_seconds) if error.reset_seconds else DEFAULT_BUDGET_PAUSE
-            Integration.objects.filter(pk=integration.pk).update(sync_blocked_until=timezone.now() + pause)
-        kind = "budget_exhausted" if error.budget_exhausted else "rate_limited"
+            update_state(integration.pk, sync_blocked_until=timezone.now() + pause)
+        kind = SyncErrorKind.BUDGET_EXHAUSTED if error.budget_exhausted else SyncErrorKind.RATE_LIMITED
         run_log.finish_run(run, outcome=SyncOutcome.RATE_LIMITED, error=message, error_kind=kind, **_usage(client))
         return
-    run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=message, error_kind=error.kind.value, **_usage(client))
+    if error.permanent:  # retrying cannot help: stop scheduled syncs until someone fixes the settings
+        flag_attention(integration.pk, reason=message)
+    kind = SyncErrorKind(error.kind.value)
+    run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=message, error_kind=kind, **_usage(client))
 
 
 def _report(run, client, line: str, on_progress) -> None:

@@ -143,9 +143,7 @@ def page(live_server, monkeypatch):
 @pytest.fixture
 def board_data(coeo, nordic, staff):
     now = timezone.now()
-    coeo.integration.last_successful_sync_at = now - timedelta(minutes=3)
-    coeo.integration.last_sync_outcome = "succeeded"
-    coeo.integration.save()
+    make.sync_state(coeo.integration, last_successful_sync_at=now - timedelta(minutes=3), last_sync_outcome="succeeded")
     stages = coeo.stages
     make.many_deals(stages.lead, 30, value=25000, owner=coeo.bertil)
     make.deal(

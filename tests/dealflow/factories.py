@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageMapping
 from dealflow.stages import MappingTarget
-from integrations.models import Integration
+from integrations.models import Integration, SyncState
 from portfolio.models import PortfolioCompany
 
 _ids = itertools.count(1000)
@@ -27,6 +27,14 @@ def company(name="Coeo", *, slug=None, viewers=(), **fields) -> PortfolioCompany
 def integration(company, *, company_domain="coeo", **fields) -> Integration:
     fields = {"credentials": {"api_token": "test-token"}, "settings": {"company_domain": company_domain}, **fields}
     return Integration.objects.create(company=company, **fields)
+
+
+def sync_state(integration, **fields) -> Integration:
+    """Set the integration's sync state (last run, lease, pause...) as the sync services would, and
+    reload it so `integration.sync_state` shows the new values."""
+    SyncState.objects.filter(integration=integration).update(**fields)
+    integration.refresh_from_db()
+    return integration
 
 
 def pipeline(integration, name="Sales", **fields) -> Pipeline:

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Integration, SyncOutcome
+from integrations.models import Integration, SyncOutcome, SyncState
 from tests.dealflow import factories as make
 from tests.dealflow.helpers import board_html
 
@@ -18,14 +18,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def with_accounting(coeo):
     """Coeo's Pipedrive, synced 3 minutes ago, plus a never-synced integration that sorts first."""
-    Integration.objects.filter(pk=coeo.integration.pk).update(
+    SyncState.objects.filter(integration_id=coeo.integration.pk).update(
         last_successful_sync_at=timezone.now() - timedelta(minutes=3), last_sync_outcome=SyncOutcome.SUCCEEDED
     )
     coeo.integration.refresh_from_db()
     # Built for another company, then moved: .update() bypasses the provider choices (no Fortnox yet)
     # and the one-per-company-and-provider rule is kept.
     other = make.integration(make.company("Placeholder"))
-    Integration.objects.filter(pk=other.pk).update(company=coeo.company, provider="fortnox")
+    Integration.objects.filter(pk=other.pk).update(company=coeo.company, provider="fortnox", category="accounting")
     assert coeo.company.integrations.order_by("provider").first().pk == other.pk  # it does sort first
     return coeo
 

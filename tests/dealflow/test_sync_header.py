@@ -4,34 +4,38 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from dealflow.freshness import sync_freshness
 from integrations.models import SyncOutcome, SyncRun
+from tests.dealflow import factories as make
 from tests.dealflow.helpers import board_html
 
 pytestmark = pytest.mark.django_db
 
 
 def test_freshness_says_how_long_ago_with_the_exact_time_in_plain_text(client, viewer, coeo):
-    coeo.integration.last_successful_sync_at = timezone.now() - timedelta(minutes=3, seconds=10)
-    coeo.integration.last_sync_outcome = SyncOutcome.SUCCEEDED
+    coeo.integration.sync_state.last_successful_sync_at = timezone.now() - timedelta(minutes=3, seconds=10)
+    coeo.integration.sync_state.last_sync_outcome = SyncOutcome.SUCCEEDED
     coeo.integration.save()
+    coeo.integration.sync_state.save()
     client.force_login(viewer)
 
     html = board_html(client, coeo.company)
 
     assert "synced 3 min ago" in html
     # Visible text, so keyboard and touch users get it too (a title tooltip is hover-only).
-    synced_at = timezone.localtime(coeo.integration.last_successful_sync_at)
+    synced_at = timezone.localtime(coeo.integration.sync_state.last_successful_sync_at)
     assert f"(last successful sync {synced_at:%-d %b %Y, %H:%M})" in html
     assert "title=" not in html
     assert "freshness--warning" not in html
 
 
 def test_freshness_warns_when_the_last_sync_failed(client, viewer, coeo):
-    coeo.integration.last_successful_sync_at = timezone.now() - timedelta(minutes=3)
-    coeo.integration.last_sync_outcome = SyncOutcome.FAILED
+    coeo.integration.sync_state.last_successful_sync_at = timezone.now() - timedelta(minutes=3)
+    coeo.integration.sync_state.last_sync_outcome = SyncOutcome.FAILED
     coeo.integration.save()
+    coeo.integration.sync_state.save()
     client.force_login(viewer)
 
     assert "The last sync failed." in board_html(client, coeo.company)
@@ -39,9 +43,10 @@ def test_freshness_warns_when_the_last_sync_failed(client, viewer, coeo):
 
 def test_freshness_warns_when_older_than_twice_the_interval(client, viewer, coeo):
     coeo.integration.sync_interval_minutes = 15
-    coeo.integration.last_successful_sync_at = timezone.now() - timedelta(minutes=31)
-    coeo.integration.last_sync_outcome = SyncOutcome.SUCCEEDED
+    coeo.integration.sync_state.last_successful_sync_at = timezone.now() - timedelta(minutes=31)
+    coeo.integration.sync_state.last_sync_outcome = SyncOutcome.SUCCEEDED
     coeo.integration.save()
+    coeo.integration.sync_state.save()
     client.force_login(viewer)
 
     assert "Older than twice the sync interval" in board_html(client, coeo.company)
@@ -157,9 +162,10 @@ def test_a_run_whose_worker_died_stops_polling(client, staff, coeo):
 def test_a_long_run_still_holding_its_lease_keeps_polling(client, staff, coeo):
     started = timezone.now() - timedelta(minutes=40)
     SyncRun.objects.create(integration=coeo.integration, kind="full", started_at=started, progress="Deals: page 90")
-    coeo.integration.sync_lease_owner = "worker-1"
-    coeo.integration.sync_lease_expires_at = timezone.now() + timedelta(minutes=10)
+    coeo.integration.sync_state.sync_lease_owner = "worker-1"
+    coeo.integration.sync_state.sync_lease_expires_at = timezone.now() + timedelta(minutes=10)
     coeo.integration.save()
+    coeo.integration.sync_state.save()
     client.force_login(staff)
 
     html = status(client, coeo.company, int(started.timestamp()) - 1).content.decode()
@@ -169,10 +175,11 @@ def test_a_long_run_still_holding_its_lease_keeps_polling(client, staff, coeo):
 
 def test_a_spent_daily_budget_says_when_syncing_resumes_and_offers_no_sync_now(client, staff, coeo):
     resume = timezone.now() + timedelta(hours=3)
-    coeo.integration.last_successful_sync_at = timezone.now()
-    coeo.integration.last_sync_outcome = SyncOutcome.RATE_LIMITED
-    coeo.integration.sync_blocked_until = resume
+    coeo.integration.sync_state.last_successful_sync_at = timezone.now()
+    coeo.integration.sync_state.last_sync_outcome = SyncOutcome.RATE_LIMITED
+    coeo.integration.sync_state.sync_blocked_until = resume
     coeo.integration.save()
+    coeo.integration.sync_state.save()
     client.force_login(staff)
 
     html = board_html(client, coeo.company)
@@ -184,6 +191,7 @@ def test_a_spent_daily_budget_says_when_syncing_resumes_and_offers_no_sync_now(c
 def test_a_disabled_integration_says_so_and_offers_no_sync_now(client, staff, coeo):
     coeo.integration.is_enabled = False
     coeo.integration.save()
+    coeo.integration.sync_state.save()
     client.force_login(staff)
 
     html = board_html(client, coeo.company)
@@ -192,9 +200,10 @@ def test_a_disabled_integration_says_so_and_offers_no_sync_now(client, staff, co
 
 
 def test_a_failed_sync_shows_its_reason_to_staff_only(client, staff, viewer, coeo):
-    coeo.integration.last_sync_outcome = SyncOutcome.FAILED
-    coeo.integration.last_sync_error = "Pipedrive answered 500 on deals page 3"
+    coeo.integration.sync_state.last_sync_outcome = SyncOutcome.FAILED
+    coeo.integration.sync_state.last_sync_error = "Pipedrive answered 500 on deals page 3"
     coeo.integration.save()
+    coeo.integration.sync_state.save()
 
     client.force_login(viewer)
     assert "The last sync failed." in board_html(client, coeo.company)
@@ -216,11 +225,13 @@ def test_a_company_without_an_integration_is_not_connected(client, staff, viewer
 
 
 def test_the_all_companies_switcher_shows_each_companys_health(client, staff, coeo, nordic):
-    coeo.integration.last_successful_sync_at = timezone.now()
-    coeo.integration.last_sync_outcome = SyncOutcome.SUCCEEDED
+    coeo.integration.sync_state.last_successful_sync_at = timezone.now()
+    coeo.integration.sync_state.last_sync_outcome = SyncOutcome.SUCCEEDED
     coeo.integration.save()
-    nordic.integration.last_sync_outcome = SyncOutcome.FAILED
+    coeo.integration.sync_state.save()
+    nordic.integration.sync_state.last_sync_outcome = SyncOutcome.FAILED
     nordic.integration.save()
+    nordic.integration.sync_state.save()
     client.force_login(staff)
 
     html = " ".join(client.get(reverse("dealflow:board")).content.decode().split())
@@ -229,3 +240,16 @@ def test_the_all_companies_switcher_shows_each_companys_health(client, staff, co
     assert "(Up to date, synced just now)" in html
     assert 'Nordic Tools <span class="health-dot health-dot--failing"' in html
     assert "(Last sync failed, never synced)" in html
+
+
+def test_an_integration_needing_attention_says_so_to_staff_only(client, staff, viewer, coeo):
+    reason = "Pipedrive rejected the API token"
+    make.sync_state(coeo.integration, attention_since=timezone.now(), attention_reason=reason)
+
+    client.force_login(viewer)
+    assert "Needs attention" not in board_html(client, coeo.company)
+    client.force_login(staff)
+    html = board_html(client, coeo.company)
+    assert "Needs attention:" in html and "Scheduled syncs are paused until someone fixes" in html
+    with translation.override("sv"):
+        assert "Schemalagda synkar är pausade" in str(sync_freshness(coeo.integration, now=timezone.now()).attention)

@@ -23,7 +23,7 @@ def test_the_board_shows_a_killed_sync_as_interrupted_at_once(client, staff, coe
     assert (run.outcome, run.error_kind) == (SyncOutcome.FAILED, "interrupted")
     assert "Syncing…" not in html and "every 2s" not in html
     assert "The last sync failed." in html and f"process {killed_pid}" in html  # the reason, for staff
-    assert Integration.objects.get(pk=coeo.integration.pk).sync_lease_owner == ""
+    assert Integration.objects.get(pk=coeo.integration.pk).sync_state.sync_lease_owner == ""
 
 
 def test_the_sync_poll_says_interrupted_at_once(client, staff, coeo, killed_pid):

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealflow.models import StageMapping
-from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.models import SyncOutcome, SyncRun, SyncState
 from portfolio.models import PortfolioCompany
 
 pytestmark = pytest.mark.django_db
@@ -71,7 +71,7 @@ def test_sync_runs_show_values_out_of_range_and_skipped_records(admin_client, co
 def test_last_synced_is_the_last_success_with_the_last_attempt_beside_it(admin_client, connected):
     success = timezone.now() - timedelta(hours=3)
     failure = timezone.now() - timedelta(minutes=2)
-    Integration.objects.filter(pk=connected.integration.pk).update(
+    SyncState.objects.filter(integration_id=connected.integration.pk).update(
         last_successful_sync_at=success, last_synced_at=failure, last_sync_outcome=SyncOutcome.FAILED
     )
     listing = admin_client.get(reverse("admin:integrations_integration_changelist")).content.decode()

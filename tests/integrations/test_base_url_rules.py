@@ -107,7 +107,7 @@ def test_a_sync_refuses_a_url_saved_around_the_form(integration, url):
     assert run.outcome == SyncOutcome.FAILED and run.finished_at is not None
     assert "may be sent only to https://coeo.pipedrive.com" in run.error or "loopback" in run.error
     integration.refresh_from_db()
-    assert integration.last_sync_outcome == SyncOutcome.FAILED
+    assert integration.sync_state.last_sync_outcome == SyncOutcome.FAILED
 
 
 def test_a_connection_check_refuses_a_url_saved_around_the_form(integration):

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.models import Integration, SyncOutcome, SyncRun, SyncState
 from integrations.services.lease import lease_is_held
 from integrations.services.scheduling import dispatch_due_syncs
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def hold_lease(integration, pid: int) -> SyncRun:
     """What a worker leaves behind when it dies mid-sync: its lease, and its run 'running'."""
-    Integration.objects.filter(pk=integration.pk).update(
+    SyncState.objects.filter(integration_id=integration.pk).update(
         sync_lease_owner="killed-worker", sync_lease_expires_at=timezone.now() + timedelta(minutes=15),
         sync_lease_host=socket.gethostname(), sync_lease_pid=pid,
     )  # fmt: skip
@@ -46,8 +46,8 @@ def test_a_killed_holder_frees_the_lease_and_its_run_ends_interrupted(connected,
     run.refresh_from_db()
     assert (run.outcome, run.error_kind) == (SyncOutcome.FAILED, "interrupted")
     assert f"process {killed_pid}" in run.error
-    integration = Integration.objects.get(pk=connected.integration.pk)
-    assert integration.sync_lease_owner == "" and integration.last_sync_outcome == SyncOutcome.FAILED
+    state = Integration.objects.get(pk=connected.integration.pk).sync_state
+    assert state.sync_lease_owner == "" and state.last_sync_outcome == SyncOutcome.FAILED
     assert connected.sync().outcome == SyncOutcome.SUCCEEDED
 
 
@@ -76,6 +76,6 @@ def test_release_sync_lease_command(connected, capsys):
     assert "lease released; 1 running sync run(s) ended as interrupted" in capsys.readouterr().out
     run.refresh_from_db()
     assert (run.outcome, run.error_kind) == (SyncOutcome.FAILED, "interrupted")
-    assert Integration.objects.get(pk=connected.integration.pk).sync_lease_owner == ""
+    assert Integration.objects.get(pk=connected.integration.pk).sync_state.sync_lease_owner == ""
     with pytest.raises(CommandError, match="No integration"):
         call_command("release_sync_lease", "nope")

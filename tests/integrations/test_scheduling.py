@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.models import Integration, SyncOutcome, SyncRun, SyncState
 from integrations.services import scheduling
 from integrations.services.beat_schedules import DISPATCH_TASK_NAME, NIGHTLY_TASK_NAME, ensure_schedules
 from integrations.tasks import sync_integration_task
@@ -35,9 +35,9 @@ def test_dispatcher_queues_due_integrations_once(coeo_sandbox, queued, django_ca
     disabled = connect(coeo_sandbox, slug="disabled").integration
     blocked = connect(coeo_sandbox, slug="blocked").integration
     now = timezone.now()
-    Integration.objects.filter(pk=recent.pk).update(last_sync_started_at=now - timedelta(minutes=5))
+    SyncState.objects.filter(integration_id=recent.pk).update(last_sync_started_at=now - timedelta(minutes=5))
     Integration.objects.filter(pk=disabled.pk).update(is_enabled=False)
-    Integration.objects.filter(pk=blocked.pk).update(sync_blocked_until=now + timedelta(hours=3))
+    SyncState.objects.filter(integration_id=blocked.pk).update(sync_blocked_until=now + timedelta(hours=3))
 
     with django_capture_on_commit_callbacks(execute=True):
         first = scheduling.dispatch_due_syncs(now=now)

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from dealflow.models import Deal, StageChange
-from integrations.models import SyncOutcome
+from integrations.models import SyncOutcome, SyncState
 from integrations.providers.pipedrive.sandbox.server import serve_in_thread
 from integrations.services.scheduling import retry_countdown
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def snapshot(integration):
     integration.refresh_from_db()
     deals = sorted(Deal.objects.values_list("remote_id", "fingerprint", "stage_remote_id", "status", "synced_at"))
-    return deals, StageChange.objects.count(), integration.sync_marks
+    return deals, StageChange.objects.count(), integration.sync_state.sync_marks
 
 
 @pytest.fixture
@@ -52,8 +52,8 @@ def test_fault_leaves_cache_intact_and_next_sync_converges(changed_upstream, fau
     assert failed.error
     assert snapshot(connected.integration) == before
     connected.integration.refresh_from_db()
-    assert connected.integration.last_sync_outcome == outcome
-    assert connected.integration.last_sync_error == failed.error
+    assert connected.integration.sync_state.last_sync_outcome == outcome
+    assert connected.integration.sync_state.last_sync_error == failed.error
 
     connected.sandbox.reset_faults()
     recovered = connected.sync()
@@ -91,7 +91,7 @@ def test_budget_exhaustion_ends_rate_limited_without_retry(changed_upstream):
     assert snapshot(connected.integration) == before
     assert retry_countdown(run, retries_so_far=0) is None
     connected.integration.refresh_from_db()
-    assert connected.integration.sync_blocked_until is not None
+    assert connected.integration.sync_state.sync_blocked_until is not None
 
     calls_before = sandbox.rate_limiter.spent
     paused = connected.sync()
@@ -106,7 +106,7 @@ def test_sync_resumes_after_the_budget_resets(changed_upstream):
     assert connected.sync().outcome == SyncOutcome.RATE_LIMITED
 
     sandbox.reset_rate_limits()
-    type(connected.integration).objects.filter(pk=connected.integration.pk).update(sync_blocked_until=None)
+    SyncState.objects.filter(integration_id=connected.integration.pk).update(sync_blocked_until=None)
     assert connected.sync().outcome == SyncOutcome.SUCCEEDED
 
 
@@ -120,7 +120,7 @@ def test_token_never_reaches_run_error_or_logs(connected, caplog):
         malformed = connected.sync()
     texts = [failed.error, failed.progress, malformed.error, malformed.progress, caplog.text]
     connected.integration.refresh_from_db()
-    texts.append(connected.integration.last_sync_error)
+    texts.append(connected.integration.sync_state.last_sync_error)
     assert failed.error and malformed.error
     assert not any(token in text for text in texts)
 

@@ -100,9 +100,9 @@ def test_run_and_integration_record_the_sync(connected):
     assert SyncRun.objects.get() == run
     assert run.kind == SyncRun.Kind.INCREMENTAL and run.finished_at >= run.started_at
     assert run.progress.startswith("Done:")
-    assert integration.last_sync_outcome == SyncOutcome.SUCCEEDED
-    assert integration.last_successful_sync_at == run.finished_at
-    assert set(integration.sync_marks) == {
+    assert integration.sync_state.last_sync_outcome == SyncOutcome.SUCCEEDED
+    assert integration.sync_state.last_successful_sync_at == run.finished_at
+    assert set(integration.sync_state.sync_marks) == {
         "organizations", "persons", "deals", "archived_deals", "custom_fields_version"
     }
-    assert integration.sync_lease_owner == ""
+    assert integration.sync_state.sync_lease_owner == ""

@@ -29,7 +29,7 @@ def test_full_sync_removes_a_purged_deal(purged):
     assert not Deal.objects.filter(remote_id=victim).exists()
     assert run.deleted == 1 and run.created == 0 and run.updated == 0
     connected.integration.refresh_from_db()
-    assert connected.integration.last_full_sync_at == run.finished_at
+    assert connected.integration.sync_state.last_full_sync_at == run.finished_at
 
 
 def test_failed_full_sync_removes_nothing(purged):

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from dealflow.models import Deal, Stage
-from integrations.models import Integration, SyncOutcome
+from integrations.models import Integration, SyncOutcome, SyncState
 from integrations.sync.clean import OUT_OF_RANGE_KEY
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ def test_a_future_update_time_moves_the_mark_no_further_than_the_run_start(conne
 
     run = connected.sync(full=True)
 
-    mark = datetime.fromisoformat(Integration.objects.get(pk=connected.integration.pk).sync_marks["deals"])
+    mark = datetime.fromisoformat(Integration.objects.get(pk=connected.integration.pk).sync_state.sync_marks["deals"])
     assert mark <= run.started_at + timedelta(minutes=5)
     other = sorted(sandbox.store.deals)[1]
     sandbox.store.update_deal(other, title="Changed after the future-dated deal")
@@ -149,12 +149,12 @@ def test_a_future_update_time_moves_the_mark_no_further_than_the_run_start(conne
 
 def test_a_full_sync_repairs_a_mark_in_the_future(connected):
     connected.sync(full=True)
-    Integration.objects.filter(pk=connected.integration.pk).update(
-        sync_marks={**connected.integration.sync_marks, "deals": "2099-01-01T00:00:00Z"}
+    SyncState.objects.filter(integration_id=connected.integration.pk).update(
+        sync_marks={**connected.integration.sync_state.sync_marks, "deals": "2099-01-01T00:00:00Z"}
     )
     connected.integration.refresh_from_db()
     run = connected.sync(full=True)
 
-    mark = datetime.fromisoformat(Integration.objects.get(pk=connected.integration.pk).sync_marks["deals"])
+    mark = datetime.fromisoformat(Integration.objects.get(pk=connected.integration.pk).sync_state.sync_marks["deals"])
     assert mark <= run.started_at + timedelta(minutes=5)
     assert mark.astimezone(UTC).year < 2099

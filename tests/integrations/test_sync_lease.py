@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from dealflow.models import Deal
-from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.models import Integration, SyncOutcome, SyncRun, SyncState
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.sync.runner import sync_integration
 
@@ -30,7 +30,7 @@ def test_expired_lease_is_taken_over_and_the_old_holder_cannot_renew(connected):
     assert fresh is not None and fresh.owner != stale.owner
     assert not renew_lease(stale)
     release_lease(stale)  # a late release by the old holder does not free the new lease
-    assert Integration.objects.get(pk=pk).sync_lease_owner == fresh.owner
+    assert Integration.objects.get(pk=pk).sync_state.sync_lease_owner == fresh.owner
 
 
 def test_second_concurrent_sync_is_refused(connected):
@@ -51,13 +51,13 @@ def test_second_concurrent_sync_is_refused(connected):
     skipped = SyncRun.objects.get(outcome=SyncOutcome.SKIPPED)
     assert "Another sync" in skipped.error
     assert Deal.objects.count() == len(connected.sandbox.deals())
-    assert Integration.objects.get(pk=pk).sync_lease_owner == ""
+    assert Integration.objects.get(pk=pk).sync_state.sync_lease_owner == ""
 
 
 def test_sync_takes_over_an_expired_lease_and_closes_the_dead_run(connected):
     pk = connected.integration.pk
     dead = SyncRun.objects.create(integration=connected.integration, kind="incremental", started_at=timezone.now())
-    Integration.objects.filter(pk=pk).update(
+    SyncState.objects.filter(integration_id=pk).update(
         sync_lease_owner="dead-worker", sync_lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
 
@@ -69,7 +69,7 @@ def test_sync_takes_over_an_expired_lease_and_closes_the_dead_run(connected):
 
 
 def test_live_lease_of_another_worker_skips_the_sync(connected):
-    Integration.objects.filter(pk=connected.integration.pk).update(
+    SyncState.objects.filter(integration_id=connected.integration.pk).update(
         sync_lease_owner="other-worker", sync_lease_expires_at=timezone.now() + timedelta(minutes=5)
     )
     run = connected.sync()

@@ -17,7 +17,7 @@ def test_wild_reset_header_ends_the_run_rate_limited(connected, reset):
     assert run.outcome == SyncOutcome.RATE_LIMITED
     assert run.finished_at is not None
     connected.integration.refresh_from_db()
-    blocked = connected.integration.sync_blocked_until
+    blocked = connected.integration.sync_state.sync_blocked_until
     if blocked is not None:  # a huge reset reads as a spent budget, paused at most 48 h
         assert (blocked - run.finished_at).total_seconds() <= MAX_RESET_SECONDS
     # Non-finite or negative resets are absent: the client backs off instead of sleeping NaN.

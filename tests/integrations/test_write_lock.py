@@ -146,5 +146,5 @@ def test_a_write_that_cannot_get_the_lock_leaves_the_cache_and_ends_recorded(coe
     assert (run.outcome, run.error_kind) == (SyncOutcome.FAILED, "db_busy")
     assert not Deal.objects.exists()
     coeo.integration.refresh_from_db()
-    assert coeo.integration.sync_marks == {} and coeo.integration.sync_lease_owner == ""
+    assert coeo.integration.sync_state.sync_marks == {} and coeo.integration.sync_state.sync_lease_owner == ""
     assert sync(coeo).outcome == SyncOutcome.SUCCEEDED and Deal.objects.exists()

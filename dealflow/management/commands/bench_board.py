@@ -111,7 +111,7 @@ def generate(*, deals: int, seed: int) -> dict:
     from django.contrib.auth.models import User
 
     from dealflow.models import Deal, Organization, Owner, Person, Pipeline, Stage, StageChange, StageMapping
-    from integrations.models import Integration
+    from integrations.models import Integration, SyncState
     from portfolio.models import PortfolioCompany
 
     rng = random.Random(seed)
@@ -122,8 +122,9 @@ def generate(*, deals: int, seed: int) -> dict:
         company = PortfolioCompany.objects.create(name=f"Company {number}", slug=f"company-{number}")
         integration = Integration.objects.create(
             company=company, credentials={"api_token": "bench-token"}, settings={"company_domain": f"company{number}"},
-            last_successful_sync_at=now, last_sync_outcome="succeeded",
         )
+        state = SyncState.objects.filter(integration=integration)
+        state.update(last_successful_sync_at=now, last_sync_outcome="succeeded")
         pipeline = Pipeline.objects.create(integration=integration, remote_id=next(remote_ids), name="Sales")
         stages = []
         for order, (name, target, probability) in enumerate(STAGES):

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import Integration
+from integrations.providers.base import Category
 from integrations.services.lease import holder_is_dead, lease_is_held
 from integrations.sync.run_log import release_by_hand
 
@@ -19,11 +20,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, integration, force, **options):
         found = self._find(integration)
-        alive_here = lease_is_held(integration=found) and found.sync_lease_pid and not holder_is_dead(found)
+        state = found.sync_state
+        alive_here = lease_is_held(integration=found) and state.sync_lease_pid and not holder_is_dead(found)
         if alive_here and not force:
             raise CommandError(
-                f"The lease is held until {found.sync_lease_expires_at:%Y-%m-%d %H:%M:%S %Z} by process "
-                f"{found.sync_lease_pid} on {found.sync_lease_host or 'an unknown host'}, which may still be "
+                f"The lease is held until {state.sync_lease_expires_at:%Y-%m-%d %H:%M:%S %Z} by process "
+                f"{state.sync_lease_pid} on {state.sync_lease_host or 'an unknown host'}, which may still be "
                 "syncing. Stop it first, or pass --force."
             )
         released, ended = release_by_hand(integration=found)
@@ -33,9 +35,10 @@ class Command(BaseCommand):
         )
 
     def _find(self, key: str) -> Integration:
-        integrations = Integration.objects.select_related("company")
+        integrations = Integration.objects.select_related("company", "sync_state")
         found = integrations.filter(pk=int(key)).first() if key.isdigit() else None
-        found = found or integrations.filter(company__slug=key).order_by("provider").first()
+        # A company slug names its CRM integration (the one its board syncs), never the first by name.
+        found = found or integrations.filter(company__slug=key, category=Category.CRM).first()
         if found is None:
             raise CommandError(f"No integration for {key!r} (a company slug or an integration id).")
         return found
