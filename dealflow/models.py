@@ -207,12 +207,38 @@ class Deal(CachedRecord):
         return self.title
 
 
+class CustomFieldDefinition(models.Model):
+    """One deal custom field at the provider, as the last sync read it: enough to parse a single
+    record (a webhook's deal) without asking the provider for its fields."""
+
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    key = models.CharField(
+        max_length=64, help_text=_("The provider's key for the field (Pipedrive: a 40-character hash).")
+    )
+    name = models.CharField(max_length=255)
+    field_type = models.CharField(max_length=32, blank=True)
+    options = models.JSONField(default=list, blank=True, help_text=_("[[option id, label], …]"))
+
+    class Meta:
+        ordering = ["integration", "name", "key"]
+        constraints = [models.UniqueConstraint(fields=["integration", "key"], name="customfielddefinition_unique_key")]
+        verbose_name = _("custom field definition")
+        verbose_name_plural = _("custom field definitions")
+
+    def __str__(self):
+        return self.name
+
+
 class StageChange(models.Model):
-    """A stage change observed by a sync or a webhook (for time in stage and conversion)."""
+    """A stage change observed by a sync, a webhook or our own write-back (for time in stage and
+    conversion)."""
 
     class Source(models.TextChoices):
         SYNC = "sync", _("Sync")
         WEBHOOK = "webhook", _("Webhook")
+        WRITE_BACK = "write_back", _("Write-back")
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -95,6 +95,9 @@ class SyncPlan:
 
     specs: tuple[EntitySpec, ...]
     marks: dict
+    # What the provider read to plan the run (Pipedrive: its custom field definitions), stored
+    # with the run's changes in its write transaction: store(integration_id).
+    store: Callable[[int], None] | None = None
 
 
 class Provider:
@@ -129,6 +132,11 @@ class Provider:
         raise NotImplementedError
 
     def sync_plan(self, client: Any, *, marks: dict, on_page: PageCallback) -> SyncPlan:
+        raise NotImplementedError
+
+    def stored_specs(self, integration: Any) -> tuple[EntitySpec, ...]:
+        """The entity specs built from what the cache holds (no call to the provider), for
+        applying a few records on their own (integrations/sync/apply.py)."""
         raise NotImplementedError
 
     def record_url(self, integration: Any, kind: str, remote_id: int) -> str:

@@ -48,6 +48,10 @@ class EntitySpec:
         """Foreign keys are resolved, and synced_at stamped, only when the staged rows are applied."""
         return upsert_for(self.model, self.links)
 
+    def staged_in(self, prefix: str) -> Upsert:
+        """The same columns and SQL, staged in the temp tables named by `prefix`."""
+        return upsert_for(self.model, self.links, prefix)
+
     def is_removed(self, record) -> bool:
         return self.removes_deleted and record.is_deleted
 

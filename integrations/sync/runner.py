@@ -20,7 +20,7 @@ from typing import Any
 from django.utils import timezone
 
 from integrations.models import CANNOT_READ_CREDENTIALS, Integration, SyncErrorKind, SyncOutcome, SyncRun
-from integrations.providers.base import ErrorKind, PageInfo, ProviderError
+from integrations.providers.base import ErrorKind, PageInfo, ProviderError, SyncPlan
 from integrations.redaction import redact
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.services.sync_state import flag_attention, update_state
@@ -116,12 +116,12 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
         # recorded like any other failure, never left "running".
         client = provider.client(integration, **client_options)
         with client, Staging() as staging:
-            specs, fetched = _download(
+            plan, fetched = _download(
                 provider, client, integration, run, lease, full=full, staging=staging, on_progress=on_progress
             )
             fetched.tally.skipped += client.stats.unreadable_records  # listed rows without a usable id
             _report(run, client, "Saving changes", on_progress)
-            held = _write(integration, run, specs, fetched, full=full)
+            held = _write(integration, run, plan, fetched, full=full)
         run_log.finish_run(
             run, outcome=SyncOutcome.SUCCEEDED, tally=fetched.tally, write_lock_seconds=held, **_usage(client)
         )
@@ -165,12 +165,15 @@ def _download(provider, client, integration, run, lease, *, full, staging, on_pr
         client=client, specs=plan.specs, integration_id=integration.pk, marks=plan.marks, full=full,
         staging=staging, on_page=on_page,
     )  # fmt: skip
-    return plan.specs, fetched
+    return plan, fetched
 
 
-def _write(integration: Integration, run: SyncRun, specs, fetched: Download, *, full: bool) -> float:
+def _write(integration: Integration, run: SyncRun, plan: SyncPlan, fetched: Download, *, full: bool) -> float:
     """Apply the staged changes in one transaction; returns how long it held the database's write lock."""
+    specs = plan.specs
     with bulk_write_pragmas(), write_transaction() as lock:
+        if plan.store is not None:
+            plan.store(integration.pk)
         writer = Writer(integration_id=integration.pk, specs=specs, tally=fetched.tally)
         writer.apply(fetched.staging)
         writer.relink(written=fetched.staging.tables, cached=fetched.cached)

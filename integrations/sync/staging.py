@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 
 class Staging:
-    def __init__(self) -> None:
+    """`prefix` names its temp tables: one Staging per prefix at a time in a connection."""
+
+    def __init__(self, prefix: str = "sync") -> None:
+        self.prefix = prefix
         self.tables: dict[type[models.Model], Upsert] = {}  # in the order they were first staged
         self.removals: dict[type[models.Model], set[int]] = defaultdict(set)
         self.stage_moves: list[StageMove] = []
@@ -48,7 +51,7 @@ class Staging:
     def _table(self, spec: EntitySpec) -> Upsert:
         upsert = self.tables.get(spec.model)
         if upsert is None:
-            upsert = self.tables[spec.model] = spec.upsert
+            upsert = self.tables[spec.model] = spec.staged_in(self.prefix)
             with temp_only_transaction(), connection.cursor() as cursor:
                 cursor.execute(upsert.drop_sql)  # left by a run of this connection that died mid-way
                 for sql in upsert.create_sql:

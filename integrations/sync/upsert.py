@@ -21,7 +21,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models
-from django.utils import timezone
 
 UNIQUE_COLUMNS = ("integration_id", "remote_id")
 
@@ -65,19 +64,21 @@ class Upsert:
     are not staged.
     """
 
-    def __init__(self, model: type[models.Model], links: tuple) -> None:
+    def __init__(self, model: type[models.Model], links: tuple, prefix: str = "sync") -> None:
         quote = connection.ops.quote_name
         table = quote(model._meta.db_table)
         late = {f"{link.field}_id" for link in links} | {"synced_at"}
         early = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in late]
         columns = [quote(f.column) for f in early]
-        self.table = quote(f"sync_staged_{model._meta.db_table}")
+        # Each Staging prefix has its own table: a webhook's apply_records in the connection of a
+        # running sync must not drop or fill the sync's.
+        self.table = quote(f"{prefix}_staged_{model._meta.db_table}")
         # Same column types as the cache (PostgreSQL keeps them exactly), no constraints, plus
         # whether the row is new to the cache.
         self.create_sql = (
             f"CREATE TEMPORARY TABLE {self.table} AS SELECT {', '.join(columns)}, {TRUE} AS {NEW} "
             f"FROM {table} WHERE 1 = 0",
-            f"CREATE UNIQUE INDEX {quote(f'sync_staged_{model._meta.db_table}_remote_id')} "
+            f"CREATE UNIQUE INDEX {quote(f'{prefix}_staged_{model._meta.db_table}_remote_id')} "
             f"ON {self.table} ({quote('remote_id')})",
         )
         self.drop_sql = f"DROP TABLE IF EXISTS {self.table}"
@@ -108,7 +109,7 @@ class Upsert:
             f"FROM {self.table} s WHERE s.{NEW} = %s"
         )
         self._insert = insert
-        self._upsert = f"{{}} ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {updates}"
+        self._upsert = f"{{}} ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {updates}{newer_only(model, table)}"
         self._sources = [(f.attname, f.get_default() if f.has_default() else None) for f in early]
         adapters = [(position, _adapter(f)) for position, f in enumerate(early)]
         self._adapters = [(position, adapt) for position, adapt in adapters if adapt is not None]
@@ -133,20 +134,26 @@ class Upsert:
         return sql if new else self._upsert.format(sql)
 
 
+def newer_only(model: type[models.Model], table: str) -> str:
+    """The write path's one rule, as the upsert's condition: a cached record is replaced only by a
+    version whose remote update_time is the same or newer, so a sync that read a page minutes ago
+    never reverts a change a webhook (or write-back) applied since. Models without an update_time
+    (stages, pipelines, users) are always replaced."""
+    if "update_time" not in {field.attname for field in model._meta.concrete_fields}:
+        return ""
+    column = connection.ops.quote_name("update_time")
+    return f" WHERE EXCLUDED.{column} >= {table}.{column} OR {table}.{column} IS NULL"
+
+
 # Staged with every row: True when the cache has no row for it yet.
 NEW = "sync_new"
 TRUE = "true"  # a boolean on PostgreSQL, 1 on SQLite
 
 
 @cache
-def _upsert(model: type[models.Model], links: tuple, vendor: str) -> Upsert:
-    return Upsert(model, links)
+def _upsert(model: type[models.Model], links: tuple, prefix: str, vendor: str) -> Upsert:
+    return Upsert(model, links, prefix)
 
 
-def upsert_for(model: type[models.Model], links: tuple) -> Upsert:
-    return _upsert(model, links, connection.vendor)
-
-
-def now_for_db() -> Any:
-    """synced_at as the driver wants it."""
-    return connection.ops.adapt_datetimefield_value(timezone.now())
+def upsert_for(model: type[models.Model], links: tuple, prefix: str = "sync") -> Upsert:
+    return _upsert(model, links, prefix, connection.vendor)

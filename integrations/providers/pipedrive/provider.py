@@ -1,6 +1,7 @@
 """Pipedrive as a provider: its settings (company domain, API base URL), its credentials (an API
 token), its admin fields, and how the sync reads it."""
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from integrations.providers.base import Category, PageCallback, Provider, SyncPl
 from .client import PipedriveClient
 from .connection import check_connection, client_for
 from .connection_rules import normalise_company_domain, validate_api_token, validate_base_url, validate_company_domain
-from .custom_fields import fetch_custom_fields, with_custom_fields_version
+from .custom_fields import fetch_custom_fields, store_custom_fields, stored_custom_fields, with_custom_fields_version
 from .specs import entity_specs
 
 
@@ -64,7 +65,11 @@ class PipedriveProvider(Provider):
         return SyncPlan(
             specs=entity_specs(custom_fields),
             marks=with_custom_fields_version(marks, custom_fields.version.decode()),
+            store=partial(store_custom_fields, custom_fields=custom_fields),
         )
+
+    def stored_specs(self, integration: Any) -> tuple:
+        return entity_specs(stored_custom_fields(integration.pk))
 
     def record_url(self, integration: Any, kind: str, remote_id: int) -> str:
         return f"https://{integration.settings.get('company_domain', '')}.pipedrive.com/{kind}/{remote_id}"
