@@ -27,6 +27,7 @@ test: setup
 
 lint: env
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 
 clean:

@@ -43,7 +43,7 @@ def check_fernet_keys(app_configs, **kwargs):
         Warning(
             f"FERNET_KEYS: {'; '.join(problems)}. Stored API tokens are only as safe as this key.",
             hint="Generate each key with `python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'` (see \"Rotating encryption keys\" in the README).",
+            'print(Fernet.generate_key().decode())\'` (see "Rotating encryption keys" in the README).',
             id="dealflow.W001",
         )
     ]

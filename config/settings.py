@@ -35,9 +35,7 @@ def required_secret(name: str, hint: str) -> str:
     return value
 
 
-SECRET_KEY = required_secret(
-    "SECRET_KEY", "Set SECRET_KEY to a long random string (Django signs sessions with it)."
-)
+SECRET_KEY = required_secret("SECRET_KEY", "Set SECRET_KEY to a long random string (Django signs sessions with it).")
 # Kept apart from SECRET_KEY so either can be rotated alone. The first key encrypts;
 # every key decrypts (see `manage.py rotate_encryption_keys`).
 FERNET_KEYS = [

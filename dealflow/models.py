@@ -24,9 +24,7 @@ class CachedRecord(models.Model):
 
     class Meta:
         abstract = True
-        constraints = [
-            models.UniqueConstraint(fields=["integration", "remote_id"], name="%(class)s_unique_remote")
-        ]
+        constraints = [models.UniqueConstraint(fields=["integration", "remote_id"], name="%(class)s_unique_remote")]
 
 
 class Pipeline(CachedRecord):
@@ -72,12 +70,8 @@ class StageMapping(models.Model):
         related_name="stage_mappings",
         verbose_name=_("integration"),
     )
-    stage = models.OneToOneField(
-        Stage, on_delete=models.CASCADE, related_name="mapping", verbose_name=_("stage")
-    )
-    target = models.CharField(
-        _("target"), max_length=20, choices=MappingTarget.choices, default=MappingTarget.UNMAPPED
-    )
+    stage = models.OneToOneField(Stage, on_delete=models.CASCADE, related_name="mapping", verbose_name=_("stage"))
+    target = models.CharField(_("target"), max_length=20, choices=MappingTarget.choices, default=MappingTarget.UNMAPPED)
     suggested_target = models.CharField(_("suggested target"), max_length=20, choices=MappingTarget.choices, blank=True)
     is_confirmed = models.BooleanField(
         _("confirmed"), default=False, help_text=_("Unconfirmed mappings were suggested by keyword rules.")
@@ -191,9 +185,21 @@ class Deal(CachedRecord):
             # and never the table rows, which carry the large raw payloads.
             models.Index(
                 fields=[
-                    "integration", "status", "stage", "currency", "is_archived", "value",
-                    "update_time", "won_time", "close_time", "stage_change_time",
-                    "owner", "pipeline", "organization", "person", "title",
+                    "integration",
+                    "status",
+                    "stage",
+                    "currency",
+                    "is_archived",
+                    "value",
+                    "update_time",
+                    "won_time",
+                    "close_time",
+                    "stage_change_time",
+                    "owner",
+                    "pipeline",
+                    "organization",
+                    "person",
+                    "title",
                 ],
                 name="deal_board_cover_idx",
             ),

@@ -98,7 +98,6 @@ class Column:
     # Unmapped only: the integrations whose stage mappings staff should fix.
     integrations: list[Integration] = field(default_factory=list)
 
-
     @property
     def verbal_count(self) -> int:
         return sum(total.count for total in self.verbal_totals)
@@ -177,6 +176,7 @@ def stage_map(companies) -> StageMap:
 
 # --- Querysets ---------------------------------------------------------------------------------
 
+
 def company_ids(companies) -> list[int]:
     return [company.pk for company in companies]
 
@@ -213,6 +213,7 @@ def board_deals(*, stages: StageMap, filters: BoardFilters):
 def matching_text(q: str, integration_ids: list[int]) -> Q:
     """Deals whose title, organization or person contains `q`. The organizations and persons are
     searched once each, in subqueries, rather than joined to every deal."""
+
     def named(model):
         return model.objects.filter(integration_id__in=integration_ids, name__icontains=q).values("id")
 
@@ -237,6 +238,7 @@ def in_column_order(deals, column: str):
 
 
 # --- Board -------------------------------------------------------------------------------------
+
 
 @dataclass
 class Board:
@@ -369,10 +371,23 @@ class DealPaths:
 
 # What a card shows; plain values rather than model instances keep a page of cards cheap to build.
 CARD_VALUES = [
-    "id", "title", "value", "currency", "status", "add_time", "stage_change_time",
-    "stage__name", "stage__is_deal_rot_enabled", "stage__days_to_rotten", "stage__mapping__target",
-    "organization__name", "person__name", "owner__name",
-    "integration__company__name", "integration__company__slug", "integration__company__logo",
+    "id",
+    "title",
+    "value",
+    "currency",
+    "status",
+    "add_time",
+    "stage_change_time",
+    "stage__name",
+    "stage__is_deal_rot_enabled",
+    "stage__days_to_rotten",
+    "stage__mapping__target",
+    "organization__name",
+    "person__name",
+    "owner__name",
+    "integration__company__name",
+    "integration__company__slug",
+    "integration__company__logo",
 ]
 
 
@@ -454,7 +469,6 @@ def deal_detail(*, company, deal_id: int) -> Deal:
         )
         .get(pk=deal_id, integration__company=company)
     )
-
 
 
 def export_deals(*, companies, filters: BoardFilters):

@@ -75,8 +75,9 @@ def attention_text(state: SyncState | None) -> str:
     if state is None or not state.needs_attention:
         return ""
     return _("Needs attention since %(when)s: %(reason)s") % {
-        "when": format_datetime(state.attention_since), "reason": state.attention_reason,
-    }  # fmt: skip
+        "when": format_datetime(state.attention_since),
+        "reason": state.attention_reason,
+    }
 
 
 @admin.register(Integration)
@@ -98,9 +99,16 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
             (None, {"fields": connection}),
             (
                 _("Sync"),
-                {"fields": ["is_enabled", "sync_interval_minutes", "unmapped_stages", "sync_blocked_until",
-                            "needs_attention"]},
-            ),  # fmt: skip
+                {
+                    "fields": [
+                        "is_enabled",
+                        "sync_interval_minutes",
+                        "unmapped_stages",
+                        "sync_blocked_until",
+                        "needs_attention",
+                    ]
+                },
+            ),
             (_("Last sync"), {"fields": LAST_SYNC_FIELDS}),
         ]
 
@@ -170,8 +178,10 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
         if state.needs_attention:
             return format_html(
                 '{}<br><strong class="needs-attention" title="{}">{}</strong>',
-                text, state.attention_reason, _("Needs attention"),
-            )  # fmt: skip
+                text,
+                state.attention_reason,
+                _("Needs attention"),
+            )
         return text
 
     @admin.display(description=gettext_lazy("Needs attention"))

@@ -138,9 +138,22 @@ class SyncRunInline(admin.TabularInline):
     model = SyncRun
     formset = RecentRunsFormSet
     fields = [
-        "kind", "started_at", "finished_at", "outcome", "created", "updated", "deleted", "unchanged",
-        "api_calls", "token_cost", "values_out_of_range", "skipped", "skipped_ids", "progress", "error",
-    ]  # fmt: skip
+        "kind",
+        "started_at",
+        "finished_at",
+        "outcome",
+        "created",
+        "updated",
+        "deleted",
+        "unchanged",
+        "api_calls",
+        "token_cost",
+        "values_out_of_range",
+        "skipped",
+        "skipped_ids",
+        "progress",
+        "error",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False

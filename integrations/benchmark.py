@@ -85,7 +85,8 @@ def measure(*, base_url: str, token: str) -> dict:
     call_command("migrate", verbosity=0)
     company = PortfolioCompany.objects.create(slug="bench", name="Bench")
     integration = Integration.objects.create(
-        company=company, settings={"company_domain": "bench", "api_base_url": base_url},
+        company=company,
+        settings={"company_domain": "bench", "api_base_url": base_url},
         credentials={"api_token": token},
     )
     # The sandbox sorts and caches each listing on first use: warm it up so that the full sync and

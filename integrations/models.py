@@ -37,9 +37,7 @@ class SyncErrorKind(models.TextChoices):
 
 
 class Integration(models.Model):
-    company = models.ForeignKey(
-        "portfolio.PortfolioCompany", on_delete=models.CASCADE, related_name="integrations"
-    )
+    company = models.ForeignKey("portfolio.PortfolioCompany", on_delete=models.CASCADE, related_name="integrations")
     provider = models.CharField(max_length=20, choices=provider_choices, default="pipedrive")
     # The provider's category, kept in a column so that the board can pick a company's CRM in SQL.
     category = models.CharField(max_length=20, choices=Category.choices, editable=False)
@@ -60,9 +58,7 @@ class Integration(models.Model):
     class Meta:
         ordering = ["company__name", "provider"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["company", "provider"], name="one_integration_per_company_and_provider"
-            )
+            models.UniqueConstraint(fields=["company", "provider"], name="one_integration_per_company_and_provider")
         ]
 
     def __str__(self):
@@ -113,9 +109,7 @@ class SyncState(models.Model):
     )
     last_sync_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_sync_outcome = models.CharField(
-        max_length=20, choices=SyncOutcome.choices, blank=True, editable=False
-    )
+    last_sync_outcome = models.CharField(max_length=20, choices=SyncOutcome.choices, blank=True, editable=False)
     last_sync_error = models.TextField(blank=True, editable=False)
     last_successful_sync_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_full_sync_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -29,7 +29,8 @@ def served_integration(db):
     base_url, stop = serve_in_thread(sandbox)
     company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
     integration = Integration.objects.create(
-        company=company, settings={"company_domain": "coeo", "api_base_url": base_url},
+        company=company,
+        settings={"company_domain": "coeo", "api_base_url": base_url},
         credentials={"api_token": SENTINEL},
     )
     yield integration
@@ -60,11 +61,18 @@ def view_only_client() -> Client:
 def integration_form(integration, **overrides) -> dict:
     """The integration page's POST data, without the inlines' management forms (none change)."""
     data = {
-        "company": integration.company_id, "provider": "pipedrive", "company_domain": "coeo", "api_token": "",
-        "api_base_url": integration.settings["api_base_url"], "is_enabled": "on", "sync_interval_minutes": "15",
-        "stage_mappings-TOTAL_FORMS": "0", "stage_mappings-INITIAL_FORMS": "0",
-        "sync_runs-TOTAL_FORMS": "0", "sync_runs-INITIAL_FORMS": "0",
-    }  # fmt: skip
+        "company": integration.company_id,
+        "provider": "pipedrive",
+        "company_domain": "coeo",
+        "api_token": "",
+        "api_base_url": integration.settings["api_base_url"],
+        "is_enabled": "on",
+        "sync_interval_minutes": "15",
+        "stage_mappings-TOTAL_FORMS": "0",
+        "stage_mappings-INITIAL_FORMS": "0",
+        "sync_runs-TOTAL_FORMS": "0",
+        "sync_runs-INITIAL_FORMS": "0",
+    }
     return {**data, **overrides}
 
 
@@ -112,9 +120,7 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
 
     # Admin actions: Test connection's message, and Sync now's queued task (captured, not run).
     sent = []
-    monkeypatch.setattr(
-        "integrations.tasks.sync_integration_task.apply_async", lambda *a, **kw: sent.append((a, kw))
-    )
+    monkeypatch.setattr("integrations.tasks.sync_integration_task.apply_async", lambda *a, **kw: sent.append((a, kw)))
     changelist = reverse("admin:integrations_integration_changelist")
     for action in ("test_connection", "sync_now", "full_resync"):
         with django_capture_on_commit_callbacks(execute=True):

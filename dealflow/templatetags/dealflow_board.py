@@ -61,7 +61,7 @@ def plain_select(field):
     selected = "" if value is None else str(value)
     options = format_html_join(
         "",
-        "<option value=\"{}\"{}>{}</option>",
+        '<option value="{}"{}>{}</option>',
         ((str(key), " selected" if str(key) == selected else "", label) for key, label in field.field.choices),
     )
     return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.id_for_label, options)

@@ -9,7 +9,7 @@ FIELDS = [
     "last_sync_started_at", "last_synced_at", "last_sync_outcome", "last_sync_error", "last_successful_sync_at",
     "last_full_sync_at", "sync_marks", "sync_lease_owner", "sync_lease_expires_at", "sync_lease_host",
     "sync_lease_pid", "sync_enqueued_at", "sync_blocked_until",
-]  # fmt: skip
+]
 
 
 def copy_forward(apps, schema_editor):

@@ -37,9 +37,11 @@ def acquire_lease(*, integration_id: int, owner: str | None = None, ttl: timedel
     now = timezone.now()
     free = Q(sync_lease_owner="") | Q(sync_lease_expires_at__isnull=True) | Q(sync_lease_expires_at__lte=now)
     taken = SyncState.objects.filter(free, integration_id=integration_id).update(
-        sync_lease_owner=owner, sync_lease_expires_at=now + ttl, sync_lease_host=socket.gethostname(),
+        sync_lease_owner=owner,
+        sync_lease_expires_at=now + ttl,
+        sync_lease_host=socket.gethostname(),
         sync_lease_pid=os.getpid(),
-    )  # fmt: skip
+    )
     return Lease(integration_id=integration_id, owner=owner, ttl=ttl) if taken else None
 
 

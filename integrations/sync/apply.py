@@ -22,9 +22,7 @@ from integrations.sync.staging import Staging
 from integrations.sync.write import Writer
 
 
-def apply_records(
-    *, integration, entity: str, records: Iterable, source: str = StageChange.Source.SYNC
-) -> Tally:
+def apply_records(*, integration, entity: str, records: Iterable, source: str = StageChange.Source.SYNC) -> Tally:
     """Apply `records` (the provider's parsed records of the entity keyed `entity`, e.g. "deals").
 
     Returns what it did; a record older than its cached row is counted but leaves the row as it is.

@@ -119,9 +119,12 @@ def diff_page(
             tally.out_of_range += len(out_of_range)
             raw = canonical_json({**json.loads(raw), OUT_OF_RANGE_KEY: out_of_range})
         row = {
-            "integration_id": integration_id, "remote_id": record.id, "fingerprint": digest, "raw": JsonText(raw),
+            "integration_id": integration_id,
+            "remote_id": record.id,
+            "fingerprint": digest,
+            "raw": JsonText(raw),
             **columns,
-        }  # fmt: skip
+        }
         if old is None:
             tally.created += 1
             if record.id not in inserted:

@@ -23,7 +23,9 @@ def delete_remote_ids(*, integration_id: int, model: type[models.Model], remote_
     removed = 0
     for start in range(0, len(missing), DELETE_CHUNK):
         chunk = missing[start : start + DELETE_CHUNK]
-        removed += model.objects.filter(integration_id=integration_id, remote_id__in=chunk).delete()[1].get(
-            model._meta.label, 0
+        removed += (
+            model.objects.filter(integration_id=integration_id, remote_id__in=chunk)
+            .delete()[1]
+            .get(model._meta.label, 0)
         )
     return removed

@@ -24,9 +24,15 @@ def unrecorded_busy_run(*, integration: Integration, kind: str, error: DatabaseB
     caller (the task, a command) sees a failed run like any other; the worker's log keeps it."""
     now = timezone.now()
     return SyncRun(
-        integration=integration, kind=kind, started_at=now, finished_at=now, outcome=SyncOutcome.FAILED,
-        error=str(error), error_kind=DB_BUSY, progress=f"Failed: {error}"[:200],
-    )  # fmt: skip
+        integration=integration,
+        kind=kind,
+        started_at=now,
+        finished_at=now,
+        outcome=SyncOutcome.FAILED,
+        error=str(error),
+        error_kind=DB_BUSY,
+        progress=f"Failed: {error}"[:200],
+    )
 
 
 def report_progress(run: SyncRun, line: str, *, api_calls: int, token_cost: int) -> None:
@@ -60,10 +66,7 @@ def finish_run(
 
 def _closing_line(run: SyncRun) -> str:
     if run.outcome == SyncOutcome.SUCCEEDED:
-        line = (
-            f"Done: {run.created} created, {run.updated} updated, {run.deleted} deleted, "
-            f"{run.unchanged} unchanged"
-        )
+        line = f"Done: {run.created} created, {run.updated} updated, {run.deleted} deleted, {run.unchanged} unchanged"
         if run.values_out_of_range:
             line += f", {run.values_out_of_range} values out of range"
         if run.skipped:
@@ -103,9 +106,12 @@ def close_abandoned_runs(*, integration: Integration, current: SyncRun) -> None:
 def end_interrupted(*, integration: Integration, reason: str) -> int:
     """End the integration's running runs as failed and interrupted; how many there were."""
     return SyncRun.objects.filter(integration=integration, outcome=SyncOutcome.RUNNING).update(
-        outcome=SyncOutcome.FAILED, finished_at=timezone.now(), error=reason, error_kind=INTERRUPTED,
+        outcome=SyncOutcome.FAILED,
+        finished_at=timezone.now(),
+        error=reason,
+        error_kind=INTERRUPTED,
         progress=f"Interrupted: {reason}"[:200],
-    )  # fmt: skip
+    )
 
 
 def recover_dead_holder(*, integration: Integration) -> bool:

@@ -75,7 +75,9 @@ def sync_integration(
         return run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=run_log.DB_BUSY)
     if lease is None:
         return run_log.finish_run(
-            run, outcome=SyncOutcome.SKIPPED, error="Another sync of this integration is running.",
+            run,
+            outcome=SyncOutcome.SKIPPED,
+            error="Another sync of this integration is running.",
             error_kind=run_log.LEASE_HELD,
         )
     try:
@@ -133,15 +135,21 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
         _finish_after_api_error(integration, run, client, error, secrets)
     except LeaseLost:
         run_log.finish_run(
-            run, outcome=SyncOutcome.FAILED, error="The sync lost its lease to another worker and stopped.",
-            error_kind=SyncErrorKind.LEASE_LOST, **_usage(client),
-        )  # fmt: skip
+            run,
+            outcome=SyncOutcome.FAILED,
+            error="The sync lost its lease to another worker and stopped.",
+            error_kind=SyncErrorKind.LEASE_LOST,
+            **_usage(client),
+        )
     except Exception as error:  # noqa: BLE001 - any failure must end as a recorded, token-free run
         logger.error("Sync of integration %s failed:\n%s", integration.pk, redact(traceback.format_exc(), *secrets))
         run_log.finish_run(
-            run, outcome=SyncOutcome.FAILED, error=redact(f"{type(error).__name__}: {error}", *secrets)[:2000],
-            error_kind=SyncErrorKind.INTERNAL, **_usage(client),
-        )  # fmt: skip
+            run,
+            outcome=SyncOutcome.FAILED,
+            error=redact(f"{type(error).__name__}: {error}", *secrets)[:2000],
+            error_kind=SyncErrorKind.INTERNAL,
+            **_usage(client),
+        )
 
 
 def _download(provider, client, integration, run, lease, *, full, staging, on_progress):
@@ -162,9 +170,14 @@ def _download(provider, client, integration, run, lease, *, full, staging, on_pr
 
     plan = provider.sync_plan(client, marks=integration.sync_state.sync_marks, on_page=on_page)
     fetched = download(
-        client=client, specs=plan.specs, integration_id=integration.pk, marks=plan.marks, full=full,
-        staging=staging, on_page=on_page,
-    )  # fmt: skip
+        client=client,
+        specs=plan.specs,
+        integration_id=integration.pk,
+        marks=plan.marks,
+        full=full,
+        staging=staging,
+        on_page=on_page,
+    )
     return plan, fetched
 
 
@@ -182,9 +195,11 @@ def _write(integration: Integration, run: SyncRun, plan: SyncPlan, fetched: Down
             for model, seen in fetched.seen.items():
                 fetched.tally.deleted += remove_unseen(integration_id=integration.pk, model=model, seen=seen)
         marks = next_marks(
-            fetched.marks, fetched.newest, cap=run.started_at + MAX_CLOCK_SKEW,
+            fetched.marks,
+            fetched.newest,
+            cap=run.started_at + MAX_CLOCK_SKEW,
             reset=[spec.key for spec in specs if spec.incremental] if full else (),
-        )  # fmt: skip
+        )
         if marks != integration.sync_state.sync_marks:
             update_state(integration.pk, sync_marks=marks)
     return lock.held_seconds

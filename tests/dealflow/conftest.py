@@ -159,7 +159,10 @@ def board_data(coeo, nordic, staff):
     make.deal(stages.meeting, "Demo for Bolaget", value=95000, owner=coeo.anna)
     make.deal(stages.meeting, "Expansion Helsinki", value=40000, currency="EUR", owner=coeo.bertil)
     make.deal(
-        stages.proposal, "Stalled offer: Hamnbolaget", value=320000, owner=coeo.bertil,
+        stages.proposal,
+        "Stalled offer: Hamnbolaget",
+        value=320000,
+        owner=coeo.bertil,
         stage_change_time=now - timedelta(days=12),
     )
     make.deal(stages.due_diligence, "Security review", value=410000, owner=coeo.bertil)

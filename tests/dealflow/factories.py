@@ -53,9 +53,7 @@ def stage(pipeline, name, target=MappingTarget.LEAD, *, probability=100, mapped=
         **fields,
     )
     if mapped:
-        StageMapping.objects.create(
-            integration=pipeline.integration, stage=created, target=target, is_confirmed=True
-        )
+        StageMapping.objects.create(integration=pipeline.integration, stage=created, target=target, is_confirmed=True)
     return created
 
 

@@ -101,6 +101,7 @@ def test_hidden_summary_names_companies_and_opens_the_list_of_hidden_deals(clien
     second = page_text(client.get(list_url, {"offset": 25}))
     assert second.count("Bulk deal") == 5 and "Said no" in second
 
+
 def test_unmapped_summary_at_the_top_names_the_companies(client, staff, coeo):
     make.deal(coeo.stages.no_mapping, "Waiting")
     client.force_login(staff)

@@ -61,7 +61,12 @@ def test_unmapped_column_only_when_it_has_deals(client, staff, coeo, board_url):
 
     assert list(board_titles(response)) == ["lead", "qualified", "meeting", "due_diligence", "proposal", "closed_won"]
     assert [c.label for c in response.context["columns"]] == [
-        "Lead", "Qualified", "Meeting", "Due Diligence", "Proposal", "Closed Won"
+        "Lead",
+        "Qualified",
+        "Meeting",
+        "Due Diligence",
+        "Proposal",
+        "Closed Won",
     ]
 
 

@@ -37,8 +37,14 @@ def every_kind_of_deal(coeo):
     combinations = list(itertools.product(DealStatus.values, PLACES, [False, True], WON_DATES))
     deals = []
     for status, place, archived, won in combinations:
-        deal = make.deal(stages[place], f"{status} {place} {archived} {won}", status=status, is_archived=archived,
-                         save=False, **dates[won])  # fmt: skip
+        deal = make.deal(
+            stages[place],
+            f"{status} {place} {archived} {won}",
+            status=status,
+            is_archived=archived,
+            save=False,
+            **dates[won],
+        )
         if place == "no stage":
             deal.stage, deal.stage_remote_id = None, None
         deals.append(deal)

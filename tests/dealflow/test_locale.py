@@ -81,11 +81,32 @@ def test_the_board_is_wholly_swedish_for_a_swedish_browser(client, staff, board_
 
     sv_text, en_text = page_text(swedish), page_text(english)
     assert '<html lang="sv">' in swedish.content.decode()
-    for phrase in ("Alla ägare", "Alla pipelines", "Vunnen", "Offert", "Synkronisera nu", "Logga ut",
-                   "synkad för 3 min sedan", "2 773 065 kr", "40 000 €", "Omappade: 1 affär", "Dolda: 5 affärer"):
+    for phrase in (
+        "Alla ägare",
+        "Alla pipelines",
+        "Vunnen",
+        "Offert",
+        "Synkronisera nu",
+        "Logga ut",
+        "synkad för 3 min sedan",
+        "2 773 065 kr",
+        "40 000 €",
+        "Omappade: 1 affär",
+        "Dolda: 5 affärer",
+    ):
         assert phrase in sv_text, phrase
-    for phrase in ("All owners", "Closed Won", "Proposal", "Sync now", "Log out", "synced 3 min ago",
-                   "SEK 2,773,065", "€40,000", "Unmapped: 1 deal", "Hidden: 5 deals"):
+    for phrase in (
+        "All owners",
+        "Closed Won",
+        "Proposal",
+        "Sync now",
+        "Log out",
+        "synced 3 min ago",
+        "SEK 2,773,065",
+        "€40,000",
+        "Unmapped: 1 deal",
+        "Hidden: 5 deals",
+    ):
         assert phrase in en_text, phrase
     # No English label of ours is left on the Swedish page (names from Pipedrive are the same in both).
     translated = {entry["msgid"] for entry in po_entries() if entry.get("msgstr") not in (None, entry["msgid"])}
@@ -107,7 +128,9 @@ def test_panel_fields_and_stage_history_share_one_date_format(client, staff, boa
     deal.add_time = datetime(2026, 3, 30, 10, 13, tzinfo=UTC)
     deal.save()
     StageChange.objects.create(
-        deal=deal, from_stage=board_data.stages.lead, to_stage=board_data.stages.proposal,
+        deal=deal,
+        from_stage=board_data.stages.lead,
+        to_stage=board_data.stages.proposal,
         changed_at=datetime(2026, 11, 25, 17, 10, tzinfo=UTC),
     )
     client.force_login(staff)
@@ -155,7 +178,6 @@ def test_the_admin_company_form_labels_are_translated(client, superuser):
 def test_login_page_follows_the_browser(client):
     assert "Användarnamn" in page_text(get(client, reverse("login"), "sv"))
     assert "Username" in page_text(get(client, reverse("login"), "en"))
-
 
 
 def test_the_integrations_admin_is_swedish_too(client, superuser, coeo):

@@ -140,9 +140,7 @@ def test_changing_where_the_token_goes_needs_the_token_again(admin_client, integ
     assert integration.settings["api_base_url"] == "http://127.0.0.1:8765"
 
 
-@pytest.mark.parametrize(
-    "pasted", ["coeo-sandbox-token\u200b", "tok en", "tok\u00e9n", "tok\nen", "tok-abc<script>"]
-)
+@pytest.mark.parametrize("pasted", ["coeo-sandbox-token\u200b", "tok en", "tok\u00e9n", "tok\nen", "tok-abc<script>"])
 def test_a_malformed_token_is_refused_with_a_clear_message(admin_client, integration, pasted):
     url = reverse("admin:integrations_integration_change", args=[integration.pk])
     response = post_integration(admin_client, url, integration.company, api_token=pasted)

@@ -62,9 +62,7 @@ def test_sync_now_on_the_board_says_the_queue_is_down(client, integration, redis
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("operation", ["sync_now", "full_resync"])
 def test_admin_sync_buttons_say_the_queue_is_down(admin_client, integration, redis_down, operation):
-    response = admin_client.post(
-        f"/admin/integrations/integration/{integration.pk}/run/{operation}/", follow=True
-    )
+    response = admin_client.post(f"/admin/integrations/integration/{integration.pk}/run/{operation}/", follow=True)
 
     assert response.status_code == 200
     shown = [str(message) for message in response.context["messages"]]

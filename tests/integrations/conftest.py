@@ -37,7 +37,8 @@ class Connected:
 def connect(sandbox: Sandbox, *, slug: str = "coeo", token: str = DEFAULT_TOKEN) -> Connected:
     company, _ = PortfolioCompany.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
     integration = Integration.objects.create(
-        company=company, settings={"company_domain": slug, "api_base_url": SANDBOX_URL},
+        company=company,
+        settings={"company_domain": slug, "api_base_url": SANDBOX_URL},
         credentials={"api_token": token},
     )
     return Connected(integration=integration, sandbox=sandbox, sleeps=[])

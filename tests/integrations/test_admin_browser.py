@@ -27,12 +27,15 @@ def test_the_integrations_list_fits_1440_px(live_server, monkeypatch):
     for name in ("Coeo", "Acme Industrial Holdings International", "Vinterdata"):
         company = PortfolioCompany.objects.create(name=name, slug=name.split()[0].lower())
         integration = Integration.objects.create(
-            company=company, settings={"company_domain": company.slug}, credentials={"api_token": "tok-browser-0000"},
+            company=company,
+            settings={"company_domain": company.slug},
+            credentials={"api_token": "tok-browser-0000"},
         )
         SyncState.objects.filter(integration=integration).update(
-            last_successful_sync_at=now - timedelta(hours=5), last_synced_at=now - timedelta(minutes=3),
+            last_successful_sync_at=now - timedelta(hours=5),
+            last_synced_at=now - timedelta(minutes=3),
             last_sync_outcome=SyncOutcome.RATE_LIMITED,
-        )  # fmt: skip
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1440, "height": 900})

@@ -44,9 +44,13 @@ def test_stage_mappings_are_in_pipeline_order(admin_client, connected):
 def test_sync_runs_list_shows_duration_and_error_and_no_delete(admin_client, connected):
     started = timezone.now() - timedelta(minutes=5)
     run = SyncRun.objects.create(
-        integration=connected.integration, kind="incremental", started_at=started,
-        finished_at=started + timedelta(seconds=42.5), outcome=SyncOutcome.FAILED, error="Pipedrive said no",
-    )  # fmt: skip
+        integration=connected.integration,
+        kind="incremental",
+        started_at=started,
+        finished_at=started + timedelta(seconds=42.5),
+        outcome=SyncOutcome.FAILED,
+        error="Pipedrive said no",
+    )
     listing = admin_client.get(reverse("admin:integrations_syncrun_changelist")).content.decode()
     assert "42.5 s" in listing and "Pipedrive said no" in listing
     assert 'value="delete_selected"' not in listing
@@ -57,9 +61,15 @@ def test_sync_runs_list_shows_duration_and_error_and_no_delete(admin_client, con
 def test_sync_runs_show_values_out_of_range_and_skipped_records(admin_client, connected):
     started = timezone.now() - timedelta(minutes=5)
     SyncRun.objects.create(
-        integration=connected.integration, kind="full", started_at=started, finished_at=started,
-        outcome=SyncOutcome.SUCCEEDED, values_out_of_range=7, skipped=2, skipped_ids={"deals": [901, 902]},
-    )  # fmt: skip
+        integration=connected.integration,
+        kind="full",
+        started_at=started,
+        finished_at=started,
+        outcome=SyncOutcome.SUCCEEDED,
+        values_out_of_range=7,
+        skipped=2,
+        skipped_ids={"deals": [901, 902]},
+    )
     listing = admin_client.get(reverse("admin:integrations_syncrun_changelist")).content.decode()
     assert '<td class="field-values_out_of_range">7</td>' in listing
     assert '<td class="field-skipped">2</td>' in listing
@@ -81,8 +91,15 @@ def test_last_synced_is_the_last_success_with_the_last_attempt_beside_it(admin_c
 def test_a_lowercase_currency_is_upper_cased(admin_client):
     response = admin_client.post(
         reverse("admin:portfolio_portfoliocompany_add"),
-        {"name": "Vinter", "slug": "vinter", "reporting_currency": "sek", "website": "", "is_active": "on",
-         "integrations-TOTAL_FORMS": "0", "integrations-INITIAL_FORMS": "0"},
-    )  # fmt: skip
+        {
+            "name": "Vinter",
+            "slug": "vinter",
+            "reporting_currency": "sek",
+            "website": "",
+            "is_active": "on",
+            "integrations-TOTAL_FORMS": "0",
+            "integrations-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert PortfolioCompany.objects.get(slug="vinter").reporting_currency == "SEK"

@@ -54,8 +54,9 @@ def run_action(admin_client, action, integration):
 
 
 @pytest.mark.parametrize(("action", "full"), [("sync_now", False), ("full_resync", True)])
-def test_sync_actions_enqueue_and_say_so(admin_client, connected, monkeypatch, action, full,
-                                         django_capture_on_commit_callbacks):  # fmt: skip
+def test_sync_actions_enqueue_and_say_so(
+    admin_client, connected, monkeypatch, action, full, django_capture_on_commit_callbacks
+):
     queued = []
     monkeypatch.setattr(sync_integration_task, "delay", lambda *a, **kw: queued.append((a, kw)))
     with django_capture_on_commit_callbacks(execute=True):
@@ -100,8 +101,12 @@ def staff(codenames):
 
 def test_the_change_page_has_the_buttons(admin_client, connected):
     page = admin_client.get(change_url(connected.integration)).content.decode()
-    buttons = {"test_connection": "Test connection", "sync_now": "Sync now", "full_resync": "Full resync",
-               "confirm_suggestions": "Confirm all suggestions"}  # fmt: skip
+    buttons = {
+        "test_connection": "Test connection",
+        "sync_now": "Sync now",
+        "full_resync": "Full resync",
+        "confirm_suggestions": "Confirm all suggestions",
+    }
     for operation, label in buttons.items():
         assert operation_url(connected.integration, operation) in page and label in page
 

@@ -45,7 +45,8 @@ def test_rejected_base_urls(url):
 
 
 @pytest.mark.parametrize(
-    "url", ["https://coeo.pipedrive.com", "https://COEO.pipedrive.com:443/", "http://127.0.0.1:8765", "http://127.0.0.1:1"]
+    "url",
+    ["https://coeo.pipedrive.com", "https://COEO.pipedrive.com:443/", "http://127.0.0.1:8765", "http://127.0.0.1:1"],
 )
 def test_allowed_base_urls(url):
     assert base_url_problem(url, company_domain="coeo") == ""

@@ -65,7 +65,6 @@ def redis_url():
         stdout=subprocess.DEVNULL,
     )
 
-
     client = redis.Redis(host="127.0.0.1", port=port)
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
@@ -94,14 +93,17 @@ def served_sandbox():
 def raw_redis_dump(redis_url) -> bytes:
     """Every key and value in Redis, with kombu's base64 message bodies decoded too."""
 
-
     client = redis.Redis.from_url(redis_url)
     chunks = []
     for key in client.keys("*"):
         kind = client.type(key)
-        values = {b"list": lambda k: client.lrange(k, 0, -1), b"string": lambda k: [client.get(k)],
-                  b"set": client.smembers, b"zset": lambda k: client.zrange(k, 0, -1),
-                  b"hash": lambda k: list(client.hgetall(k).items())}[kind](key)  # fmt: skip
+        values = {
+            b"list": lambda k: client.lrange(k, 0, -1),
+            b"string": lambda k: [client.get(k)],
+            b"set": client.smembers,
+            b"zset": lambda k: client.zrange(k, 0, -1),
+            b"hash": lambda k: list(client.hgetall(k).items()),
+        }[kind](key)
         for value in values:
             chunks.append(repr(value).encode())
             if isinstance(value, bytes) and value.startswith(b"{"):
@@ -124,8 +126,11 @@ def test_enqueued_sync_runs_in_a_real_worker(tmp_path, redis_url, served_sandbox
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         outcome = wait_for_run(db_path, worker)
     finally:

@@ -38,9 +38,11 @@ def test_tokens_and_settings_move_and_move_back(at_0003, settings):
     OldIntegration = at_0003.get_model("integrations", "Integration")
     Company = at_0003.get_model("portfolio", "PortfolioCompany")
     coeo = OldIntegration.objects.create(
-        company=Company.objects.create(name="Coeo", slug="coeo"), api_token=TOKEN, company_domain="coeo",
+        company=Company.objects.create(name="Coeo", slug="coeo"),
+        api_token=TOKEN,
+        company_domain="coeo",
         api_base_url="http://127.0.0.1:8765",
-    )  # fmt: skip
+    )
     current_keys = settings.FERNET_KEYS
     settings.FERNET_KEYS = [Fernet.generate_key().decode()]  # a key that is later lost
     lost = OldIntegration.objects.create(

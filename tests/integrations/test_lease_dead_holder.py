@@ -22,9 +22,11 @@ pytestmark = pytest.mark.django_db
 def hold_lease(integration, pid: int) -> SyncRun:
     """What a worker leaves behind when it dies mid-sync: its lease, and its run 'running'."""
     SyncState.objects.filter(integration_id=integration.pk).update(
-        sync_lease_owner="killed-worker", sync_lease_expires_at=timezone.now() + timedelta(minutes=15),
-        sync_lease_host=socket.gethostname(), sync_lease_pid=pid,
-    )  # fmt: skip
+        sync_lease_owner="killed-worker",
+        sync_lease_expires_at=timezone.now() + timedelta(minutes=15),
+        sync_lease_host=socket.gethostname(),
+        sync_lease_pid=pid,
+    )
     integration.refresh_from_db()
     return SyncRun.objects.create(integration=integration, kind="incremental", started_at=timezone.now())
 

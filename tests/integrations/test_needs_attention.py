@@ -61,9 +61,13 @@ def test_a_transient_failure_does_not_need_attention(connected, monkeypatch):
 def admin_form(integration, **changes):
     integration = Integration.objects.get(pk=integration.pk)
     data = {
-        "provider": integration.provider, "is_enabled": "on", "sync_interval_minutes": "15",
-        **integration.settings, "api_token": "", **changes,
-    }  # fmt: skip
+        "provider": integration.provider,
+        "is_enabled": "on",
+        "sync_interval_minutes": "15",
+        **integration.settings,
+        "api_token": "",
+        **changes,
+    }
     return form_for(integration.provider)(data, instance=integration)
 
 
@@ -91,8 +95,13 @@ def test_the_admin_page_clears_the_flag_when_the_token_changes(rejected, admin_c
         management = formset.formset.management_form
         data.update({management.add_prefix(name): value for name, value in management.initial.items()})
         for inline_form in formset.formset.forms:
-            data.update({inline_form.add_prefix(name): value for name, value in inline_form.initial.items()
-                         if value is not None})  # fmt: skip
+            data.update(
+                {
+                    inline_form.add_prefix(name): value
+                    for name, value in inline_form.initial.items()
+                    if value is not None
+                }
+            )
             data[inline_form.add_prefix("id")] = inline_form.instance.pk
     response = admin_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors

@@ -64,10 +64,18 @@ def test_the_admin_form_takes_its_fields_from_the_provider(with_ledger, admin_cl
     page = admin_client.get(add).content.decode()
     assert 'name="workspace"' in page and 'name="secret_key"' in page and 'name="company_domain"' not in page
 
-    data = {"company": company.pk, "provider": "ledger", "workspace": "coeo-books", "secret_key": "sk-LEDGER-4242",
-            "is_enabled": "on", "sync_interval_minutes": "15",
-            "stage_mappings-TOTAL_FORMS": "0", "stage_mappings-INITIAL_FORMS": "0",
-            "sync_runs-TOTAL_FORMS": "0", "sync_runs-INITIAL_FORMS": "0"}  # fmt: skip
+    data = {
+        "company": company.pk,
+        "provider": "ledger",
+        "workspace": "coeo-books",
+        "secret_key": "sk-LEDGER-4242",
+        "is_enabled": "on",
+        "sync_interval_minutes": "15",
+        "stage_mappings-TOTAL_FORMS": "0",
+        "stage_mappings-INITIAL_FORMS": "0",
+        "sync_runs-TOTAL_FORMS": "0",
+        "sync_runs-INITIAL_FORMS": "0",
+    }
     response = admin_client.post(add, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     created = Integration.objects.get(provider="ledger")

@@ -110,9 +110,12 @@ def test_task_retries_a_transient_failure_a_bounded_number_of_times(connected, m
     from integrations import tasks
 
     failed = SyncRun.objects.create(
-        integration=connected.integration, kind="incremental", started_at=timezone.now(),
-        outcome=SyncOutcome.FAILED, error_kind="transient",
-    )  # fmt: skip
+        integration=connected.integration,
+        kind="incremental",
+        started_at=timezone.now(),
+        outcome=SyncOutcome.FAILED,
+        error_kind="transient",
+    )
     attempts = []
     monkeypatch.setattr(tasks, "sync_integration", lambda **kwargs: attempts.append(kwargs) or failed)
 

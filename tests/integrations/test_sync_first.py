@@ -39,8 +39,17 @@ def test_first_sync_matches_the_sandbox(connected):
     assert Owner.objects.count() == len(sandbox.users())
     assert Organization.objects.count() == len(sandbox.organizations())
     assert Person.objects.count() == len(sandbox.persons())
-    total = sum(len(rows) for rows in (sandbox.stages(), sandbox.pipelines(), sandbox.users(),
-                                       sandbox.organizations(), sandbox.persons(), sandbox.deals()))  # fmt: skip
+    total = sum(
+        len(rows)
+        for rows in (
+            sandbox.stages(),
+            sandbox.pipelines(),
+            sandbox.users(),
+            sandbox.organizations(),
+            sandbox.persons(),
+            sandbox.deals(),
+        )
+    )
     assert (run.created, run.updated, run.deleted, run.unchanged) == (total, 0, 0, 0)
     assert run.api_calls > 0 and run.token_cost > 0
 
@@ -103,6 +112,10 @@ def test_run_and_integration_record_the_sync(connected):
     assert integration.sync_state.last_sync_outcome == SyncOutcome.SUCCEEDED
     assert integration.sync_state.last_successful_sync_at == run.finished_at
     assert set(integration.sync_state.sync_marks) == {
-        "organizations", "persons", "deals", "archived_deals", "custom_fields_version"
+        "organizations",
+        "persons",
+        "deals",
+        "archived_deals",
+        "custom_fields_version",
     }
     assert integration.sync_state.sync_lease_owner == ""

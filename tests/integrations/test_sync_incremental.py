@@ -24,8 +24,13 @@ def synced(connected):
 
 def open_deal(sandbox, *, stage_name=None):
     stages = {s["id"]: s["name"] for s in sandbox.stages()}
-    return next(d for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]
-                and (stage_name is None or stages[d["stage_id"]] == stage_name))  # fmt: skip
+    return next(
+        d
+        for d in sandbox.deals()
+        if d["status"] == "open"
+        and not d["is_archived"]
+        and (stage_name is None or stages[d["stage_id"]] == stage_name)
+    )
 
 
 def local(remote_id):
@@ -34,9 +39,10 @@ def local(remote_id):
 
 def cache_writes(queries):
     return [
-        q["sql"] for q in queries
+        q["sql"]
+        for q in queries
         if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE") and any(t in q["sql"] for t in CACHE_TABLES)
-    ]  # fmt: skip
+    ]
 
 
 def test_no_op_sync_writes_nothing_and_costs_one_list_call_per_entity(synced):
@@ -48,8 +54,16 @@ def test_no_op_sync_writes_nothing_and_costs_one_list_call_per_entity(synced):
     assert run.unchanged > 0
     # dealFields, pipelines, stages, users, organizations, persons, deals, archived deals
     assert run.api_calls == 8
-    list_calls = ["/api/v2/dealFields", "/api/v2/pipelines", "/api/v2/stages", "/v1/users", "/api/v2/organizations",
-                  "/api/v2/persons", "/api/v2/deals", "/api/v2/deals/archived"]  # fmt: skip
+    list_calls = [
+        "/api/v2/dealFields",
+        "/api/v2/pipelines",
+        "/api/v2/stages",
+        "/v1/users",
+        "/api/v2/organizations",
+        "/api/v2/persons",
+        "/api/v2/deals",
+        "/api/v2/deals/archived",
+    ]
     assert run.token_cost == sum(TOKEN_COSTS[("GET", path)] for path in list_calls)
 
 

@@ -17,9 +17,13 @@ def state_of(integration):
 def admin_form(integration, **changes):
     """The admin's change form, bound to `integration` as loaded when the page was opened."""
     data = {
-        "provider": integration.provider, "is_enabled": "on", "sync_interval_minutes": "30",
-        **integration.settings, "api_token": "", **changes,
-    }  # fmt: skip
+        "provider": integration.provider,
+        "is_enabled": "on",
+        "sync_interval_minutes": "30",
+        **integration.settings,
+        "api_token": "",
+        **changes,
+    }
     return form_for(integration.provider)(data, instance=integration)
 
 

@@ -101,9 +101,7 @@ class Command(BaseCommand):
             with CaptureQueriesContext(connection) as queries:
                 client.get(url, headers=headers, secure=True)
             p95 = statistics.quantiles(timings, n=20)[-1]
-            self.stdout.write(
-                f"{name:<28}{statistics.median(timings):>8.1f}ms{p95:>8.1f}ms{len(queries):>9}"
-            )
+            self.stdout.write(f"{name:<28}{statistics.median(timings):>8.1f}ms{p95:>8.1f}ms{len(queries):>9}")
 
 
 def generate(*, deals: int, seed: int) -> dict:
@@ -121,7 +119,9 @@ def generate(*, deals: int, seed: int) -> dict:
     for number in range(1, COMPANIES + 1):
         company = PortfolioCompany.objects.create(name=f"Company {number}", slug=f"company-{number}")
         integration = Integration.objects.create(
-            company=company, credentials={"api_token": "bench-token"}, settings={"company_domain": f"company{number}"},
+            company=company,
+            credentials={"api_token": "bench-token"},
+            settings={"company_domain": f"company{number}"},
         )
         state = SyncState.objects.filter(integration=integration)
         state.update(last_successful_sync_at=now, last_sync_outcome="succeeded")
@@ -129,8 +129,14 @@ def generate(*, deals: int, seed: int) -> dict:
         stages = []
         for order, (name, target, probability) in enumerate(STAGES):
             stage = Stage.objects.create(
-                integration=integration, pipeline=pipeline, remote_id=next(remote_ids), name=name, order_nr=order,
-                deal_probability=probability, is_deal_rot_enabled=True, days_to_rotten=30,
+                integration=integration,
+                pipeline=pipeline,
+                remote_id=next(remote_ids),
+                name=name,
+                order_nr=order,
+                deal_probability=probability,
+                is_deal_rot_enabled=True,
+                days_to_rotten=30,
             )
             StageMapping.objects.create(integration=integration, stage=stage, target=target, is_confirmed=True)
             stages.append(stage)
@@ -144,7 +150,9 @@ def generate(*, deals: int, seed: int) -> dict:
         )
         persons = Person.objects.bulk_create(
             Person(
-                integration=integration, remote_id=next(remote_ids), name=f"Person {index}",
+                integration=integration,
+                remote_id=next(remote_ids),
+                name=f"Person {index}",
                 emails=[{"value": f"person{index}@example.com", "label": "work", "primary": True}],
             )
             for index in range(per_company // 5 + 1)

@@ -36,10 +36,24 @@ class Command(BaseCommand):
 
     def _bench(self, count: int, page_size: int) -> None:
         server = subprocess.Popen(
-            [sys.executable, "manage.py", "pipedrive_sandbox", "--port", "0", "--deals", str(count),
-             "--burst-limit", str(BENCH_BURST_LIMIT), "--daily-budget", str(BENCH_DAILY_BUDGET)],
-            cwd=settings.BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "manage.py",
+                "pipedrive_sandbox",
+                "--port",
+                "0",
+                "--deals",
+                str(count),
+                "--burst-limit",
+                str(BENCH_BURST_LIMIT),
+                "--daily-budget",
+                str(BENCH_DAILY_BUDGET),
+            ],
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             first_line = server.stdout.readline()
             if not first_line.startswith("Pipedrive sandbox at "):

@@ -26,9 +26,11 @@ class Command(BaseCommand):
         parser.add_argument("--deals", type=int, default=100_000, help="the largest size (default 100000)")
         parser.add_argument("--sizes", type=int, nargs="*", default=[10_000], help="other sizes to measure")
         parser.add_argument(
-            "--latency", type=float, default=0.0,
+            "--latency",
+            type=float,
+            default=0.0,
             help="seconds the sandbox adds to every answer, to stand in for the network to Pipedrive (default 0)",
-        )  # fmt: skip
+        )
         parser.add_argument("--child", metavar="BASE_URL", help=argparse.SUPPRESS)
 
     def handle(self, *args, deals, sizes, latency, child, **options):
@@ -46,19 +48,33 @@ class Command(BaseCommand):
         port = free_port()
         try:
             children.start(
-                f"bench-sandbox-{size}", "manage.py", "pipedrive_sandbox", "--port", str(port), "--deals", str(size),
-                "--burst-limit", "1000000", "--daily-budget", "1000000000", "--latency", str(latency),
-            )  # fmt: skip
+                f"bench-sandbox-{size}",
+                "manage.py",
+                "pipedrive_sandbox",
+                "--port",
+                str(port),
+                "--deals",
+                str(size),
+                "--burst-limit",
+                "1000000",
+                "--daily-budget",
+                "1000000000",
+                "--latency",
+                str(latency),
+            )
             wait_for_port(port, children=children, timeout=600)
             with tempfile.TemporaryDirectory() as folder:
                 env = {
-                    **os.environ, "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
+                    **os.environ,
+                    "DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
                     "PIPEDRIVE_ALLOWED_BASE_URLS": "http://127.0.0.1:*",  # the sandbox over loopback
-                }  # fmt: skip
+                }
                 done = subprocess.run(
                     [sys.executable, "manage.py", "bench_sync", "--child", f"http://127.0.0.1:{port}"],
-                    env=env, capture_output=True, text=True,
-                )  # fmt: skip
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
         finally:
             children.stop_all()
         if done.returncode:
@@ -67,8 +83,10 @@ class Command(BaseCommand):
 
     def _report(self, results: dict) -> None:
         self.stdout.write("")
-        header = f"{'deals':>8} {'full sync s':>12} {'download s':>11} {'ratio':>6} {'no-op calls':>12} " \
-                 f"{'no-op tokens':>13} {'peak MB':>8} {'lock s':>7}"  # fmt: skip
+        header = (
+            f"{'deals':>8} {'full sync s':>12} {'download s':>11} {'ratio':>6} {'no-op calls':>12} "
+            f"{'no-op tokens':>13} {'peak MB':>8} {'lock s':>7}"
+        )
         self.stdout.write(header)
         for size, r in results.items():
             if r["full"]["outcome"] != "succeeded":
@@ -86,4 +104,3 @@ class Command(BaseCommand):
         )
         for size, r in results.items():
             self.stdout.write(f"{size} deals: {json.dumps(r)}")
-

@@ -14,9 +14,7 @@ class Command(BaseCommand):
         report = rotate_encryption_keys()
         self.stdout.write(f"Re-encrypted {len(report.rotated)} token(s) with the first key.")
         if report.undecryptable:
-            names = ", ".join(
-                f"{integration} (id {integration.pk})" for integration in report.undecryptable
-            )
+            names = ", ".join(f"{integration} (id {integration.pk})" for integration in report.undecryptable)
             raise CommandError(
                 f"No key in FERNET_KEYS decrypts the token of: {names}. Add the key they were "
                 "written with to FERNET_KEYS and run again, or enter those tokens again in the admin."

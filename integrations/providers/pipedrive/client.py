@@ -259,7 +259,12 @@ class PipedriveClient:
                 waited += wait
                 logger.warning(
                     "Pipedrive %s failed (%s, status %s); retry %d/%d in %.1f s",
-                    where, error.kind.name, error.status_code, attempt, self.max_retries, wait,
+                    where,
+                    error.kind.name,
+                    error.status_code,
+                    attempt,
+                    self.max_retries,
+                    wait,
                 )
                 self._sleep(wait)
 

@@ -79,9 +79,12 @@ def check_connection(*, integration: Any, detailed: bool = False, **client_optio
             me = client.get_current_user()
             if me.company_domain and me.company_domain != integration.settings.get("company_domain"):
                 return ConnectionReport(
-                    ok=False, message=_other_company(me, integration), error_kind=ErrorKind.AUTH,
-                    calls=client.stats.calls, token_cost=client.stats.token_cost,
-                )  # fmt: skip
+                    ok=False,
+                    message=_other_company(me, integration),
+                    error_kind=ErrorKind.AUTH,
+                    calls=client.stats.calls,
+                    token_cost=client.stats.token_cost,
+                )
             summary = _account_summary(client) if detailed else {}
         except PipedriveError as error:
             return ConnectionReport(ok=False, message=str(error), error_kind=error.kind, calls=client.stats.calls)

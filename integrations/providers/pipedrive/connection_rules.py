@@ -113,8 +113,4 @@ def _matches(allowed: str, scheme: str, host: str, port: int | None) -> bool:
         allowed_port = parts.port or DEFAULT_PORTS.get(parts.scheme)
     except ValueError:
         return False
-    return (
-        parts.scheme == scheme
-        and (parts.hostname or "").lower() == host
-        and (any_port or allowed_port == port)
-    )
+    return parts.scheme == scheme and (parts.hostname or "").lower() == host and (any_port or allowed_port == port)

@@ -33,19 +33,26 @@ class PipedriveProvider(Provider):
     def form_fields(self) -> dict[str, forms.Field]:
         return {
             "company_domain": CompanyDomainField(
-                label="Company domain", max_length=63, validators=[validate_company_domain],
+                label="Company domain",
+                max_length=63,
+                validators=[validate_company_domain],
                 help_text="“coeo” for coeo.pipedrive.com.",
             ),
             "api_token": forms.CharField(
-                label="API token", required=False, strip=True, validators=[validate_api_token],
+                label="API token",
+                required=False,
+                strip=True,
+                validators=[validate_api_token],
                 widget=forms.PasswordInput(render_value=True, attrs={"autocomplete": "new-password"}),
                 help_text="Pipedrive → Personal preferences → API. Stored encrypted and never shown again.",
             ),
             "api_base_url": forms.URLField(
-                label="API base URL", required=False, assume_scheme="https",
+                label="API base URL",
+                required=False,
+                assume_scheme="https",
                 help_text="Leave blank for https://{domain}.pipedrive.com; set for a proxy or the sandbox.",
             ),
-        }  # fmt: skip
+        }
 
     def clean_form(self, cleaned: dict[str, Any]) -> dict[str, str]:
         domain = cleaned.get("company_domain")

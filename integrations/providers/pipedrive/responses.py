@@ -144,7 +144,5 @@ def payload(response: httpx.Response, where: str, redact: Redactor) -> dict:
     if not isinstance(body, dict):
         raise bad_response(f"Pipedrive sent a body that is not a JSON object ({where}).", response, redact)
     if body.get("success") is not True or "data" not in body:
-        raise bad_response(
-            f"Pipedrive's response lacks success=true and data ({where}).", response, redact
-        )
+        raise bad_response(f"Pipedrive's response lacks success=true and data ({where}).", response, redact)
     return body

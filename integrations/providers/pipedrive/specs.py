@@ -88,22 +88,50 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
         return deal_columns(deal, custom_fields)
 
     return (
-        EntitySpec("pipelines", Pipeline, lambda c, since, on_page: c.iter_pipelines(on_page=on_page),
-                   pipeline_columns),
-        EntitySpec("stages", Stage, lambda c, since, on_page: c.iter_stages(on_page=on_page), stage_columns,
-                   links=(Link("pipeline", "pipeline_remote_id", Pipeline),)),
+        EntitySpec(
+            "pipelines", Pipeline, lambda c, since, on_page: c.iter_pipelines(on_page=on_page), pipeline_columns
+        ),
+        EntitySpec(
+            "stages",
+            Stage,
+            lambda c, since, on_page: c.iter_stages(on_page=on_page),
+            stage_columns,
+            links=(Link("pipeline", "pipeline_remote_id", Pipeline),),
+        ),
         EntitySpec("users", Owner, lambda c, since, on_page: c.iter_users(on_page=on_page), owner_columns),
-        EntitySpec("organizations", Organization,
-                   lambda c, since, on_page: c.iter_organizations(updated_since=since, on_page=on_page),
-                   organization_columns, incremental=True, removes_deleted=True),
-        EntitySpec("persons", Person,
-                   lambda c, since, on_page: c.iter_persons(updated_since=since, on_page=on_page),
-                   person_columns, incremental=True, removes_deleted=True,
-                   links=(Link("organization", "org_remote_id", Organization),)),
-        EntitySpec("deals", Deal,
-                   lambda c, since, on_page: c.iter_deals(updated_since=since, on_page=on_page),
-                   columns_of_deal, incremental=True, links=DEAL_LINKS, fingerprint_salt=custom_fields.version),
-        EntitySpec("archived_deals", Deal,
-                   lambda c, since, on_page: c.iter_archived_deals(updated_since=since, on_page=on_page),
-                   columns_of_deal, incremental=True, links=DEAL_LINKS, fingerprint_salt=custom_fields.version),
-    )  # fmt: skip
+        EntitySpec(
+            "organizations",
+            Organization,
+            lambda c, since, on_page: c.iter_organizations(updated_since=since, on_page=on_page),
+            organization_columns,
+            incremental=True,
+            removes_deleted=True,
+        ),
+        EntitySpec(
+            "persons",
+            Person,
+            lambda c, since, on_page: c.iter_persons(updated_since=since, on_page=on_page),
+            person_columns,
+            incremental=True,
+            removes_deleted=True,
+            links=(Link("organization", "org_remote_id", Organization),),
+        ),
+        EntitySpec(
+            "deals",
+            Deal,
+            lambda c, since, on_page: c.iter_deals(updated_since=since, on_page=on_page),
+            columns_of_deal,
+            incremental=True,
+            links=DEAL_LINKS,
+            fingerprint_salt=custom_fields.version,
+        ),
+        EntitySpec(
+            "archived_deals",
+            Deal,
+            lambda c, since, on_page: c.iter_archived_deals(updated_since=since, on_page=on_page),
+            columns_of_deal,
+            incremental=True,
+            links=DEAL_LINKS,
+            fingerprint_salt=custom_fields.version,
+        ),
+    )

@@ -13,5 +13,7 @@ class Command(BaseCommand):
         if password:
             self.stdout.write(self.style.SUCCESS(f"Demo login: demo / {password}  (shown once)"))
         else:
-            self.stdout.write("Demo login: demo (password as printed on the first run; "
-                              "reset with `python manage.py changepassword demo`)")
+            self.stdout.write(
+                "Demo login: demo (password as printed on the first run; "
+                "reset with `python manage.py changepassword demo`)"
+            )

@@ -31,8 +31,15 @@ CDN_BLOCK_PAGE = (
     b"<!DOCTYPE html><html><head><title>Attention Required!</title></head><body>"
     b"<h1>Sorry, you have been blocked</h1><p>Too many requests.</p></body></html>"
 )
-REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-           429: "Too Many Requests", 500: "Internal Server Error"}  # fmt: skip
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
@@ -71,7 +78,7 @@ class SandboxApp:
         if token not in self.sandbox.api_tokens:
             return self._json(401, UNAUTHORIZED)
         if path.startswith(CONTROL_PREFIX) and method == "POST":
-            return self._control(path[len(CONTROL_PREFIX):], _read_json(environ))
+            return self._control(path[len(CONTROL_PREFIX) :], _read_json(environ))
         found = endpoints.route(method, path)
         if found is None:
             return self._json(404, error_body(f"Unknown method {method} {path}"))

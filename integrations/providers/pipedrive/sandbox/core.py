@@ -23,6 +23,7 @@ def dataset_token(dataset: str) -> str:
     """The token of one dataset when a sandbox process serves several ("coeo-sandbox-token")."""
     return f"{dataset}-{DEFAULT_TOKEN}"
 
+
 DEFAULT_BURST_LIMIT = 80  # Professional plan, api_token requests per 2 s
 DEFAULT_DAILY_BUDGET = 30_000 * 3  # 30,000 tokens x plan multiplier 1 x 3 seats
 

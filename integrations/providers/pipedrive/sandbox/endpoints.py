@@ -114,9 +114,15 @@ def _listing(
     limit = _limit(request, sandbox.page_size_default)
     try:
         served, next_cursor = sandbox.lister.page(
-            collection, rows, version=sandbox.store.version, sort_by=sort_by,
-            descending=direction == "desc", keep=keep, cursor=request.query.get("cursor"), limit=limit,
-        )  # fmt: skip
+            collection,
+            rows,
+            version=sandbox.store.version,
+            sort_by=sort_by,
+            descending=direction == "desc",
+            keep=keep,
+            cursor=request.query.get("cursor"),
+            limit=limit,
+        )
     except (BadCursor, TypeError):
         raise ApiError(400, "Validation failed: cursor: Parameter 'cursor' is not valid") from None
     data = [render(row) for row in served]

@@ -22,6 +22,7 @@ def seed_now(today: date | None = None) -> datetime:
     live account and the same date gives the same data; later mutations get the real time."""
     return datetime.combine(today or datetime.now(UTC).date(), time(0, 0), tzinfo=UTC)
 
+
 MAX_ORGANIZATIONS = 5000
 
 
@@ -71,44 +72,128 @@ COEO = DatasetSpec(
     timezone="Europe/Stockholm",
     users=("Anna Lindqvist", "Erik Johansson", "Sara Nilsson"),
     pipelines=(
-        ("Försäljning", (
-            StageSpec("Lead - ännu ej kontaktade", 5),
-            StageSpec("Prospekt - kontaktade", 10),
-            StageSpec("Dialog/demo", 20, rot_days=14),
-            StageSpec("Bokat möte", 30),
-            StageSpec("Offert", 40),
-            StageSpec("Offert lämnad", 50, rot_days=21),
-            StageSpec("Förhandling", 70, rot_days=30),
-            StageSpec("Nästan där", 85),
-            StageSpec("OK verbal acceptans", 95),
-            StageSpec("Genomfört", 100),
-            StageSpec("Nej tack", 0),
-            StageSpec("Inte nu", 0, rot_days=90),
-            StageSpec("Fel typ av org", 0),
-            StageSpec("Irrelevant", 0),
-            StageSpec("Avvakta", 0, rot_days=60),
-        )),
-        ("Event", (
-            StageSpec("Inbjuden", 10),
-            StageSpec("Anmäld", 40),
-            StageSpec("Deltog", 70),
-            StageSpec("Uppföljning", 90, rot_days=7),
-        )),
-    ),  # fmt: skip
+        (
+            "Försäljning",
+            (
+                StageSpec("Lead - ännu ej kontaktade", 5),
+                StageSpec("Prospekt - kontaktade", 10),
+                StageSpec("Dialog/demo", 20, rot_days=14),
+                StageSpec("Bokat möte", 30),
+                StageSpec("Offert", 40),
+                StageSpec("Offert lämnad", 50, rot_days=21),
+                StageSpec("Förhandling", 70, rot_days=30),
+                StageSpec("Nästan där", 85),
+                StageSpec("OK verbal acceptans", 95),
+                StageSpec("Genomfört", 100),
+                StageSpec("Nej tack", 0),
+                StageSpec("Inte nu", 0, rot_days=90),
+                StageSpec("Fel typ av org", 0),
+                StageSpec("Irrelevant", 0),
+                StageSpec("Avvakta", 0, rot_days=60),
+            ),
+        ),
+        (
+            "Event",
+            (
+                StageSpec("Inbjuden", 10),
+                StageSpec("Anmäld", 40),
+                StageSpec("Deltog", 70),
+                StageSpec("Uppföljning", 90, rot_days=7),
+            ),
+        ),
+    ),
     won_stages=("Genomfört", "OK verbal acceptans", "Uppföljning"),
-    org_prefixes=("Nordisk", "Svea", "Göta", "Norrlands", "Väst", "Öst", "Skandia", "Fjäll", "Sjö",
-                  "Berg", "Dal", "Ljus", "Stads", "Kust", "Älv", "Mälar", "Åre", "Vätter"),
-    org_suffixes=("bygg", "fastigheter", "energi", "logistik", "konsult", "vård", "media", "teknik",
-                  "data", "revision", "transport", "handel"),
+    org_prefixes=(
+        "Nordisk",
+        "Svea",
+        "Göta",
+        "Norrlands",
+        "Väst",
+        "Öst",
+        "Skandia",
+        "Fjäll",
+        "Sjö",
+        "Berg",
+        "Dal",
+        "Ljus",
+        "Stads",
+        "Kust",
+        "Älv",
+        "Mälar",
+        "Åre",
+        "Vätter",
+    ),
+    org_suffixes=(
+        "bygg",
+        "fastigheter",
+        "energi",
+        "logistik",
+        "konsult",
+        "vård",
+        "media",
+        "teknik",
+        "data",
+        "revision",
+        "transport",
+        "handel",
+    ),
     org_form="AB",
-    streets=("Storgatan", "Drottninggatan", "Kungsgatan", "Sveavägen", "Vasagatan", "Järnvägsgatan",
-             "Skolgatan", "Östra Hamngatan", "Södra vägen", "Åsögatan"),
-    cities=(("Stockholm", "111"), ("Göteborg", "411"), ("Malmö", "211"), ("Uppsala", "753"),
-            ("Umeå", "903"), ("Örebro", "702"), ("Linköping", "582"), ("Västerås", "722")),
-    first_names=("Anders", "Maria", "Johan", "Karin", "Lars", "Eva", "Per", "Lena", "Mikael", "Sofia",
-                 "Fredrik", "Emma", "Oskar", "Ingrid", "Björn", "Åsa"),
-    last_names=("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
-                "Persson", "Svensson", "Gustafsson", "Pettersson", "Jönsson", "Lindberg", "Öberg"),
+    streets=(
+        "Storgatan",
+        "Drottninggatan",
+        "Kungsgatan",
+        "Sveavägen",
+        "Vasagatan",
+        "Järnvägsgatan",
+        "Skolgatan",
+        "Östra Hamngatan",
+        "Södra vägen",
+        "Åsögatan",
+    ),
+    cities=(
+        ("Stockholm", "111"),
+        ("Göteborg", "411"),
+        ("Malmö", "211"),
+        ("Uppsala", "753"),
+        ("Umeå", "903"),
+        ("Örebro", "702"),
+        ("Linköping", "582"),
+        ("Västerås", "722"),
+    ),
+    first_names=(
+        "Anders",
+        "Maria",
+        "Johan",
+        "Karin",
+        "Lars",
+        "Eva",
+        "Per",
+        "Lena",
+        "Mikael",
+        "Sofia",
+        "Fredrik",
+        "Emma",
+        "Oskar",
+        "Ingrid",
+        "Björn",
+        "Åsa",
+    ),
+    last_names=(
+        "Andersson",
+        "Johansson",
+        "Karlsson",
+        "Nilsson",
+        "Eriksson",
+        "Larsson",
+        "Olsson",
+        "Persson",
+        "Svensson",
+        "Gustafsson",
+        "Pettersson",
+        "Jönsson",
+        "Lindberg",
+        "Öberg",
+    ),
     phone_prefix="+46 70",
     email_tld="se",
     products=("Licens", "Pilot", "Utbildning", "Konsultstöd", "Årsavtal"),
@@ -129,16 +214,19 @@ ACME = DatasetSpec(
     timezone="Europe/Dublin",
     users=("Alice Walker", "Brian O'Neill"),
     pipelines=(
-        ("Sales", (
-            StageSpec("Lead In", 10),
-            StageSpec("Contact Made", 20),
-            StageSpec("Demo Scheduled", 40, rot_days=10),
-            StageSpec("Proposal Made", 60),
-            StageSpec("Negotiations Started", 80, rot_days=20),
-            StageSpec("On Hold", 0),
-            StageSpec("Not Interested", 0),
-        )),
-    ),  # fmt: skip
+        (
+            "Sales",
+            (
+                StageSpec("Lead In", 10),
+                StageSpec("Contact Made", 20),
+                StageSpec("Demo Scheduled", 40, rot_days=10),
+                StageSpec("Proposal Made", 60),
+                StageSpec("Negotiations Started", 80, rot_days=20),
+                StageSpec("On Hold", 0),
+                StageSpec("Not Interested", 0),
+            ),
+        ),
+    ),
     won_stages=("Negotiations Started",),
     org_prefixes=("Atlantic", "Liffey", "Harbour", "Summit", "Granite", "Emerald", "Northern", "Bright"),
     org_suffixes=("Foods", "Systems", "Logistics", "Health", "Media", "Energy"),
@@ -160,11 +248,17 @@ ACME = DatasetSpec(
 DATASETS = {spec.name: spec for spec in (COEO, ACME)}
 
 STANDARD_DEAL_FIELDS = (
-    ("title", "Title", "varchar"), ("value", "Value", "monetary"), ("currency", "Currency", "varchar"),
-    ("pipeline_id", "Pipeline", "enum"), ("stage_id", "Stage", "stage"), ("status", "Status", "status"),
-    ("owner_id", "Owner", "user"), ("org_id", "Organization", "org"), ("person_id", "Contact person", "people"),
+    ("title", "Title", "varchar"),
+    ("value", "Value", "monetary"),
+    ("currency", "Currency", "varchar"),
+    ("pipeline_id", "Pipeline", "enum"),
+    ("stage_id", "Stage", "stage"),
+    ("status", "Status", "status"),
+    ("owner_id", "Owner", "user"),
+    ("org_id", "Organization", "org"),
+    ("person_id", "Contact person", "people"),
     ("expected_close_date", "Expected close date", "date"),
-)  # fmt: skip
+)
 
 
 def field_hash(dataset: str, name: str) -> str:
@@ -246,17 +340,28 @@ class _Builder:
         stage_id = 0
         for pipeline_id, (name, stages) in enumerate(self.spec.pipelines, start=1):
             self.store.pipelines[pipeline_id] = {
-                "id": pipeline_id, "name": name, "order_nr": pipeline_id, "is_deleted": False,
-                "is_deal_probability_enabled": True, "add_time": created, "update_time": created,
-            }  # fmt: skip
+                "id": pipeline_id,
+                "name": name,
+                "order_nr": pipeline_id,
+                "is_deleted": False,
+                "is_deal_probability_enabled": True,
+                "add_time": created,
+                "update_time": created,
+            }
             for order_nr, stage in enumerate(stages, start=1):
                 stage_id += 1
                 self.store.stages[stage_id] = {
-                    "id": stage_id, "order_nr": order_nr, "name": stage.name, "is_deleted": False,
-                    "deal_probability": stage.probability, "pipeline_id": pipeline_id,
-                    "is_deal_rot_enabled": stage.rot_days is not None, "days_to_rotten": stage.rot_days,
-                    "add_time": created, "update_time": created,
-                }  # fmt: skip
+                    "id": stage_id,
+                    "order_nr": order_nr,
+                    "name": stage.name,
+                    "is_deleted": False,
+                    "deal_probability": stage.probability,
+                    "pipeline_id": pipeline_id,
+                    "is_deal_rot_enabled": stage.rot_days is not None,
+                    "days_to_rotten": stage.rot_days,
+                    "add_time": created,
+                    "update_time": created,
+                }
 
     def _deal_fields(self) -> None:
         source, seats, start = self.spec.custom_field_names
@@ -269,9 +374,14 @@ class _Builder:
         hashed = ((field_hash(self.spec.name, name), name, kind, options, True) for name, kind, options in custom)
         for code, name, kind, options, is_custom in (*standard, *hashed):
             self.store.deal_fields[code] = {
-                "field_name": name, "field_code": code, "field_type": kind, "options": options,
-                "subfields": None, "is_custom_field": is_custom, "is_optional_response_field": False,
-            }  # fmt: skip
+                "field_name": name,
+                "field_code": code,
+                "field_type": kind,
+                "options": options,
+                "subfields": None,
+                "is_custom_field": is_custom,
+                "is_optional_response_field": False,
+            }
         self.custom_keys = tuple(field_hash(self.spec.name, name) for name, _, _ in custom)
 
     def _organizations(self, count: int) -> None:
@@ -284,17 +394,29 @@ class _Builder:
             street, number = rng.choice(spec.streets), str(rng.randint(1, 80))
             added = self._past(800)
             self.store.organizations[org_id] = {
-                "id": org_id, "name": name, "owner_id": rng.choice(tuple(self.store.users)),
-                "add_time": format_time(added), "update_time": format_time(self._between(added, self.now)),
-                "is_deleted": False, "visible_to": 3,
+                "id": org_id,
+                "name": name,
+                "owner_id": rng.choice(tuple(self.store.users)),
+                "add_time": format_time(added),
+                "update_time": format_time(self._between(added, self.now)),
+                "is_deleted": False,
+                "visible_to": 3,
                 "address": {
                     "value": f"{street} {number}, {postcode} {rng.randint(10, 99)} {city}",
-                    "country": spec.country, "locality": city, "route": street,
-                    "street_number": number, "postal_code": f"{postcode} {rng.randint(10, 99)}",
+                    "country": spec.country,
+                    "locality": city,
+                    "route": street,
+                    "street_number": number,
+                    "postal_code": f"{postcode} {rng.randint(10, 99)}",
                 },
-                "label_ids": [], "website": None, "linkedin": None, "industry": None,
-                "annual_revenue": None, "employee_count": None, "custom_fields": {},
-            }  # fmt: skip
+                "label_ids": [],
+                "website": None,
+                "linkedin": None,
+                "industry": None,
+                "annual_revenue": None,
+                "employee_count": None,
+                "custom_fields": {},
+            }
 
     def _persons(self, count: int) -> None:
         spec, rng = self.spec, self.rng
@@ -306,14 +428,27 @@ class _Builder:
             added = self._past(700)
             phone = f"{spec.phone_prefix} {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
             self.store.persons[person_id] = {
-                "id": person_id, "name": f"{first} {last}", "first_name": first, "last_name": last,
-                "owner_id": rng.choice(tuple(self.store.users)), "org_id": org_id,
-                "add_time": format_time(added), "update_time": format_time(self._between(added, self.now)),
-                "emails": [{"value": f"{_ascii(first)}.{_ascii(last)}@{domain}.{spec.email_tld}",
-                            "primary": True, "label": "work"}],
+                "id": person_id,
+                "name": f"{first} {last}",
+                "first_name": first,
+                "last_name": last,
+                "owner_id": rng.choice(tuple(self.store.users)),
+                "org_id": org_id,
+                "add_time": format_time(added),
+                "update_time": format_time(self._between(added, self.now)),
+                "emails": [
+                    {
+                        "value": f"{_ascii(first)}.{_ascii(last)}@{domain}.{spec.email_tld}",
+                        "primary": True,
+                        "label": "work",
+                    }
+                ],
                 "phones": [{"value": phone, "primary": True, "label": "mobile"}],
-                "is_deleted": False, "visible_to": 3, "label_ids": [], "custom_fields": {},
-            }  # fmt: skip
+                "is_deleted": False,
+                "visible_to": 3,
+                "label_ids": [],
+                "custom_fields": {},
+            }
 
     def _deals(self) -> None:
         spec, rng, store = self.spec, self.rng, self.store
@@ -365,7 +500,8 @@ class _Builder:
                 won_time=closed if status == "won" else None,
                 lost_time=closed if status == "lost" else None,
                 expected_close_date=(self.now + timedelta(days=rng.randint(-14, 100))).date().isoformat()
-                if is_open else None,
+                if is_open
+                else None,
                 label_ids=[rng.randint(1, 3)] if rng.random() < 0.2 else [],
                 custom_fields={
                     source_key: rng.randint(1, len(spec.source_options)) if rng.random() < 0.7 else None,

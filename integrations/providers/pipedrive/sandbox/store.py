@@ -15,16 +15,42 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 DEAL_STATUSES = ("open", "won", "lost", "deleted")
 
 DEAL_FIELDS = (
-    "id", "title", "owner_id", "person_id", "org_id", "pipeline_id", "stage_id", "value",
-    "currency", "add_time", "update_time", "stage_change_time", "is_deleted", "is_archived",
-    "status", "probability", "lost_reason", "close_time", "won_time", "lost_time",
-    "expected_close_date", "label_ids", "custom_fields",
-)  # fmt: skip
+    "id",
+    "title",
+    "owner_id",
+    "person_id",
+    "org_id",
+    "pipeline_id",
+    "stage_id",
+    "value",
+    "currency",
+    "add_time",
+    "update_time",
+    "stage_change_time",
+    "is_deleted",
+    "is_archived",
+    "status",
+    "probability",
+    "lost_reason",
+    "close_time",
+    "won_time",
+    "lost_time",
+    "expected_close_date",
+    "label_ids",
+    "custom_fields",
+)
 # Fields the v2 schema lists that the sandbox never varies.
 DEAL_CONSTANTS = {
-    "visible_to": 3, "origin": "ManuallyCreated", "origin_id": None, "channel": None,
-    "channel_id": None, "source_lead_id": None, "arr": None, "mrr": None, "acv": None,
-}  # fmt: skip
+    "visible_to": 3,
+    "origin": "ManuallyCreated",
+    "origin_id": None,
+    "channel": None,
+    "channel_id": None,
+    "source_lead_id": None,
+    "arr": None,
+    "mrr": None,
+    "acv": None,
+}
 EDITABLE_DEAL_FIELDS = frozenset(DEAL_FIELDS) - {"id", "add_time", "update_time"}
 
 
@@ -237,9 +263,10 @@ class Store:
 
     def _first_stage_id(self, pipeline_id: int | None) -> int:
         candidates = [
-            s for s in self.stages.values()
+            s
+            for s in self.stages.values()
             if not s["is_deleted"] and (pipeline_id is None or s["pipeline_id"] == int(pipeline_id))
-        ]  # fmt: skip
+        ]
         if not candidates:
             raise LookupError("no stage to put the deal in")
         first = min(candidates, key=lambda s: (self.pipelines[s["pipeline_id"]]["order_nr"], s["order_nr"]))
@@ -248,7 +275,17 @@ class Store:
 
 # The Store methods tests and the /_sandbox/ HTTP endpoints may call.
 MUTATIONS = (
-    "add_deal", "update_deal", "move_deal", "win_deal", "lose_deal", "reopen_deal",
-    "delete_deal", "archive_deal", "purge_deal", "add_stage", "rename_stage", "delete_stage",
+    "add_deal",
+    "update_deal",
+    "move_deal",
+    "win_deal",
+    "lose_deal",
+    "reopen_deal",
+    "delete_deal",
+    "archive_deal",
+    "purge_deal",
+    "add_stage",
+    "rename_stage",
+    "delete_stage",
     "rename_deal_field",
-)  # fmt: skip
+)

@@ -25,9 +25,12 @@ def no_token_in(error: PipedriveError) -> bool:
 
 def client_for(handler, **options) -> PipedriveClient:
     return PipedriveClient(
-        base_url=SANDBOX_BASE_URL, api_token=TOKEN, transport=httpx.MockTransport(handler),
-        sleep=lambda seconds: None, **options,
-    )  # fmt: skip
+        base_url=SANDBOX_BASE_URL,
+        api_token=TOKEN,
+        transport=httpx.MockTransport(handler),
+        sleep=lambda seconds: None,
+        **options,
+    )
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])

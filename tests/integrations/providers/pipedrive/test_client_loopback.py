@@ -44,9 +44,12 @@ def test_429_recovery_over_loopback(live_sandbox):
 
 def test_dropped_connection_over_loopback(live_sandbox):
     live_sandbox.sandbox.set_faults(drop_connection=True)
-    with PipedriveClient(
-        base_url=live_sandbox.base_url, api_token=live_sandbox.token, max_retries=1, sleep=lambda s: None
-    ) as client, pytest.raises(PipedriveError) as caught:
+    with (
+        PipedriveClient(
+            base_url=live_sandbox.base_url, api_token=live_sandbox.token, max_retries=1, sleep=lambda s: None
+        ) as client,
+        pytest.raises(PipedriveError) as caught,
+    ):
         client.get_deal(1)
     assert caught.value.kind is ErrorKind.TRANSIENT
 
@@ -69,8 +72,12 @@ def test_manage_py_pipedrive_sandbox_serves_two_companies():
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     process = subprocess.Popen(
         [sys.executable, "manage.py", "pipedrive_sandbox", "--port", "0", "--dataset", "coeo", "--dataset", "acme"],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         first_line = process.stdout.readline()
         assert first_line.startswith("Pipedrive sandbox at http://127.0.0.1:"), process.stderr.read()

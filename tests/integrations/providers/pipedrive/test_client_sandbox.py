@@ -22,9 +22,12 @@ def listed(sandbox, *, archived=False, statuses=("open", "won", "lost", "deleted
 def make_client(sandbox, fake_clock, **kwargs):
     kwargs.setdefault("page_size", 50)
     return PipedriveClient(
-        base_url=SANDBOX_BASE_URL, api_token=DEFAULT_TOKEN, transport=sandbox.transport(),
-        sleep=fake_clock.sleep, **kwargs,
-    )  # fmt: skip
+        base_url=SANDBOX_BASE_URL,
+        api_token=DEFAULT_TOKEN,
+        transport=sandbox.transport(),
+        sleep=fake_clock.sleep,
+        **kwargs,
+    )
 
 
 # -- iterators over several pages ---------------------------------------------------------

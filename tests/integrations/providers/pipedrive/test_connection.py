@@ -20,7 +20,8 @@ pytestmark = pytest.mark.django_db
 def integration(live_sandbox):
     company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
     return Integration.objects.create(
-        company=company, settings={"company_domain": "coeo", "api_base_url": live_sandbox.base_url},
+        company=company,
+        settings={"company_domain": "coeo", "api_base_url": live_sandbox.base_url},
         credentials={"api_token": live_sandbox.token},
     )
 

@@ -6,7 +6,14 @@ from integrations.providers.pipedrive.connection_rules import normalise_company_
 
 @pytest.mark.parametrize(
     "pasted",
-    ["coeo", "COEO", " coeo ", "coeo.pipedrive.com", "https://coeo.pipedrive.com/", "https://coeo.pipedrive.com/deal/5"],
+    [
+        "coeo",
+        "COEO",
+        " coeo ",
+        "coeo.pipedrive.com",
+        "https://coeo.pipedrive.com/",
+        "https://coeo.pipedrive.com/deal/5",
+    ],
 )
 def test_domain_is_normalised(pasted):
     assert normalise_company_domain(pasted) == "coeo"

@@ -32,9 +32,12 @@ def test_sentinel_token_never_leaks(fault, fake_clock, caplog):
     sandbox = Sandbox("coeo", api_tokens=(SENTINEL,), clock=fake_clock)
     FAULTS[fault](sandbox)
     client = PipedriveClient(
-        base_url=SANDBOX_BASE_URL, api_token=SENTINEL, transport=sandbox.transport(),
-        sleep=fake_clock.sleep, max_retries=2,
-    )  # fmt: skip
+        base_url=SANDBOX_BASE_URL,
+        api_token=SENTINEL,
+        transport=sandbox.transport(),
+        sleep=fake_clock.sleep,
+        max_retries=2,
+    )
 
     with pytest.raises(PipedriveError) as caught:
         client.get_deal(999_999)
@@ -71,8 +74,9 @@ def test_a_token_echoed_at_the_edge_of_the_excerpt_is_redacted(status):
 
     body = (" " * 790 + SENTINEL + " trailing text").encode()
     transport = httpx.MockTransport(lambda request: httpx.Response(status, content=body))
-    client = PipedriveClient(base_url=SANDBOX_BASE_URL, api_token=SENTINEL, transport=transport,
-                             sleep=lambda seconds: None, max_retries=0)  # fmt: skip
+    client = PipedriveClient(
+        base_url=SANDBOX_BASE_URL, api_token=SENTINEL, transport=transport, sleep=lambda seconds: None, max_retries=0
+    )
 
     with pytest.raises(PipedriveError) as caught:
         client.get_deal(1)
