@@ -18,7 +18,7 @@ from dealflow.models import Deal
 from integrations.models import Integration, SyncOutcome, SyncRun
 from integrations.providers.pipedrive.sandbox import Sandbox
 from integrations.providers.pipedrive.sandbox.server import serve_in_thread
-from portfolio.models import PortfolioCompany
+from tests import factories as make
 
 SENTINEL = "tok-SENTINEL-e2e-5b8c0f2a91d3"
 
@@ -27,12 +27,7 @@ SENTINEL = "tok-SENTINEL-e2e-5b8c0f2a91d3"
 def served_integration(db):
     sandbox = Sandbox("coeo", api_tokens=(SENTINEL,), burst_limit=100_000)
     base_url, stop = serve_in_thread(sandbox)
-    company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
-    integration = Integration.objects.create(
-        company=company,
-        settings={"company_domain": "coeo", "api_base_url": base_url},
-        credentials={"api_token": SENTINEL},
-    )
+    integration = make.integration(make.company("Coeo"), api_base_url=base_url, token=SENTINEL)
     yield integration
     stop()
 

@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.urls import reverse
 
-from tests.dealflow import factories as make
+from tests import factories as make
 from tests.dealflow.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealflow.models import Deal, DealStatus
-from tests.dealflow import factories as make
+from tests import factories as make
 from tests.dealflow.helpers import column, page_text
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from playwright.sync_api import expect
 
-from tests.dealflow import factories as make
+from tests import factories as make
 from tests.dealflow.conftest import ARTIFACTS, CHROMIUM
 
 pytestmark = [
@@ -107,7 +107,8 @@ def test_board_at_1440(page, live_server, board_data, staff):
     # 6. After Load more the first new card has the focus.
     page.locator(".column--lead").get_by_role("button", name="Load more").click()
     expect(page.locator(".column--lead article.card")).to_have_count(30)
-    assert page.evaluate("document.activeElement === document.querySelectorAll('.column--lead .card-link')[25]")
+    # htmx moves the focus when the swap has settled, a moment after the cards are in the page.
+    page.wait_for_function("document.activeElement === document.querySelectorAll('.column--lead .card-link')[25]")
 
     # 5. The open deal is in the URL; Back closes the panel; Forward opens it again.
     needle = page.get_by_role("link", name="Needle: Acme platform")

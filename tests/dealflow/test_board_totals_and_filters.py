@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from dealflow.models import DealStatus
 from dealflow.selectors import BoardFilters, CurrencyTotal, board_columns, column_cards, stage_map
-from tests.dealflow import factories as make
+from tests import factories as make
 from tests.dealflow.helpers import board_titles, column
 
 pytestmark = pytest.mark.django_db

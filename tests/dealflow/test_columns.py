@@ -11,7 +11,7 @@ from dealflow.columns import COLUMN_KEYS, column_expression, column_of_deal, in_
 from dealflow.models import Deal, DealStatus
 from dealflow.selectors import stage_map
 from dealflow.stages import MappingTarget, StandardStage
-from tests.dealflow import factories as make
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Integration, SyncOutcome, SyncState
-from tests.dealflow import factories as make
+from tests import factories as make
 from tests.dealflow.helpers import board_html
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from dealflow import export
 from dealflow.export import ERROR_TEXT, HEADER
 from dealflow.models import DealStatus
-from tests.dealflow import factories as make
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 

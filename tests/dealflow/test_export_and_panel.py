@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealflow.models import StageChange
-from tests.dealflow import factories as make
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 

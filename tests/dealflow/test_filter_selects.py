@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dealflow.forms import BoardFilterForm
 from dealflow.templatetags.dealflow_board import plain_select
-from tests.dealflow import factories as make
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
-from tests.dealflow import factories as make
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 

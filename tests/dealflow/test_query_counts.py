@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dealflow.models import DealStatus
-from tests.dealflow import factories as make
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.utils import timezone, translation
 
 from dealflow.freshness import sync_freshness
 from integrations.models import SyncOutcome, SyncRun
-from tests.dealflow import factories as make
+from tests import factories as make
 from tests.dealflow.helpers import board_html
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from dealflow.stages import MappingTarget
-from tests.dealflow import factories as make
+from tests import factories as make
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "correct horse battery staple"

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.test import override_settings
 
 from config.sqlite3.base import create_private
-from portfolio.models import PortfolioCompany
+from tests import factories as make
 from tests.foundation.test_settings_and_health import start_django
 
 PRODUCTION = {"DEBUG": "False", "SECRET_KEY": "x" * 60, "FERNET_KEYS": "k1", "ALLOWED_HOSTS": "testserver"}
@@ -25,7 +25,7 @@ def test_healthz_answers_head(client, db):
 
 @pytest.fixture
 def staff_client(client, integration):
-    PortfolioCompany.objects.create(name="Nordic", slug="nordic")  # two companies: /dealflow/ is the overview
+    make.company("Nordic")  # two companies: /dealflow/ is the overview
     client.force_login(User.objects.create_user("stella", is_staff=True))
     return client
 

@@ -11,6 +11,7 @@ from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN, Sandbox
 from integrations.providers.pipedrive.sandbox.server import serve_in_thread
 from integrations.sync.runner import sync_integration
 from portfolio.models import PortfolioCompany
+from tests import factories as make
 
 SANDBOX_URL = "https://coeo.pipedrive.com"
 
@@ -35,12 +36,8 @@ class Connected:
 
 
 def connect(sandbox: Sandbox, *, slug: str = "coeo", token: str = DEFAULT_TOKEN) -> Connected:
-    company, _ = PortfolioCompany.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
-    integration = Integration.objects.create(
-        company=company,
-        settings={"company_domain": slug, "api_base_url": SANDBOX_URL},
-        credentials={"api_token": token},
-    )
+    company = PortfolioCompany.objects.filter(slug=slug).first() or make.company(slug.title(), slug=slug)
+    integration = make.integration(company, company_domain=slug, api_base_url=SANDBOX_URL, token=token)
     return Connected(integration=integration, sandbox=sandbox, sleeps=[])
 
 

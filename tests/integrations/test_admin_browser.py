@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from integrations.models import Integration, SyncOutcome, SyncState
-from portfolio.models import PortfolioCompany
+from integrations.models import SyncOutcome
+from tests import factories as make
 from tests.dealflow.conftest import ARTIFACTS, CHROMIUM
 
 pytestmark = [
@@ -25,13 +25,10 @@ def test_the_integrations_list_fits_1440_px(live_server, monkeypatch):
     User.objects.create_superuser("root", password="pw-for-the-browser")
     now = timezone.now()
     for name in ("Coeo", "Acme Industrial Holdings International", "Vinterdata"):
-        company = PortfolioCompany.objects.create(name=name, slug=name.split()[0].lower())
-        integration = Integration.objects.create(
-            company=company,
-            settings={"company_domain": company.slug},
-            credentials={"api_token": "tok-browser-0000"},
-        )
-        SyncState.objects.filter(integration=integration).update(
+        company = make.company(name, slug=name.split()[0].lower())
+        integration = make.integration(company, company_domain=company.slug, token="tok-browser-0000")
+        make.sync_state(
+            integration,
             last_successful_sync_at=now - timedelta(hours=5),
             last_synced_at=now - timedelta(minutes=3),
             last_sync_outcome=SyncOutcome.RATE_LIMITED,

@@ -13,7 +13,7 @@ from integrations.models import Integration, SyncOutcome
 from integrations.providers.pipedrive.connection import check_connection
 from integrations.providers.pipedrive.connection_rules import base_url_problem, validate_base_url
 from integrations.sync.runner import sync_integration
-from portfolio.models import PortfolioCompany
+from tests import factories as make
 from tests.foundation.test_admin_token import post_integration
 
 TOKEN = "tok-BASEURL-7c1d2e4b9f3a"
@@ -71,10 +71,7 @@ def test_nothing_but_pipedrive_without_an_allowance(settings):
 
 @pytest.fixture
 def integration(db):
-    company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
-    return Integration.objects.create(
-        company=company, settings={"company_domain": "coeo", "api_base_url": ""}, credentials={"api_token": TOKEN}
-    )
+    return make.integration(make.company("Coeo"), api_base_url="", token=TOKEN)
 
 
 @pytest.mark.parametrize("url", REJECTED.values(), ids=REJECTED.keys())

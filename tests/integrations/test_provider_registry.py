@@ -11,7 +11,7 @@ from integrations.models import Integration
 from integrations.providers import registry
 from integrations.providers.base import Category, Provider
 from integrations.providers.registry import UnknownProvider, get_provider
-from portfolio.models import PortfolioCompany
+from tests import factories as make
 
 
 class LedgerProvider(Provider):
@@ -50,8 +50,8 @@ def test_the_registry_imports_a_provider_by_key_and_names_unknown_ones():
 
 
 def test_an_integration_reaches_its_provider_by_key(with_ledger, db):
-    company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
-    pipedrive = Integration.objects.create(company=company, settings={"company_domain": "coeo"})
+    company = make.company("Coeo")
+    pipedrive = make.integration(company)
     ledger = Integration.objects.create(company=company, provider="ledger", settings={"workspace": "coeo-books"})
     assert (pipedrive.category, ledger.category) == (Category.CRM, Category.ACCOUNTING)
     assert pipedrive.deal_url(7) == "https://coeo.pipedrive.com/deal/7"
@@ -59,7 +59,7 @@ def test_an_integration_reaches_its_provider_by_key(with_ledger, db):
 
 
 def test_the_admin_form_takes_its_fields_from_the_provider(with_ledger, admin_client):
-    company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
+    company = make.company("Coeo")
     add = reverse("admin:integrations_integration_add") + "?provider=ledger"
     page = admin_client.get(add).content.decode()
     assert 'name="workspace"' in page and 'name="secret_key"' in page and 'name="company_domain"' not in page

@@ -8,22 +8,16 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from integrations.models import Integration
 from integrations.providers.pipedrive import ErrorKind
 from integrations.providers.pipedrive.connection import check_connection
-from portfolio.models import PortfolioCompany
+from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def integration(live_sandbox):
-    company = PortfolioCompany.objects.create(name="Coeo", slug="coeo")
-    return Integration.objects.create(
-        company=company,
-        settings={"company_domain": "coeo", "api_base_url": live_sandbox.base_url},
-        credentials={"api_token": live_sandbox.token},
-    )
+    return make.integration(make.company("Coeo"), api_base_url=live_sandbox.base_url, token=live_sandbox.token)
 
 
 def test_quick_check_names_user_and_company(integration):

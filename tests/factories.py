@@ -1,4 +1,5 @@
-"""Plain functions that create board data directly (never through the sync)."""
+"""Plain functions that create test data directly (never through the sync), shared by every test package:
+a company, its integration, and the board's pipelines, stages, people and deals."""
 
 import itertools
 from datetime import timedelta
@@ -24,8 +25,12 @@ def company(name="Coeo", *, slug=None, viewers=(), **fields) -> PortfolioCompany
     return created
 
 
-def integration(company, *, company_domain="coeo", **fields) -> Integration:
-    fields = {"credentials": {"api_token": "test-token"}, "settings": {"company_domain": company_domain}, **fields}
+def integration(company, *, company_domain="coeo", api_base_url=None, token="test-token", **fields) -> Integration:
+    """A Pipedrive integration for `company`; `api_base_url` points it at a sandbox."""
+    settings = {"company_domain": company_domain}
+    if api_base_url is not None:
+        settings["api_base_url"] = api_base_url
+    fields = {"credentials": {"api_token": token}, "settings": settings, **fields}
     return Integration.objects.create(company=company, **fields)
 
 
