@@ -248,3 +248,6 @@ LOGGING = {
 # Plain http is refused except to a loopback address. The demo and the tests allow the sandbox
 # with http://127.0.0.1:*.
 PIPEDRIVE_ALLOWED_BASE_URLS = env.list("PIPEDRIVE_ALLOWED_BASE_URLS", default=[])
+
+# Where Pipedrive (webhooks) and Fortnox (OAuth redirect) reach this app; no trailing slash.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
