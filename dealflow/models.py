@@ -263,3 +263,34 @@ class StageChange(models.Model):
 
     def __str__(self):
         return f"{self.deal}: {self.from_stage_remote_id} → {self.to_stage_remote_id}"
+
+
+class Activity(CachedRecord):
+    """A Pipedrive activity (call, meeting, task …): a deal's next one shows on its card, and the
+    panel lists the upcoming and the last done. Activities deleted upstream are removed."""
+
+    subject = models.CharField(max_length=500)
+    type = models.CharField(max_length=64, blank=True)
+    # Pipedrive's due date, and its due time in UTC when the activity has one.
+    due_date = models.DateField(null=True, blank=True)
+    due_time = models.TimeField(null=True, blank=True)
+    done = models.BooleanField(default=False)
+    marked_as_done_time = models.DateTimeField(null=True, blank=True)
+    deal = models.ForeignKey(Deal, null=True, blank=True, on_delete=models.SET_NULL, related_name="activities")
+    deal_remote_id = models.BigIntegerField(null=True, blank=True)
+    owner = models.ForeignKey(Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner_remote_id = models.BigIntegerField(null=True, blank=True)
+    add_time = models.DateTimeField(null=True, blank=True)
+    update_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta(CachedRecord.Meta):
+        ordering = ["due_date", "due_time", "remote_id"]
+        indexes = [
+            # A page of cards' next activities, and a deal's upcoming ones: its undone activities by due date.
+            models.Index(fields=["deal", "done", "due_date", "due_time"], name="activity_next_idx"),
+        ]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+
+    def __str__(self):
+        return self.subject
