@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "portfolio",
     "integrations",
     "dealflow",
+    "accounting",
 ]
 
 MIDDLEWARE = [
