@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('portfolio', '0003_editors'),
+        ('portfolio', '0002_verbose_names_translatable'),
     ]
 
     operations = [
