@@ -294,3 +294,47 @@ class Activity(CachedRecord):
 
     def __str__(self):
         return self.subject
+
+
+class FxRate(models.Model):
+    """A euro reference rate: how many units of `currency` one euro bought on `date` (ECB). The
+    euro itself has no row (it is 1). See dealflow/fx.py for loading and conversion."""
+
+    date = models.DateField()
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=18, decimal_places=6, help_text=_("Units of the currency per euro."))
+    source = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["currency", "date"]
+        # (currency, date) first: conversion looks up one currency's rates up to a day.
+        constraints = [models.UniqueConstraint(fields=["currency", "date"], name="fxrate_unique_day")]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+
+    def __str__(self):
+        return f"{self.date} EUR/{self.currency} {self.rate}"
+
+
+class PipelineSnapshot(models.Model):
+    """One day's open pipeline of a company in one standard column and currency (the pipeline
+    trend chart reads these; taken daily by beat, see dealflow/metrics/snapshot.py)."""
+
+    company = models.ForeignKey("portfolio.PortfolioCompany", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    stage = models.CharField(max_length=20)
+    currency = models.CharField(max_length=3, blank=True)
+    count = models.PositiveIntegerField(default=0)
+    value = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    weighted_value = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+
+    class Meta:
+        ordering = ["company", "day", "stage", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "day", "stage", "currency"], name="pipelinesnapshot_unique_day")
+        ]
+        verbose_name = _("pipeline snapshot")
+        verbose_name_plural = _("pipeline snapshots")
+
+    def __str__(self):
+        return f"{self.company_id} {self.day} {self.stage} {self.currency}"
