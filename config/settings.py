@@ -252,3 +252,9 @@ PIPEDRIVE_ALLOWED_BASE_URLS = env.list("PIPEDRIVE_ALLOWED_BASE_URLS", default=[]
 
 # Where Pipedrive (webhooks) and Fortnox (OAuth redirect) reach this app; no trailing slash.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Metrics and one currency (dealflow/fx.py, dealflow/metrics/): portfolio figures are converted to
+# REPORTING_CURRENCY (a company's own pages use its reporting_currency) with ECB euro reference
+# rates, loaded offline at migrate time and refreshed daily by beat from FX_RATES_URL.
+REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="SEK").upper()
+FX_RATES_URL = env.str("FX_RATES_URL", default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref.zip")
