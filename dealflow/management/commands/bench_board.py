@@ -1,13 +1,18 @@
-"""Time the dealflow board on a generated data set, in a throwaway SQLite database.
+"""Time the dealflow board on a generated data set, in a throwaway database.
 
     python manage.py bench_board --deals 50000
+    scripts/with-postgres .venv/bin/python manage.py bench_board --deals 400000 --compare-postgres
 
-The command re-runs itself in a subprocess whose DATABASE_URL points at a new SQLite file in a
-temporary directory, so the development database is never touched; the directory is removed at
-the end. It prints the median and 95th percentile server time (the full Django stack through
-the test client, without a network) and the number of SQL queries of each request.
+The command re-runs itself in a subprocess whose DATABASE_URL points at a new database (a SQLite
+file in a temporary directory, or a database created for the run on the PostgreSQL server named by
+`--database-url` / DATABASE_URL: see integrations/management/throwaway_db.py), so no database that
+holds data is touched; it is removed at the end. It prints the median and 95th percentile server
+time (the full Django stack through the test client, without a network) and the number of SQL
+queries of each request, with the database beside each figure, and with `--compare-postgres` the
+ratio PostgreSQL / SQLite.
 """
 
+import json
 import os
 import random
 import statistics
@@ -17,7 +22,6 @@ import tempfile
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -28,8 +32,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from integrations.management.throwaway_db import ratio_line, servers, throwaway_database
+
 INSIDE_FLAG = "BENCH_BOARD_THROWAWAY_DB"
-COMPANIES = 5
+DATABASE_PREFIX = "bench_board_"
 STAGES = [  # (name, target, probability)
     ("Lead - ännu ej kontaktade", "lead", 10),
     ("Prospekt - kontaktade", "qualified", 20),
@@ -49,33 +55,61 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--deals", type=int, default=50_000)
+        parser.add_argument("--companies", type=int, default=8)
         parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument("--database-url", help="the database server to use (default: DATABASE_URL, else SQLite)")
+        parser.add_argument(
+            "--compare-postgres", action="store_true", help="run on SQLite and on the PostgreSQL server, with ratios"
+        )
 
-    def handle(self, *args, deals, runs, seed, **options):
+    def handle(self, *args, deals, companies, runs, seed, database_url, compare_postgres, **options):
         if os.environ.get(INSIDE_FLAG) != "1":
-            return self.run_in_throwaway_database(deals=deals, runs=runs, seed=seed)
-        if not str(settings.DATABASES["default"]["NAME"]).startswith(tempfile.gettempdir()):
-            raise CommandError("Refusing to generate benchmark data outside a temporary database.")
+            return self.run_in_throwaway_databases(
+                ["--deals", str(deals), "--companies", str(companies), "--runs", str(runs), "--seed", str(seed)],
+                servers(database_url=database_url, compare_postgres=compare_postgres),
+            )
+        name = str(settings.DATABASES["default"]["NAME"])
+        if not (name.startswith(tempfile.gettempdir()) or name.startswith(DATABASE_PREFIX)):
+            raise CommandError("Refusing to generate benchmark data outside a throwaway database.")
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
-        urls = generate(deals=deals, seed=seed)
-        self.stdout.write(f"Generated {deals} deals in {time.perf_counter() - started:.1f} s.")
-        self.measure(urls, runs=runs)
+        urls = generate(deals=deals, companies=companies, seed=seed)
+        self.stdout.write(f"Generated {deals} deals in {time.perf_counter() - started:.1f} s ({connection.vendor}).")
+        self.stdout.write(json.dumps(self.measure(urls, runs=runs)))
 
-    def run_in_throwaway_database(self, *, deals, runs, seed):
-        with tempfile.TemporaryDirectory(prefix="bench_board_") as directory:
-            env = {
-                **os.environ,
-                INSIDE_FLAG: "1",
-                "DATABASE_URL": f"sqlite:///{Path(directory) / 'bench.sqlite3'}",
-                "DEBUG": "False",  # production settings: no query log, no template debug info
-            }
-            command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "bench_board"]
-            command += ["--deals", str(deals), "--runs", str(runs), "--seed", str(seed)]
-            completed = subprocess.run(command, env=env, cwd=settings.BASE_DIR, check=False)
-        if completed.returncode:
-            raise CommandError(f"The benchmark failed (exit status {completed.returncode}).")
+    def run_in_throwaway_databases(self, arguments: list[str], targets: list[tuple[str, str | None]]):
+        results = {}
+        for vendor, server in targets:
+            with throwaway_database(server, DATABASE_PREFIX) as url:
+                env = {
+                    **os.environ,
+                    INSIDE_FLAG: "1",
+                    "DATABASE_URL": url,
+                    "DEBUG": "False",  # production settings: no query log, no template debug info
+                }
+                command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "bench_board", *arguments]
+                completed = subprocess.run(
+                    command, env=env, cwd=settings.BASE_DIR, check=False, capture_output=True, text=True
+                )
+            if completed.returncode:
+                raise CommandError(f"The benchmark failed on {vendor}:\n{completed.stderr[-3000:]}")
+            *lines, last = completed.stdout.strip().splitlines()
+            self.stdout.write("\n".join(lines))
+            results[vendor] = json.loads(last)
+        self.report(results)
+
+    def report(self, results: dict[str, dict]) -> None:
+        self.stdout.write(f"{'request':<28}{'database':>11}{'median':>10}{'p95':>10}{'queries':>9}")
+        requests = next(iter(results.values()))
+        for name in requests:
+            for vendor, figures in results.items():
+                median, p95, queries = figures[name]
+                self.stdout.write(f"{name:<28}{vendor:>11}{median:>8.1f}ms{p95:>8.1f}ms{queries:>9}")
+        for name in requests:
+            line = ratio_line(name, {vendor: figures[name][0] for vendor, figures in results.items()}, " ms")
+            if line:
+                self.stdout.write(line)
 
     def measure(self, urls, *, runs):
         # The test client's host; setup_test_environment() would also instrument template rendering.
@@ -87,7 +121,7 @@ class Command(BaseCommand):
         }
         client = Client()
         client.force_login(urls.pop("user"))
-        self.stdout.write(f"{'request':<28}{'median':>10}{'p95':>10}{'queries':>9}")
+        results = {}
         for name, (url, headers) in urls.items():
             for _ in range(3):  # warm up caches and connections
                 client.get(url, headers=headers, secure=True)
@@ -101,10 +135,11 @@ class Command(BaseCommand):
             with CaptureQueriesContext(connection) as queries:
                 client.get(url, headers=headers, secure=True)
             p95 = statistics.quantiles(timings, n=20)[-1]
-            self.stdout.write(f"{name:<28}{statistics.median(timings):>8.1f}ms{p95:>8.1f}ms{len(queries):>9}")
+            results[name] = (statistics.median(timings), p95, len(queries))
+        return results
 
 
-def generate(*, deals: int, seed: int) -> dict:
+def generate(*, deals: int, companies: int, seed: int) -> dict:
     """Companies, stages, owners, contacts and `deals` deals; returns the URLs to time."""
     from django.contrib.auth.models import User
 
@@ -114,9 +149,9 @@ def generate(*, deals: int, seed: int) -> dict:
 
     rng = random.Random(seed)
     now = timezone.now()
-    per_company = deals // COMPANIES
+    per_company = deals // companies
     remote_ids = iter(range(1, 10**9))
-    for number in range(1, COMPANIES + 1):
+    for number in range(1, companies + 1):
         company = PortfolioCompany.objects.create(name=f"Company {number}", slug=f"company-{number}")
         integration = Integration.objects.create(
             company=company,
