@@ -23,6 +23,7 @@ from integrations.admin_inlines import (
 )
 from integrations.forms import MODEL_FIELDS, form_for
 from integrations.models import Integration, SyncRun, SyncState
+from integrations.outbound import admin as outbound_admin  # noqa: F401 (registers the write-back audit)
 from integrations.providers.registry import PROVIDERS
 from integrations.services.scheduling import SyncQueueUnavailable, enqueue_sync
 from portfolio.admin import PortfolioCompanyAdmin

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -182,3 +183,60 @@ class SyncRun(models.Model):
     @property
     def duration(self):
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class WriteBackEntry(models.Model):
+    """One change a user asked the board to make in the CRM (a deal moved, won, lost, reopened,
+    edited or created), and what became of it. Token-free; read-only in the admin."""
+
+    class Action(models.TextChoices):
+        STAGE = "stage", _("Stage changed")
+        WON = "won", _("Marked won")
+        LOST = "lost", _("Marked lost")
+        REOPEN = "reopen", _("Reopened")
+        EDIT = "edit", _("Edited")
+        CREATE = "create", _("Created")
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        CONFLICT = "conflict", _("Changed since seen: nothing written")
+        FAILED = "failed", _("Failed")
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    # SET_NULL and copied names: the trail outlives users, companies and integrations.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    company = models.ForeignKey(
+        "portfolio.PortfolioCompany",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("company"),
+    )
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="write_backs"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    deal_remote_id = models.BigIntegerField(_("deal id at the provider"), null=True, blank=True)
+    deal_title = models.CharField(_("deal"), max_length=500, blank=True)
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    error = models.TextField(_("provider's error"), blank=True, help_text=_("Token-free."))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["company", "-created_at"])]
+        verbose_name = _("write-back entry")
+        verbose_name_plural = _("write-back entries")
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.deal_title or self.deal_remote_id} · {self.get_outcome_display()}"

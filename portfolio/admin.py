@@ -22,7 +22,7 @@ class PortfolioCompanyAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "reporting_currency", "integrations__provider"]
     search_fields = ["name", "slug", "website"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["viewers"]
+    filter_horizontal = ["viewers", "editors"]
     inlines = []  # integrations/admin.py adds the company's integrations (portfolio imports no other app)
 
     @method_decorator(sensitive_post_parameters())  # the integration inlines carry credentials

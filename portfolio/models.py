@@ -36,7 +36,16 @@ class PortfolioCompanyQuerySet(models.QuerySet):
             return self.none()
         if user.is_staff or user.has_perm("dealflow.view_all_companies"):
             return self
-        return self.filter(viewers=user)
+        # An editor may see what they may change; distinct: a user can be both viewer and editor.
+        return self.filter(models.Q(viewers=user) | models.Q(editors=user)).distinct()
+
+    def editable_by(self, user):
+        """Companies whose deals `user` may change in the CRM from the board: staff and editors."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(editors=user)
 
 
 class PortfolioCompany(models.Model):
@@ -55,6 +64,16 @@ class PortfolioCompany(models.Model):
         related_name="visible_companies",
         verbose_name=_("viewers"),
         help_text=_("Users who may see this company's board without the view-all permission."),
+    )
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="editable_companies",
+        verbose_name=_("editors"),
+        help_text=_(
+            "Users who may see this company's board and change its deals in the CRM from it (stage, won,"
+            " lost, value, new deals). Staff always may."
+        ),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
