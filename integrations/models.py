@@ -240,3 +240,73 @@ class WriteBackEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} · {self.deal_title or self.deal_remote_id} · {self.get_outcome_display()}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an integration's provider delivers its webhooks: an unguessable URL key, the basic-auth
+    credentials the provider sends (generated here, stored encrypted, never shown), the ids of the
+    webhooks registered at the provider, and their health for the admin and the board's freshness.
+
+    Written only by targeted UPDATEs in integrations/inbound/services.py (like SyncState), so a
+    request counting a rejection never races an admin save.
+    """
+
+    integration = models.OneToOneField(
+        Integration, on_delete=models.CASCADE, primary_key=True, related_name="webhook_endpoint"
+    )
+    # Part of the receiver's URL (/hooks/pipedrive/<key>/): unguessable, but not the credential.
+    url_key = models.CharField(max_length=64, unique=True, editable=False)
+    # {"user": ..., "password": ...}: what the provider sends as HTTP basic auth.
+    credentials = SecretJSONField(default=dict, blank=True, editable=False)
+    # {event object: remote webhook id}, e.g. {"deal": 12, "stage": 13}.
+    remote_ids = models.JSONField(default=dict, blank=True, editable=False)
+    registered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The last check (command, admin or the daily beat task) and what it found.
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    check_ok = models.BooleanField(default=False, editable=False)
+    check_message = models.TextField(blank=True, editable=False, help_text="Token-free.")
+    last_event_at = models.DateTimeField(null=True, blank=True, editable=False)
+    rejected_requests = models.PositiveIntegerField(default=0, editable=False)
+    last_rejected_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    def __str__(self):
+        return f"Webhooks of {self.integration_id}"
+
+
+class InboundEvent(models.Model):
+    """One webhook delivery, stored once per provider event id and processed by a Celery task."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("Pending")
+        APPLIED = "applied", _("Applied")
+        REMOVED = "removed", _("Removed")
+        CURRENT = "current", _("Already current")
+        REFRESHED = "refreshed", _("Refreshed")
+        FAILED = "failed", _("Failed")
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="inbound_events")
+    event_id = models.CharField(max_length=100)
+    entity = models.CharField(max_length=40)
+    action = models.CharField(max_length=20)
+    entity_id = models.BigIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Set by the task that claims this event with the others pending for the same record, so a
+    # burst of events for one deal costs one fetch.
+    batch = models.CharField(max_length=32, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    error = models.TextField(blank=True, help_text="Token-free.")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "event_id"], name="inbound_event_unique_per_integration")
+        ]
+        indexes = [
+            models.Index(fields=["integration", "entity", "entity_id", "batch"], name="inbound_event_pending_idx"),
+            models.Index(fields=["integration", "received_at"], name="inbound_event_received_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.entity} {self.action} {self.entity_id} ({self.event_id})"
