@@ -253,6 +253,23 @@ PIPEDRIVE_ALLOWED_BASE_URLS = env.list("PIPEDRIVE_ALLOWED_BASE_URLS", default=[]
 # Where Pipedrive (webhooks) and Fortnox (OAuth redirect) reach this app; no trailing slash.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# Fortnox (accounting provider). The app's client id and secret come from the environment only:
+# the secret is never stored in the database, logged or shown. The OAuth redirect URI is
+# PUBLIC_BASE_URL + /accounting/fortnox/callback/. The base URLs are used only when they are
+# Fortnox's own over https or listed in FORTNOX_ALLOWED_BASE_URLS (scheme://host[:port], "*" any
+# port; plain http only to loopback: the demo and tests allow the sandbox with http://127.0.0.1:*).
+FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", default="")
+FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", default="")
+FORTNOX_AUTH_BASE_URL = env.str("FORTNOX_AUTH_BASE_URL", default="https://apps.fortnox.se")
+FORTNOX_API_BASE_URL = env.str("FORTNOX_API_BASE_URL", default="https://api.fortnox.se")
+FORTNOX_ALLOWED_BASE_URLS = env.list("FORTNOX_ALLOWED_BASE_URLS", default=[])
+
+# Webhooks in (integrations/inbound/): an event's processing waits this long, so that a burst of
+# events for one record is fetched once; the board counts as "live" while an event arrived within
+# WEBHOOK_LIVE_MINUTES (or the last check found the webhooks registered).
+WEBHOOK_COALESCE_SECONDS = env.float("WEBHOOK_COALESCE_SECONDS", default=2.0)
+WEBHOOK_LIVE_MINUTES = env.int("WEBHOOK_LIVE_MINUTES", default=60)
+
 # Metrics and one currency (dealflow/fx.py, dealflow/metrics/): portfolio figures are converted to
 # REPORTING_CURRENCY (a company's own pages use its reporting_currency) with ECB euro reference
 # rates, loaded offline at migrate time and refreshed daily by beat from FX_RATES_URL.

@@ -9,6 +9,7 @@ from integrations.providers.base import Provider
 
 PROVIDERS = {
     "pipedrive": "integrations.providers.pipedrive.provider.PipedriveProvider",
+    "fortnox": "integrations.providers.fortnox.provider.FortnoxProvider",
 }
 
 

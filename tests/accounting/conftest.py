@@ -1,0 +1,1 @@
+from tests.fortnox_fixtures import *  # noqa: F403 - the shared Fortnox fixtures
