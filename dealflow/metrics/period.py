@@ -1,0 +1,80 @@
+"""The period a metrics page or `pipeline_metrics` covers: the last 30/90/180/365 days or a custom
+since/until, both days inclusive, as calendar days in the studio's time zone (settings.TIME_ZONE)."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+PRESETS = (30, 90, 180, 365)
+DEFAULT_DAYS = 90
+# Far enough for any real question, near enough that no date arithmetic overflows.
+EARLIEST = date(1990, 1, 1)
+
+
+class PeriodError(ValueError):
+    """A period that cannot be read; its message says why (shown to the user)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    since: date
+    until: date
+    preset: int | None = None  # the preset's days, None for a custom period
+
+    @property
+    def start(self) -> datetime:
+        """The first moment of `since` in the studio's time zone."""
+        return timezone.make_aware(datetime.combine(self.since, time.min))
+
+    @property
+    def end(self) -> datetime:
+        """The first moment after `until` (periods are half-open in SQL: start <= t < end)."""
+        return timezone.make_aware(datetime.combine(self.until + timedelta(days=1), time.min))
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def query(self) -> str:
+        """The period as URL parameters."""
+        if self.preset:
+            return f"days={self.preset}"
+        return f"since={self.since.isoformat()}&until={self.until.isoformat()}"
+
+
+def last_days(days: int, today: date | None = None) -> Period:
+    today = today or timezone.localdate()
+    return Period(since=today - timedelta(days=days - 1), until=today, preset=days)
+
+
+def parse_date(text: str, name: str) -> date:
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        raise PeriodError(_("%(name)s must be a date such as 2026-01-31.") % {"name": name}) from None
+    if day < EARLIEST or day.year > 9000:
+        raise PeriodError(_("%(name)s is out of range.") % {"name": name})
+    return day
+
+
+def period_from(*, days=None, since=None, until=None, today: date | None = None) -> Period:
+    """The period of a request's or a command's parameters (strings or None); PeriodError when unreadable.
+    since/until win over days; a missing since or until is the preset's."""
+    today = today or timezone.localdate()
+    if since or until:
+        end = parse_date(until, "until") if until else today
+        start = parse_date(since, "since") if since else end - timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            raise PeriodError(_("since must not be after until."))
+        return Period(since=start, until=end)
+    if days in (None, ""):
+        return last_days(DEFAULT_DAYS, today)
+    try:
+        number = int(days)
+    except (TypeError, ValueError):
+        number = None
+    if number not in PRESETS:
+        raise PeriodError(_("days must be one of 30, 90, 180 or 365."))
+    return last_days(number, today)

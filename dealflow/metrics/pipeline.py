@@ -1,0 +1,126 @@
+"""Open pipeline now: count, value and weighted value by standard column (the board's rule,
+dealflow.columns, through selectors.StageMap), and the forecast by expected close month.
+
+Weighted value = value × the stage's probability (selectors.weight_percent, as the board's
+totals). Open deals in a stage mapped to Closed Won count there; excluded stages are left out and
+counted apart, as are unmapped ones. All at the latest rates.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from dealflow.columns import EXCLUDED, UNMAPPED, in_column
+from dealflow.fx import Rates, Total
+from dealflow.metrics.scope import Scope, rows_of
+from dealflow.models import DealStatus
+from dealflow.stages import StandardStage
+
+STAGES = [stage.value for stage in StandardStage]
+FORECAST_MONTHS = 6  # this month and the five after
+
+
+@dataclass
+class PipelineRows:
+    open: list[dict]
+    forecast: list[dict]
+    today: date
+
+    def currencies(self) -> set[str]:
+        return {row["currency"] for row in self.open}
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def open_deals(scope: Scope):
+    return scope.deals().filter(status=DealStatus.OPEN, is_archived=False)
+
+
+def fetch(scope: Scope, today: date | None = None) -> PipelineRows:
+    today = today or timezone.localdate()
+    horizon = add_months(today, FORECAST_MONTHS)
+    forecast = (
+        open_deals(scope)
+        .exclude(in_column(scope.stages.target, EXCLUDED))
+        .filter(expected_close_date__isnull=False, expected_close_date__lt=horizon)
+        .values(
+            "integration_id",
+            "stage_id",
+            "currency",
+            overdue=Case(
+                When(Q(expected_close_date__lt=today), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            ),
+            month=TruncMonth("expected_close_date"),
+        )
+        .annotate(value=Sum("value"))
+        .order_by()
+    )
+    return PipelineRows(open=open_rows(scope), forecast=list(forecast), today=today)
+
+
+def open_rows(scope: Scope) -> list[dict]:
+    """Open deals' count and value per integration, stage and currency (one GROUP BY query)."""
+    rows = (
+        open_deals(scope)
+        .values("integration_id", "stage_id", "currency")
+        .annotate(count=Count("id"), value=Sum("value"))
+        .order_by()
+    )
+    return list(rows)
+
+
+def placed(row: dict, scope: Scope) -> tuple[str, Decimal, Decimal]:
+    """An open row's column, value and weighted value (value × the stage's probability)."""
+    value = row["value"] or Decimal(0)
+    weight = scope.stages.weight(DealStatus.OPEN, row["stage_id"])
+    return scope.stages.column_of(DealStatus.OPEN, row["stage_id"]), value, value * weight / 100
+
+
+def compute(rows: PipelineRows, ids: set[int], rates: Rates, scope: Scope) -> dict:
+    stages = scope.stages
+    counts = defaultdict(int)
+    values, weighted = defaultdict(Total), defaultdict(Total)
+    for row in rows_of(rows.open, ids):
+        column, value, weighted_value = placed(row, scope)
+        counts[column] += row["count"]
+        values[column].add(rates, value, row["currency"])
+        weighted[column].add(rates, weighted_value, row["currency"])
+    by_column = {
+        column: {"count": counts[column], "value": values[column].value, "weighted": weighted[column].value}
+        for column in [*STAGES, UNMAPPED]
+    }
+    months = [add_months(rows.today, offset) for offset in range(FORECAST_MONTHS)]
+    forecast = {month: Total() for month in [f"{day:%Y-%m}" for day in months] + ["overdue"]}
+    for row in rows_of(rows.forecast, ids):
+        key = "overdue" if row["overdue"] else f"{row['month']:%Y-%m}"
+        weight = stages.weight(DealStatus.OPEN, row["stage_id"])
+        forecast[key].add(rates, (row["value"] or 0) * weight / 100, row["currency"])
+    unconverted = merged(*(values[column] for column in [*STAGES, UNMAPPED]))
+    return {
+        "open_deals": sum(counts[column] for column in [*STAGES, UNMAPPED]),
+        "weighted_pipeline": {stage: by_column[stage]["weighted"] for stage in STAGES},
+        "pipeline": by_column,
+        "excluded": {"count": counts[EXCLUDED]},
+        "forecast": {key: total.value for key, total in forecast.items()},
+        "pipeline_unconverted": unconverted,
+        "forecast_unconverted": merged(*forecast.values()),
+    }
+
+
+def merged(*totals: Total) -> dict:
+    """The unconverted amounts of several totals, by currency."""
+    result = defaultdict(lambda: 0)
+    for total in totals:
+        for currency, amount in total.unconverted.items():
+            result[currency] += amount
+    return dict(result)

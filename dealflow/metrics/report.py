@@ -1,0 +1,85 @@
+"""The metrics of some companies, each and together, for a period, in one currency: what the pages,
+the CSV exports and `pipeline_metrics` show. `metrics_of` assembles one company's (or the
+portfolio's) figures; every group of formulas runs its queries once for all companies."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils import timezone
+
+from dealflow.fx import load_rates
+from dealflow.metrics import closed, funnel, pipeline, stage_time, trends
+from dealflow.metrics.period import Period
+from dealflow.metrics.scope import Scope
+
+
+@dataclass
+class Report:
+    period: Period
+    currency: str
+    rates_date: date | None
+    companies: list  # PortfolioCompany, by name
+    by_company: dict[str, dict]  # slug -> metrics
+    portfolio: dict
+
+
+@dataclass
+class Fetched:
+    scope: Scope
+    closed: closed.ClosedRows
+    pipeline: pipeline.PipelineRows
+    funnel: list[dict]
+    stage_time: list[dict]
+    trends: trends.TrendRows
+
+
+def build(companies, period: Period, currency: str, *, today: date | None = None) -> Report:
+    today = today or timezone.localdate()
+    scope = Scope.of(companies)
+    data = Fetched(
+        scope=scope,
+        closed=closed.fetch(scope, period),
+        pipeline=pipeline.fetch(scope, today),
+        funnel=funnel.fetch(scope, period),
+        stage_time=stage_time.fetch(scope, period),
+        trends=trends.fetch(scope, period, today),
+    )
+    currencies = data.closed.currencies() | data.pipeline.currencies() | data.trends.currencies()
+    since = min(period.since, trends.first_month(today))
+    rates = load_rates(currency, currencies, since=since)
+    by_company = {
+        company.slug: metrics_of(data, rates, scope.integrations_of(company), {company.pk})
+        for company in scope.companies
+    }
+    portfolio = metrics_of(data, rates, scope.integration_ids, {company.pk for company in scope.companies})
+    return Report(
+        period=period,
+        currency=currency,
+        rates_date=rates.latest_day,
+        companies=scope.companies,
+        by_company=by_company,
+        portfolio=portfolio,
+    )
+
+
+def metrics_of(data: Fetched, rates, ids: set[int], company_ids: set[int]) -> dict:
+    """Every figure of some integrations (one company's, or all of the scope's for the portfolio).
+    A new group of formulas adds its keys here (hygiene: dealflow/metrics/hygiene.py); the pages
+    show a group only when its key is present."""
+    metrics = closed.compute(data.closed, ids, rates)
+    metrics.update(pipeline.compute(data.pipeline, ids, rates, data.scope))
+    metrics["sales_velocity_per_month"] = closed.sales_velocity(metrics["open_deals"], metrics)
+    metrics["funnel"] = funnel.compute(data.funnel, ids)
+    metrics["time_in_stage_days"] = stage_time.compute(data.stage_time, ids, data.scope)
+    metrics["trends"] = trends.compute(data.trends, ids, company_ids, rates)
+    metrics["unconverted"] = unconverted(metrics)
+    return metrics
+
+
+def unconverted(metrics: dict) -> dict:
+    """Amounts in currencies without a rate, by figure, then currency: listed apart on the pages."""
+    found = {key: metrics[key]["unconverted"] for key in ("new", "won", "lost") if "unconverted" in metrics[key]}
+    for key in ("pipeline", "forecast"):
+        if metrics.get(f"{key}_unconverted"):
+            found[key] = metrics[f"{key}_unconverted"]
+    return found
