@@ -28,4 +28,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dealflow/", include("dealflow.urls")),
+    path("hooks/", include("integrations.inbound.urls")),  # webhooks in (integrations/inbound/)
 ]

@@ -100,6 +100,32 @@ class SyncPlan:
     store: Callable[[int], None] | None = None
 
 
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One webhook delivery, read by the provider into neutral terms (integrations/inbound/).
+
+    ``entity`` is an entity spec key ("deals", "persons", "organizations", "stages", "pipelines"),
+    or "" for an object the app does not cache; ``update_time`` is the record's own update time
+    when the payload carries it (an event older than the cache then needs no fetch).
+    """
+
+    event_id: str
+    entity: str
+    action: str  # "create", "change" or "delete"
+    entity_id: int | None
+    update_time: Any = None  # an aware datetime or None
+    merged_to_id: int | None = None
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    """What registering webhooks did: {event object: remote webhook id}, and a warning for staff
+    (the token's user is not an admin, so events are filtered by that user's permissions)."""
+
+    remote_ids: dict[str, int]
+    warning: str = ""
+
+
 class Provider:
     """One external system. Subclasses set the class attributes and implement the methods.
 
@@ -145,6 +171,33 @@ class Provider:
 
     def check_connection(self, integration: Any, **options: Any) -> Any:
         """One cheap call proving the credentials work; a result with ``ok`` and a token-free ``message``."""
+        raise NotImplementedError
+
+    # -- webhooks in (optional: a provider without them leaves supports_webhooks False) -----------
+    # Each takes a client from client() and raises ProviderError with a token-free message.
+    supports_webhooks: ClassVar[bool] = False
+
+    def parse_webhook(self, payload: dict) -> WebhookEvent:
+        """Read a delivery's JSON object; ValueError when it is not one of the provider's events."""
+        raise NotImplementedError
+
+    def fetch_record(self, client: Any, entity: str, remote_id: int) -> Any | None:
+        """One record of `entity` (a spec key) as the provider holds it now; None when it is gone."""
+        raise NotImplementedError
+
+    def fetch_all(self, client: Any, entity: str) -> list:
+        """Every record of a small entity ("stages", "pipelines")."""
+        raise NotImplementedError
+
+    def register_webhooks(self, client: Any, *, url: str, user: str, password: str) -> WebhookRegistration:
+        raise NotImplementedError
+
+    def registered_webhooks(self, client: Any, *, url: str) -> dict[str, int]:
+        """{event object: remote webhook id} of the provider's webhooks delivering to `url`."""
+        raise NotImplementedError
+
+    def unregister_webhooks(self, client: Any, remote_ids: list[int]) -> None:
+        """Delete those webhooks; one already gone is no error."""
         raise NotImplementedError
 
     def secrets(self, credentials: dict) -> tuple[str, ...]:

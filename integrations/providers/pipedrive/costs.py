@@ -19,6 +19,11 @@ TOKEN_COSTS: dict[tuple[str, str], int] = {
     ("GET", "/api/v2/dealFields"): 10,
     ("GET", "/v1/users"): 20,
     ("GET", "/v1/users/me"): 2,
+    ("GET", "/api/v2/persons/{id}"): 1,
+    ("GET", "/api/v2/organizations/{id}"): 1,
+    ("GET", "/v1/webhooks"): 10,
+    ("POST", "/v1/webhooks"): 10,
+    ("DELETE", "/v1/webhooks/{id}"): 6,
 }
 
 # Charged for a path missing from the table: the dearest list call, so budgets err on the safe side.

@@ -8,6 +8,7 @@ from django import forms
 
 from integrations.providers.base import Category, PageCallback, Provider, SyncPlan
 
+from . import webhooks
 from .client import PipedriveClient
 from .connection import check_connection, client_for
 from .connection_rules import normalise_company_domain, validate_api_token, validate_base_url, validate_company_domain
@@ -83,3 +84,24 @@ class PipedriveProvider(Provider):
 
     def check_connection(self, integration: Any, **options: Any):
         return check_connection(integration=integration, **options)
+
+    # -- webhooks in (integrations/inbound/) ------------------------------------------------
+    supports_webhooks = True
+
+    def parse_webhook(self, payload: dict):
+        return webhooks.parse_event(payload)
+
+    def fetch_record(self, client: PipedriveClient, entity: str, remote_id: int):
+        return webhooks.fetch_record(client, entity, remote_id)
+
+    def fetch_all(self, client: PipedriveClient, entity: str) -> list:
+        return webhooks.fetch_all(client, entity)
+
+    def register_webhooks(self, client: PipedriveClient, *, url: str, user: str, password: str):
+        return webhooks.register(client, url=url, user=user, password=password)
+
+    def registered_webhooks(self, client: PipedriveClient, *, url: str) -> dict[str, int]:
+        return webhooks.registered(client, url=url)
+
+    def unregister_webhooks(self, client: PipedriveClient, remote_ids: list[int]) -> None:
+        webhooks.unregister(client, remote_ids)

@@ -15,6 +15,7 @@ from .listing import Lister
 from .ratelimit import RateLimiter
 from .seed import build_store
 from .store import MUTATIONS, Store
+from .webhooks import Webhooks
 
 DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the sandbox token is public by design
 
@@ -64,6 +65,7 @@ class Sandbox:
         self.faults = Faults()
         self.lister = Lister()
         self.lock = threading.RLock()
+        self.webhooks = Webhooks(self)
         self.wsgi_app = SandboxApp(self)
 
     def __repr__(self) -> str:
@@ -123,6 +125,14 @@ class Sandbox:
             self.faults.reset()
             return {"faults": repr(self.faults)}
 
+    def set_webhook_faults(self, **switches: Any) -> dict:
+        """Drop, duplicate, delay or reorder webhook deliveries, or scale the retry delays
+        (delivery.Delivery.configure)."""
+        return self.webhooks.delivery.configure(**switches)
+
+    def reset_webhook_faults(self) -> dict:
+        return self.webhooks.delivery.reset()
+
     # -- reads ----------------------------------------------------------------------------
 
     def deals(self) -> list[dict]:
@@ -181,7 +191,16 @@ def _locked_mutation(name: str) -> Callable[..., Any]:
 for _name in MUTATIONS:
     setattr(Sandbox, _name, _locked_mutation(_name))
 
-CONTROLS = (*MUTATIONS, "set_rate_limits", "reset_rate_limits", "spend_budget", "set_faults", "reset_faults")
+CONTROLS = (
+    *MUTATIONS,
+    "set_rate_limits",
+    "reset_rate_limits",
+    "spend_budget",
+    "set_faults",
+    "reset_faults",
+    "set_webhook_faults",
+    "reset_webhook_faults",
+)
 
 
 class SandboxRouter:

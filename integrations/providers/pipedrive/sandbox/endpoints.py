@@ -251,6 +251,9 @@ def current_user(sandbox: Sandbox, request: Request) -> Response:
     return 200, {"success": True, "data": me}
 
 
+# Webhooks (POST/GET/DELETE /v1/webhooks) and single contacts, for webhook processing.
+from . import single_records, webhooks  # noqa: E402
+
 # (method, path pattern, resource name used by faults.fail_page, handler)
 ROUTES: tuple[tuple[str, re.Pattern, str, Callable[..., Response]], ...] = tuple(
     (method, re.compile(pattern), resource, handler)
@@ -267,6 +270,11 @@ ROUTES: tuple[tuple[str, re.Pattern, str, Callable[..., Response]], ...] = tuple
         ("GET", r"^/api/v2/dealFields$", "dealFields", list_deal_fields),
         ("GET", r"^/v1/users$", "users", list_users),
         ("GET", r"^/v1/users/me$", "me", current_user),
+        ("GET", r"^/api/v2/persons/(\d+)$", "person", single_records.get_person),
+        ("GET", r"^/api/v2/organizations/(\d+)$", "organization", single_records.get_organization),
+        ("GET", r"^/v1/webhooks$", "webhooks", webhooks.list_webhooks),
+        ("POST", r"^/v1/webhooks$", "webhooks", webhooks.add_webhook),
+        ("DELETE", r"^/v1/webhooks/(\d+)$", "webhooks", webhooks.delete_webhook),
     )
 )
 

@@ -96,6 +96,8 @@ class Store:
         self.deal_fields: dict[str, dict] = {}
         self.deals: dict[int, DealRow] = {}
         self.version = 0
+        # Called after every change as listener(object, action, current, previous): webhook delivery.
+        self.listeners: list[Callable[[str, str, dict, dict | None], None]] = []
         self._last_stamp = last_stamp
         self._wall_clock = wall_clock
 
@@ -107,6 +109,10 @@ class Store:
         self._last_stamp = max(now, self._last_stamp + timedelta(seconds=1))
         self.version += 1
         return format_time(self._last_stamp)
+
+    def _changed(self, obj: str, action: str, current: dict, previous: dict | None) -> None:
+        for listener in self.listeners:
+            listener(obj, action, current, previous)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -154,6 +160,7 @@ class Store:
         row.add_time = row.update_time = row.stage_change_time = now
         self.deals[row.id] = row
         self._apply_status(row, row.status, now)
+        self._changed("deal", "create", row.to_api(), None)
         return row.to_api()
 
     def update_deal(self, deal_id: int, **fields: Any) -> dict:
@@ -163,6 +170,7 @@ class Store:
         if unknown:
             raise ValueError(f"unknown deal fields: {', '.join(sorted(unknown))}")
         row = self._deal_row(deal_id)
+        before = row.to_api()
         now = self.stamp()
         status = fields.pop("status", None)
         stage_id = fields.pop("stage_id", None)
@@ -175,6 +183,8 @@ class Store:
         if status is not None and status != row.status:
             self._apply_status(row, status, now)
         row.update_time = now
+        action = "delete" if row.is_deleted and not before["is_deleted"] else "change"
+        self._changed("deal", action, row.to_api(), before)
         return row.to_api()
 
     def move_deal(self, deal_id: int, stage_id: int) -> dict:
@@ -242,12 +252,15 @@ class Store:
             "update_time": now,
         }
         self.stages[stage["id"]] = stage
+        self._changed("stage", "create", dict(stage), None)
         return dict(stage)
 
     def rename_stage(self, stage_id: int, name: str) -> dict:
         stage = self._stage(stage_id)
+        before = dict(stage)
         stage["name"] = name
         stage["update_time"] = self.stamp()
+        self._changed("stage", "change", dict(stage), before)
         return dict(stage)
 
     def rename_deal_field(self, field_code: str, name: str) -> dict:
@@ -257,8 +270,10 @@ class Store:
 
     def delete_stage(self, stage_id: int) -> dict:
         stage = self._stage(stage_id)
+        before = dict(stage)
         stage["is_deleted"] = True
         stage["update_time"] = self.stamp()
+        self._changed("stage", "delete", dict(stage), before)
         return dict(stage)
 
     def _first_stage_id(self, pipeline_id: int | None) -> int:
