@@ -72,7 +72,9 @@ def check(integration: Integration, **client_options) -> WebhookReport:
         message, ok = f"Missing at the provider: {', '.join(missing)}.", False
     else:
         message, ok = f"Registered: {', '.join(sorted(found))}.", True
-    note_check(integration.pk, remote_ids={key: found[key] for key in expected if key in found}, ok=ok, message=message)
+    # Missing ones keep their place (and old id), so the daily check knows what to re-register.
+    current = {**endpoint.remote_ids, **{key: found[key] for key in expected if key in found}}
+    note_check(integration.pk, remote_ids=current, ok=ok, message=message)
     return WebhookReport(ok, message, remote_ids=found)
 
 

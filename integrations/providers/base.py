@@ -55,9 +55,12 @@ class ProviderError(Exception):
         status_code: int | None = None,
         reset_seconds: float | None = None,
         budget_exhausted: bool = False,
+        detail: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
+        # The provider's own words for a refusal ("stage not found"), token-free, for showing users.
+        self.detail = detail
         self.kind = kind
         self.status_code = status_code
         self.reset_seconds = reset_seconds
@@ -98,6 +101,20 @@ class SyncPlan:
     # What the provider read to plan the run (Pipedrive: its custom field definitions), stored
     # with the run's changes in its write transaction: store(integration_id).
     store: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class RemoteDeal:
+    """A deal as the provider holds it now, for write-back (integrations/outbound/): its fields under
+    the neutral names write-back uses (title, stage_id, pipeline_id, status, lost_reason, value,
+    currency, expected_close_date, owner_id, org_id, person_id; Python values: Decimal, date, int),
+    and the provider's own parsed record, applied through the one write path (sync/apply.py)."""
+
+    remote_id: int
+    title: str
+    update_time: Any  # an aware datetime, or None when the provider sent none
+    fields: dict[str, Any]
+    record: Any
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,32 @@ class Provider:
 
     def check_connection(self, integration: Any, **options: Any) -> Any:
         """One cheap call proving the credentials work; a result with ``ok`` and a token-free ``message``."""
+        raise NotImplementedError
+
+    # -- write-back (optional: a provider without it leaves supports_write_back False) ----------
+    # Each takes a client from client(); raises ProviderError with a token-free, plain message.
+    supports_write_back: ClassVar[bool] = False
+
+    def write_client(self, integration: Any, **options: Any) -> Any:
+        """A client for one write inside a web request: short timeouts, little waiting."""
+        return self.client(integration, **options)
+
+    def fetch_deal(self, client: Any, remote_id: int) -> RemoteDeal:
+        raise NotImplementedError
+
+    def update_deal(self, client: Any, remote_id: int, changes: dict[str, Any]) -> RemoteDeal:
+        """Change only the fields in `changes` (neutral names, as in RemoteDeal.fields)."""
+        raise NotImplementedError
+
+    def create_deal(self, client: Any, fields: dict[str, Any]) -> RemoteDeal:
+        raise NotImplementedError
+
+    def create_organization(self, client: Any, name: str) -> tuple[int, Any]:
+        """A new organization: its remote id, and the provider's record to apply as "organizations"."""
+        raise NotImplementedError
+
+    def create_person(self, client: Any, name: str, org_id: int | None) -> tuple[int, Any]:
+        """A new person: its remote id, and the provider's record to apply as "persons"."""
         raise NotImplementedError
 
     # -- webhooks in (optional: a provider without them leaves supports_webhooks False) -----------

@@ -241,15 +241,21 @@ class PipedriveClient:
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict:
         return self._request("GET", path, params)
 
-    def _request(self, method: str, path: str, params: dict[str, Any] | None = None) -> dict:
+    def _request(
+        self, method: str, path: str, params: dict[str, Any] | None = None, *, json: dict | None = None
+    ) -> dict:
         where = f"{method} {path}"
         waited = 0.0
         attempt = 0
         while True:
             try:
-                return self._attempt(method, path, params, where)
+                return self._attempt(method, path, params, where, json)
             except PipedriveError as error:
                 wait = self._retry_wait(error, attempt)
+                if method == "POST" and error.kind is not ErrorKind.RATE_LIMITED:
+                    # A POST that failed after reaching Pipedrive may have created the record: never
+                    # repeated (a 429 was refused before any work, so waiting it out is safe).
+                    wait = None
                 if wait is None or attempt >= self.max_retries or waited + wait > self.max_total_wait:
                     if wait is not None:
                         error.message += f" Gave up after {attempt + 1} attempts and {waited:.1f} s of waiting."
@@ -268,9 +274,11 @@ class PipedriveClient:
                 )
                 self._sleep(wait)
 
-    def _attempt(self, method: str, path: str, params: dict[str, Any] | None, where: str) -> dict:
+    def _attempt(
+        self, method: str, path: str, params: dict[str, Any] | None, where: str, json: dict | None = None
+    ) -> dict:
         try:
-            response = self._http.request(method, path, params=params)
+            response = self._http.request(method, path, params=params, json=json)
         except httpx.TimeoutException as exc:
             raise PipedriveError(
                 f"Pipedrive did not answer in time ({where}: {type(exc).__name__}). Try again later.",

@@ -8,7 +8,7 @@ from django import forms
 
 from integrations.providers.base import Category, PageCallback, Provider, SyncPlan
 
-from . import webhooks
+from . import webhooks, writes
 from .client import PipedriveClient
 from .connection import check_connection, client_for
 from .connection_rules import normalise_company_domain, validate_api_token, validate_base_url, validate_company_domain
@@ -84,6 +84,27 @@ class PipedriveProvider(Provider):
 
     def check_connection(self, integration: Any, **options: Any):
         return check_connection(integration=integration, **options)
+
+    # -- write-back (writes.py) -------------------------------------------------------------
+    supports_write_back = True
+
+    def write_client(self, integration: Any, **options: Any) -> PipedriveClient:
+        return client_for(integration, **{**writes.write_client_options(), **options})
+
+    def fetch_deal(self, client: PipedriveClient, remote_id: int):
+        return writes.fetch_deal(client, remote_id)
+
+    def update_deal(self, client: PipedriveClient, remote_id: int, changes: dict[str, Any]):
+        return writes.update_deal(client, remote_id, changes)
+
+    def create_deal(self, client: PipedriveClient, fields: dict[str, Any]):
+        return writes.create_deal(client, fields)
+
+    def create_organization(self, client: PipedriveClient, name: str):
+        return writes.create_organization(client, name)
+
+    def create_person(self, client: PipedriveClient, name: str, org_id: int | None):
+        return writes.create_person(client, name, org_id)
 
     # -- webhooks in (integrations/inbound/) ------------------------------------------------
     supports_webhooks = True

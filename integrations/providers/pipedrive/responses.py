@@ -106,12 +106,14 @@ def error_for_status(response: httpx.Response, where: str, redact: Redactor) -> 
             " and the company domain in the integration settings.",
             kind=ErrorKind.AUTH,
             status_code=status,
+            detail=detail,
         )
     if status == 404:
         return PipedriveError(
             f"Not found in Pipedrive (HTTP 404, {where}): {detail}.",
             kind=ErrorKind.NOT_FOUND,
             status_code=status,
+            detail=detail,
         )
     if status >= 500:
         return PipedriveError(
@@ -123,6 +125,7 @@ def error_for_status(response: httpx.Response, where: str, redact: Redactor) -> 
         f"Pipedrive refused the request (HTTP {status}, {where}): {detail}.",
         kind=ErrorKind.BAD_REQUEST,
         status_code=status,
+        detail=detail,
     )
 
 

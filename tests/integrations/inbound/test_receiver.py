@@ -128,9 +128,7 @@ def test_an_unknown_entity_is_200_and_stores_nothing(client, hooked, deal_payloa
     assert callbacks == []
 
 
-def test_a_repeated_event_id_is_200_and_does_nothing(
-    client, hooked, deal_payload, django_capture_on_commit_callbacks
-):
+def test_a_repeated_event_id_is_200_and_does_nothing(client, hooked, deal_payload, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         first = hooked.post(client, deal_payload)
         deal_payload["meta"]["attempt"] = 2

@@ -205,27 +205,11 @@ def get_deal(sandbox: Sandbox, request: Request) -> Response:
     return _deal_call(lambda: sandbox.store.deal(request.path_id))
 
 
-def patch_deal(sandbox: Sandbox, request: Request) -> Response:
-    return _deal_call(lambda: sandbox.store.update_deal(request.path_id, **_json_object(request)))
-
-
-def post_deal(sandbox: Sandbox, request: Request) -> Response:
-    return _deal_call(lambda: sandbox.store.add_deal(**_json_object(request)))
-
-
 def _deal_call(call: Callable[[], dict]) -> Response:
     try:
         return 200, {"success": True, "data": call()}
     except LookupError as exc:
         raise ApiError(404, f"Deal not found ({exc})") from None
-    except (ValueError, TypeError) as exc:
-        raise ApiError(400, f"Validation failed: {exc}") from None
-
-
-def _json_object(request: Request) -> dict:
-    if not isinstance(request.body, dict):
-        raise ApiError(400, "Request body must be a JSON object")
-    return request.body
 
 
 # -- v1 users -----------------------------------------------------------------------------
@@ -251,21 +235,24 @@ def current_user(sandbox: Sandbox, request: Request) -> Response:
     return 200, {"success": True, "data": me}
 
 
-# Webhooks (POST/GET/DELETE /v1/webhooks) and single contacts, for webhook processing.
-from . import single_records, webhooks  # noqa: E402
+# Webhooks (POST/GET/DELETE /v1/webhooks) and single contacts, for webhook processing; the writes
+# (PATCH/POST deals, POST organizations and persons, deal_writes.py), as strict as v2.
+from . import deal_writes, single_records, webhooks  # noqa: E402
 
 # (method, path pattern, resource name used by faults.fail_page, handler)
 ROUTES: tuple[tuple[str, re.Pattern, str, Callable[..., Response]], ...] = tuple(
     (method, re.compile(pattern), resource, handler)
     for method, pattern, resource, handler in (
         ("GET", r"^/api/v2/deals$", "deals", lambda s, r: list_deals(s, r, archived=False)),
-        ("POST", r"^/api/v2/deals$", "deal", post_deal),
+        ("POST", r"^/api/v2/deals$", "deal", deal_writes.post_deal),
         ("GET", r"^/api/v2/deals/archived$", "archived_deals", lambda s, r: list_deals(s, r, archived=True)),
         ("GET", r"^/api/v2/deals/(\d+)$", "deal", get_deal),
-        ("PATCH", r"^/api/v2/deals/(\d+)$", "deal", patch_deal),
+        ("PATCH", r"^/api/v2/deals/(\d+)$", "deal", deal_writes.patch_deal),
         ("GET", r"^/api/v2/stages$", "stages", list_stages),
         ("GET", r"^/api/v2/pipelines$", "pipelines", list_pipelines),
         ("GET", r"^/api/v2/persons$", "persons", list_persons),
+        ("POST", r"^/api/v2/persons$", "person", deal_writes.post_person),
+        ("POST", r"^/api/v2/organizations$", "organization", deal_writes.post_organization),
         ("GET", r"^/api/v2/organizations$", "organizations", list_organizations),
         ("GET", r"^/api/v2/dealFields$", "dealFields", list_deal_fields),
         ("GET", r"^/v1/users$", "users", list_users),

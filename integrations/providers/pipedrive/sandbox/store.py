@@ -224,6 +224,44 @@ class Store:
         if status != "lost":
             row.lost_reason = None
 
+    # -- contact mutations ----------------------------------------------------------------
+
+    def add_organization(self, name: str) -> dict:
+        now = self.stamp()
+        org = {
+            "id": max(self.organizations, default=0) + 1,
+            "name": name,
+            "owner_id": min(self.users, default=None),
+            "add_time": now,
+            "update_time": now,
+            "is_deleted": False,
+            "visible_to": 3,
+            "address": None,
+            "label_ids": [],
+            "custom_fields": {},
+        }
+        self.organizations[org["id"]] = org
+        return dict(org)
+
+    def add_person(self, name: str, org_id: int | None = None) -> dict:
+        now = self.stamp()
+        person = {
+            "id": max(self.persons, default=0) + 1,
+            "name": name,
+            "owner_id": min(self.users, default=None),
+            "org_id": org_id,
+            "add_time": now,
+            "update_time": now,
+            "emails": [],
+            "phones": [],
+            "is_deleted": False,
+            "visible_to": 3,
+            "label_ids": [],
+            "custom_fields": {},
+        }
+        self.persons[person["id"]] = person
+        return dict(person)
+
     # -- stage mutations ------------------------------------------------------------------
 
     def add_stage(
@@ -299,6 +337,8 @@ MUTATIONS = (
     "delete_deal",
     "archive_deal",
     "purge_deal",
+    "add_organization",
+    "add_person",
     "add_stage",
     "rename_stage",
     "delete_stage",
