@@ -8,10 +8,11 @@ refresh marks the integration "needs reconnecting" and blanks the dead tokens, s
 them again: the next attempt fails at once without calling Fortnox.
 """
 
+import time
 from datetime import datetime, timedelta
 
 import httpx
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from integrations.fields import is_undecryptable
@@ -23,12 +24,27 @@ from .errors import ErrorKind, FortnoxError
 
 # Renew a little before the expiry, so a token never runs out in the middle of a page.
 EXPIRY_MARGIN = timedelta(minutes=2)
+# SQLite answers "locked" once its busy timeout passes (or at once, for an in-memory database
+# shared between threads): the lock holder is refreshing, so wait for it rather than fail.
+LOCKED_ATTEMPTS = 150
+LOCKED_PAUSE_SECONDS = 0.2
 NEEDS_RECONNECTING = "The Fortnox connection needs reconnecting: use Connect Fortnox on the company in the admin."
 
 
 def access_token(integration_id: int, *, stale: str = "", transport: httpx.BaseTransport | None = None) -> str:
     """The integration's access token, renewed first when it expires soon or is ``stale`` (one the
     API has just refused). Raises FortnoxError (kind AUTH when someone must reconnect)."""
+    for attempt in range(1, LOCKED_ATTEMPTS + 1):
+        try:
+            return _locked_access_token(integration_id, stale, transport)
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == LOCKED_ATTEMPTS:
+                raise
+            time.sleep(LOCKED_PAUSE_SECONDS)
+    raise AssertionError("unreachable")
+
+
+def _locked_access_token(integration_id: int, stale: str, transport) -> str:
     try:
         with transaction.atomic():
             integration = Integration.objects.select_for_update().get(pk=integration_id)

@@ -89,6 +89,8 @@ class SandboxApp:
             return _json(401, {"error": "invalid_client", "error_description": "Client authentication failed."})
         form = dict(parse_qsl(_body(environ).decode("utf-8", errors="replace")))
         grant_type = form.get("grant_type")
+        if sandbox.token_hook is not None:
+            sandbox.token_hook(grant_type or "")
         if grant_type == "authorization_code":
             grant = sandbox.redeem_code(form.get("code", ""), form.get("redirect_uri", ""))
         elif grant_type == "refresh_token":

@@ -59,6 +59,8 @@ class FortnoxSandbox:
         self.grants: list[Grant] = []
         self.faults: dict[str, Fault] = {}  # path -> fault
         self.refresh_calls = 0
+        # Called with the grant type before the token endpoint answers (tests hold a refresh here).
+        self.token_hook: Callable[[str], None] | None = None
         self.requests: list[str] = []  # "GET /3/invoices?page=1..." in order
         self._sent: dict[str, deque[float]] = {}
         self._lock = threading.RLock()
