@@ -56,7 +56,11 @@ def test_cp437_letters_are_read_as_swedish():
 
 
 def test_quoted_fields_keep_escaped_quotes():
-    assert sie.fields('#ADRESS "Anna \\"Kassan\\" Åberg" "Storgatan 1"') == ["#ADRESS", 'Anna "Kassan" Åberg', "Storgatan 1"]
+    assert sie.fields('#ADRESS "Anna \\"Kassan\\" Åberg" "Storgatan 1"') == [
+        "#ADRESS",
+        'Anna "Kassan" Åberg',
+        "Storgatan 1",
+    ]
 
 
 def test_a_broken_line_names_its_line_number():
