@@ -48,6 +48,7 @@ def test_first_sync_matches_the_sandbox(connected):
             sandbox.organizations(),
             sandbox.persons(),
             sandbox.deals(),
+            sandbox.activities(),
         )
     )
     assert (run.created, run.updated, run.deleted, run.unchanged) == (total, 0, 0, 0)
@@ -116,6 +117,7 @@ def test_run_and_integration_record_the_sync(connected):
         "persons",
         "deals",
         "archived_deals",
+        "activities",
         "custom_fields_version",
     }
     assert integration.sync_state.sync_lease_owner == ""

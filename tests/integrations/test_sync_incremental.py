@@ -52,8 +52,8 @@ def test_no_op_sync_writes_nothing_and_costs_one_list_call_per_entity(synced):
     assert cache_writes(queries.captured_queries) == []
     assert (run.created, run.updated, run.deleted) == (0, 0, 0)
     assert run.unchanged > 0
-    # dealFields, pipelines, stages, users, organizations, persons, deals, archived deals
-    assert run.api_calls == 8
+    # dealFields, pipelines, stages, users, organizations, persons, deals, archived deals, activities
+    assert run.api_calls == 9
     list_calls = [
         "/api/v2/dealFields",
         "/api/v2/pipelines",
@@ -63,6 +63,7 @@ def test_no_op_sync_writes_nothing_and_costs_one_list_call_per_entity(synced):
         "/api/v2/persons",
         "/api/v2/deals",
         "/api/v2/deals/archived",
+        "/api/v2/activities",
     ]
     assert run.token_cost == sum(TOKEN_COSTS[("GET", path)] for path in list_calls)
 

@@ -24,7 +24,7 @@ from integrations.redaction import redact
 from . import responses
 from .costs import token_cost
 from .errors import ErrorKind, PipedriveError
-from .records import CurrentUser, Deal, DealField, Organization, Person, Pipeline, Stage, User
+from .records import Activity, CurrentUser, Deal, DealField, Organization, Person, Pipeline, Stage, User
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +150,12 @@ class PipedriveClient:
         self, *, updated_since: datetime | None = None, on_page: PageCallback | None = None
     ) -> Iterator[Organization]:
         return self._stream("/api/v2/organizations", "organizations", Organization, {}, updated_since, on_page)
+
+    def iter_activities(
+        self, *, updated_since: datetime | None = None, on_page: PageCallback | None = None
+    ) -> Iterator[Activity]:
+        params = {"sort_by": "update_time"}
+        return self._stream("/api/v2/activities", "activities", Activity, params, updated_since, on_page)
 
     def iter_deal_fields(self, *, on_page: PageCallback | None = None) -> Iterator[DealField]:
         return self._stream("/api/v2/dealFields", "deal fields", DealField, {}, None, on_page)

@@ -19,6 +19,7 @@ TOKEN_COSTS: dict[tuple[str, str], int] = {
     ("GET", "/api/v2/organizations"): 10,
     ("POST", "/api/v2/organizations"): 5,
     ("GET", "/api/v2/dealFields"): 10,
+    ("GET", "/api/v2/activities"): 10,
     ("GET", "/v1/users"): 20,
     ("GET", "/v1/users/me"): 2,
     ("GET", "/api/v2/persons/{id}"): 1,

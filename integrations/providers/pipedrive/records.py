@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -48,6 +48,7 @@ def _lenient(parse):
 
 _datetime = _lenient(parse_datetime)
 _date = _lenient(parse_date)
+_time = _lenient(lambda value: None if value in (None, "") else time.fromisoformat(str(value)))
 # More digits than any integer column holds: not read at all (int() of 1e999999 would not end).
 _MAX_INT_DIGITS = 30
 
@@ -154,6 +155,41 @@ class Deal:
             close_time=_datetime(d.get("close_time")),
             label_ids=_int_list(d.get("label_ids")),
             custom_fields=custom_fields if isinstance(custom_fields := d.get("custom_fields"), dict) else {},
+            raw=d,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    id: int
+    subject: str
+    type: str
+    owner_id: int | None
+    deal_id: int | None
+    due_date: date | None
+    due_time: time | None  # UTC, as Pipedrive keeps it
+    done: bool
+    marked_as_done_time: datetime | None
+    is_deleted: bool
+    add_time: datetime | None
+    update_time: datetime | None
+    raw: dict
+
+    @classmethod
+    def from_api(cls, d: dict) -> Activity:
+        return cls(
+            id=int(d["id"]),
+            subject=_text(d.get("subject")),
+            type=_text(d.get("type")),
+            owner_id=_optional_int(d.get("owner_id")),
+            deal_id=_optional_int(d.get("deal_id")),
+            due_date=_date(d.get("due_date")),
+            due_time=_time(d.get("due_time")),
+            done=d.get("done") is True,
+            marked_as_done_time=_datetime(d.get("marked_as_done_time")),
+            is_deleted=d.get("is_deleted") is True,
+            add_time=_datetime(d.get("add_time")),
+            update_time=_datetime(d.get("update_time")),
             raw=d,
         )
 

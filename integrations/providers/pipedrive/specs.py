@@ -1,7 +1,7 @@
 """What the sync copies from Pipedrive: for each entity, how to fetch it and which cache columns a
 record fills (EntitySpec, integrations/sync/entities.py), in the order they are written."""
 
-from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage
+from dealflow.models import Activity, Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage
 from integrations.sync.entities import EntitySpec, Link
 
 from . import records
@@ -74,6 +74,23 @@ def deal_columns(deal: records.Deal, custom_fields: CustomFields) -> dict:
     }
 
 
+def activity_columns(activity: records.Activity) -> dict:
+    return {
+        "subject": activity.subject[:500],
+        "type": activity.type[:64],
+        "due_date": activity.due_date,
+        # As ISO text ("14:30:00"), which both databases read into a time column: the sync's
+        # set-based writes hand values to the driver as they are.
+        "due_time": activity.due_time.isoformat() if activity.due_time else None,
+        "done": activity.done,
+        "marked_as_done_time": activity.marked_as_done_time,
+        "deal_remote_id": activity.deal_id,
+        "owner_remote_id": activity.owner_id,
+        "add_time": activity.add_time,
+        "update_time": activity.update_time,
+    }
+
+
 DEAL_LINKS = (
     Link("pipeline", "pipeline_remote_id", Pipeline),
     Link("stage", "stage_remote_id", Stage),
@@ -133,5 +150,15 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
             incremental=True,
             links=DEAL_LINKS,
             fingerprint_salt=custom_fields.version,
+        ),
+        # After the deals, so that an activity's deal is written before it.
+        EntitySpec(
+            "activities",
+            Activity,
+            lambda c, since, on_page: c.iter_activities(updated_since=since, on_page=on_page),
+            activity_columns,
+            incremental=True,
+            removes_deleted=True,
+            links=(Link("deal", "deal_remote_id", Deal), Link("owner", "owner_remote_id", Owner)),
         ),
     )

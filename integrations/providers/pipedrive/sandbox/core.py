@@ -162,6 +162,10 @@ class Sandbox:
     def deal_fields(self) -> list[dict]:
         return self._copies(self.store.deal_fields)
 
+    def activities(self) -> list[dict]:
+        """Every activity, deleted ones included."""
+        return self._copies(self.store.activities)
+
     @property
     def company(self) -> dict:
         return dict(self.store.company)

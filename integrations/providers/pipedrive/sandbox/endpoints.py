@@ -194,6 +194,24 @@ def list_organizations(sandbox: Sandbox, request: Request) -> Response:
     return _list_contacts(sandbox, request, "organizations", ("owner_id",))
 
 
+def list_activities(sandbox: Sandbox, request: Request) -> Response:
+    since = _since(request)
+    filters = ("owner_id", "deal_id", "person_id", "org_id")
+    for name in filters:
+        _int_param(request, name)
+    done = request.query.get("done")
+    if done not in (None, "", "true", "false", "1", "0"):
+        raise ApiError(400, "Validation failed: done: Parameter 'done' must be a boolean")
+
+    def keep(row: dict) -> bool:
+        if row["is_deleted"] or not since(row) or not _matches(request, row, *filters):
+            return False
+        return done in (None, "") or row["done"] == (done in ("true", "1"))
+
+    sorts = ("id", "update_time", "add_time", "due_date")
+    return _listing(sandbox, request, "activities", sandbox.store.activities, keep, sorts)
+
+
 def list_deal_fields(sandbox: Sandbox, request: Request) -> Response:
     return _listing(sandbox, request, "dealFields", sandbox.store.deal_fields, lambda row: True, ("field_code",))
 
@@ -255,6 +273,7 @@ ROUTES: tuple[tuple[str, re.Pattern, str, Callable[..., Response]], ...] = tuple
         ("POST", r"^/api/v2/organizations$", "organization", deal_writes.post_organization),
         ("GET", r"^/api/v2/organizations$", "organizations", list_organizations),
         ("GET", r"^/api/v2/dealFields$", "dealFields", list_deal_fields),
+        ("GET", r"^/api/v2/activities$", "activities", list_activities),
         ("GET", r"^/v1/users$", "users", list_users),
         ("GET", r"^/v1/users/me$", "me", current_user),
         ("GET", r"^/api/v2/persons/(\d+)$", "person", single_records.get_person),

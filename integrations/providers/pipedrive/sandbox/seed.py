@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from .store import DealRow, Store, format_time
+from .store import ACTIVITY_CONSTANTS, DealRow, Store, format_time
 
 
 def seed_now(today: date | None = None) -> datetime:
@@ -24,6 +24,16 @@ def seed_now(today: date | None = None) -> datetime:
 
 
 MAX_ORGANIZATIONS = 5000
+# Activities are seeded for the first deals only, so that large datasets stay light.
+MAX_DEALS_WITH_ACTIVITIES = 5000
+ACTIVITY_TYPES = (
+    ("call", "Intro call"),
+    ("call", "Follow-up call"),
+    ("meeting", "Demo meeting"),
+    ("meeting", "Contract review"),
+    ("email", "Send proposal"),
+    ("task", "Check references"),
+)
 
 
 @dataclass(frozen=True)
@@ -299,6 +309,7 @@ class _Builder:
         self._organizations(org_count)
         self._persons(org_count * 3 // 2)
         self._deals()
+        self._activities()
         return self.store
 
     def _past(self, max_days: int) -> datetime:
@@ -509,3 +520,49 @@ class _Builder:
                     start_key: (updated + timedelta(days=30)).date().isoformat() if status == "won" else None,
                 },
             )
+
+    def _activities(self) -> None:
+        """Done activities in each deal's past; for most open deals one upcoming activity, some of
+        them overdue; and open deals with none at all. A random stream of its own, so the deals
+        above come out the same as before activities were seeded."""
+        rng = random.Random(f"{self.spec.name}:{self.deal_count}:activities")
+        users = tuple(self.store.users)
+        for deal in list(self.store.deals.values())[:MAX_DEALS_WITH_ACTIVITIES]:
+            if deal.status == "deleted":
+                continue
+            added = datetime.fromisoformat(deal.add_time)
+            updated = datetime.fromisoformat(deal.update_time)
+            is_open = deal.status == "open"
+            if is_open and rng.random() < 0.15:
+                continue  # an open deal nobody has planned anything for
+            for _ in range(rng.randint(1, 3)):
+                due = added + (updated - added) * rng.random()
+                self._activity(rng, deal, users, due, done=True, now=updated)
+            if is_open and rng.random() < 0.8:
+                days = rng.randint(-10, -1) if rng.random() < 0.25 else rng.randint(0, 20)
+                due = self.now + timedelta(days=days, hours=rng.randint(8, 16))
+                self._activity(rng, deal, users, due, done=False, now=min(updated, self.now))
+
+    def _activity(self, rng: random.Random, deal: DealRow, users: tuple, due: datetime, *, done: bool, now) -> None:
+        kind, subject = rng.choice(ACTIVITY_TYPES)
+        activity_id = len(self.store.activities) + 1
+        timed = rng.random() < 0.5
+        stamp = format_time(min(due, now) if done else now)
+        self.store.activities[activity_id] = {
+            **ACTIVITY_CONSTANTS,
+            "id": activity_id,
+            "subject": subject,
+            "type": kind,
+            "owner_id": rng.choice(users),
+            "creator_user_id": deal.owner_id,
+            "deal_id": deal.id,
+            "person_id": deal.person_id,
+            "org_id": deal.org_id,
+            "due_date": due.date().isoformat(),
+            "due_time": due.strftime("%H:%M") if timed else None,
+            "done": done,
+            "marked_as_done_time": stamp if done else None,
+            "is_deleted": False,
+            "add_time": deal.add_time,
+            "update_time": stamp,
+        }

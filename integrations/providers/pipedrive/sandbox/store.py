@@ -53,6 +53,26 @@ DEAL_CONSTANTS = {
 }
 EDITABLE_DEAL_FIELDS = frozenset(DEAL_FIELDS) - {"id", "add_time", "update_time"}
 
+# An activity's fields the sandbox sets; the rest of the v2 shape is ACTIVITY_CONSTANTS.
+EDITABLE_ACTIVITY_FIELDS = frozenset(
+    {"subject", "type", "owner_id", "deal_id", "person_id", "org_id", "due_date", "due_time", "done"}
+)
+ACTIVITY_CONSTANTS = {
+    "lead_id": None,
+    "project_id": None,
+    "duration": None,
+    "busy": False,
+    "location": None,
+    "participants": [],
+    "attendees": [],
+    "conference_meeting_client": None,
+    "conference_meeting_url": None,
+    "conference_meeting_id": None,
+    "public_description": None,
+    "priority": None,
+    "note": None,
+}
+
 
 def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(TIME_FORMAT)
@@ -95,6 +115,7 @@ class Store:
         self.persons: dict[int, dict] = {}
         self.deal_fields: dict[str, dict] = {}
         self.deals: dict[int, DealRow] = {}
+        self.activities: dict[int, dict] = {}
         self.version = 0
         # Called after every change as listener(object, action, current, previous): webhook delivery.
         self.listeners: list[Callable[[str, str, dict, dict | None], None]] = []
@@ -224,6 +245,62 @@ class Store:
         if status != "lost":
             row.lost_reason = None
 
+    # -- activity mutations ---------------------------------------------------------------
+
+    def add_activity(self, **fields: Any) -> dict:
+        """Create an activity (undone, owned by user 1, due today unless given)."""
+        unknown = set(fields) - EDITABLE_ACTIVITY_FIELDS
+        if unknown:
+            raise ValueError(f"unknown activity fields: {', '.join(sorted(unknown))}")
+        now = self.stamp()
+        activity = {
+            **ACTIVITY_CONSTANTS,
+            "id": max(self.activities, default=0) + 1,
+            "subject": "Call",
+            "type": "call",
+            "owner_id": min(self.users, default=None),
+            "creator_user_id": min(self.users, default=None),
+            "deal_id": None,
+            "person_id": None,
+            "org_id": None,
+            "due_date": now[:10],
+            "due_time": None,
+            "done": False,
+            "marked_as_done_time": None,
+            "is_deleted": False,
+            "add_time": now,
+            "update_time": now,
+            **fields,
+        }
+        if activity["done"]:
+            activity["marked_as_done_time"] = now
+        self.activities[activity["id"]] = activity
+        return dict(activity)
+
+    def update_activity(self, activity_id: int, **fields: Any) -> dict:
+        """Change an activity; marking it done stamps marked_as_done_time, undone clears it."""
+        unknown = set(fields) - EDITABLE_ACTIVITY_FIELDS
+        if unknown:
+            raise ValueError(f"unknown activity fields: {', '.join(sorted(unknown))}")
+        activity = self._activity(activity_id)
+        now = self.stamp()
+        if "done" in fields and bool(fields["done"]) != activity["done"]:
+            activity["marked_as_done_time"] = now if fields["done"] else None
+        activity.update(fields, update_time=now)
+        return dict(activity)
+
+    def delete_activity(self, activity_id: int) -> dict:
+        """Mark an activity deleted, as Pipedrive does (listings leave it out from then on)."""
+        activity = self._activity(activity_id)
+        activity.update(is_deleted=True, update_time=self.stamp())
+        return dict(activity)
+
+    def _activity(self, activity_id: int) -> dict:
+        try:
+            return self.activities[int(activity_id)]
+        except KeyError:
+            raise LookupError(f"activity {activity_id} does not exist") from None
+
     # -- contact mutations ----------------------------------------------------------------
 
     def add_organization(self, name: str) -> dict:
@@ -343,4 +420,7 @@ MUTATIONS = (
     "rename_stage",
     "delete_stage",
     "rename_deal_field",
+    "add_activity",
+    "update_activity",
+    "delete_activity",
 )

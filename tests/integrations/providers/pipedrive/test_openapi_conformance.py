@@ -11,7 +11,7 @@ from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN
 
 from .openapi_schema import response_schema
 
-V2_LISTS = ["/deals", "/deals/archived", "/stages", "/pipelines", "/persons", "/organizations", "/dealFields"]
+V2_LISTS = ["/deals", "/deals/archived", "/stages", "/pipelines", "/persons", "/organizations", "/dealFields", "/activities"]
 
 
 @pytest.fixture
