@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from dealflow.formatting import format_datetime, format_time
 from dealflow.selectors import crm_integrations
-from integrations.models import Integration, SyncOutcome, SyncRun
+from integrations.inbound.selectors import webhooks_live
+from integrations.models import Integration, SyncOutcome, SyncRun, WebhookEndpoint
 from integrations.services.lease import DEFAULT_TTL as LEASE_TTL
 from integrations.services.lease import lease_is_held
 from integrations.sync.run_log import INTERRUPTED, recover_dead_holder
@@ -69,10 +70,15 @@ def age_text(then: datetime | None, now: datetime) -> str:
 
 
 def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
-    """How fresh the copy is and, when a sync cannot run or failed, the real reason."""
+    """How fresh the copy is and, when a sync cannot run or failed, the real reason. While the
+    integration's webhooks are healthy the copy is "live": changes arrive within seconds, and the
+    periodic sync is only the safety net."""
     state = integration.sync_state
     synced_at = state.last_successful_sync_at
-    stale = synced_at is None or now - synced_at > timedelta(minutes=2 * integration.sync_interval_minutes)
+    live = integration.is_enabled and webhooks_live(webhook_endpoint(integration), now=now)
+    stale = not live and (
+        synced_at is None or now - synced_at > timedelta(minutes=2 * integration.sync_interval_minutes)
+    )
     blocked_until = state.sync_blocked_until
     health, can_sync, error = (Health.STALE if stale else Health.FRESH), sync_can_run(integration, now=now), ""
     if not integration.is_enabled:
@@ -97,7 +103,7 @@ def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
     return SyncFreshness(
         integration=integration,
         synced_at=synced_at,
-        age_text=age_text(synced_at, now),
+        age_text=_("live") if live and synced_at else age_text(synced_at, now),
         warning=warning,
         health=health,
         can_sync=can_sync,
@@ -106,6 +112,13 @@ def sync_freshness(integration: Integration, *, now: datetime) -> SyncFreshness:
         if state.needs_attention
         else "",
     )
+
+
+def webhook_endpoint(integration: Integration) -> WebhookEndpoint | None:
+    try:  # selected with the integration by crm_integrations; a query of its own otherwise
+        return integration.webhook_endpoint
+    except WebhookEndpoint.DoesNotExist:
+        return None
 
 
 @dataclass(frozen=True)

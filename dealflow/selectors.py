@@ -186,7 +186,7 @@ def crm_integrations(companies):
     its header and Sync now. Chosen by the provider's category (Integration.category, set from the
     registry), so a company's accounting integration (Fortnox) is never the board's."""
     return Integration.objects.filter(company_id__in=company_ids(companies), category=Category.CRM).select_related(
-        "sync_state"
+        "sync_state", "webhook_endpoint"
     )
 
 

@@ -22,6 +22,7 @@ from integrations.admin_inlines import (
     provider_of,
 )
 from integrations.forms import MODEL_FIELDS, form_for
+from integrations.inbound import admin as inbound_admin
 from integrations.models import Integration, SyncRun, SyncState
 from integrations.outbound import admin as outbound_admin  # noqa: F401 (registers the write-back audit)
 from integrations.providers.registry import PROVIDERS
@@ -44,6 +45,7 @@ OBJECT_OPERATIONS = {
     "sync_now": gettext_lazy("Sync now"),
     "full_resync": gettext_lazy("Full resync"),
     "confirm_suggestions": gettext_lazy("Confirm all suggestions"),
+    **inbound_admin.OPERATIONS,
 }
 
 
@@ -92,7 +94,12 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
     autocomplete_fields = ["company"]
     inlines = [StageMappingInline, SyncRunInline]
     actions = list(OBJECT_OPERATIONS)
-    readonly_fields = ["token_hint", "provider_settings", "unmapped_stages", *STATE_FIELDS]
+    readonly_fields = ["token_hint", "provider_settings", "unmapped_stages", "webhooks", *STATE_FIELDS]
+    # Webhooks in (integrations/inbound/admin.py): the buttons' actions and the state shown.
+    register_webhooks = inbound_admin.register_webhooks
+    check_webhooks = inbound_admin.check_webhooks
+    unregister_webhooks = inbound_admin.unregister_webhooks
+    webhooks = inbound_admin.webhooks
 
     def get_fieldsets(self, request, obj=None):
         connection = ["company", "provider", *self.provider_fields(request, provider_of(request, obj), obj)]
@@ -111,6 +118,7 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
                 },
             ),
             (_("Last sync"), {"fields": LAST_SYNC_FIELDS}),
+            (_("Webhooks"), {"fields": ["webhooks"]}),
         ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

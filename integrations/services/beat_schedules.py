@@ -9,6 +9,7 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 
 DISPATCH_TASK_NAME = "Dispatch due Pipedrive syncs (every minute)"
 NIGHTLY_TASK_NAME = "Nightly full Pipedrive reconciliation"
+WEBHOOK_CHECK_TASK_NAME = "Daily webhook check (re-registers deleted webhooks)"
 
 
 def ensure_schedules() -> list[str]:
@@ -26,4 +27,10 @@ def ensure_schedules() -> list[str]:
         )
         PeriodicTask.objects.create(name=NIGHTLY_TASK_NAME, task="integrations.full_sync_all", crontab=nightly)
         created.append(NIGHTLY_TASK_NAME)
+    if not PeriodicTask.objects.filter(name=WEBHOOK_CHECK_TASK_NAME).exists():
+        daily, _ = CrontabSchedule.objects.get_or_create(
+            minute="15", hour="6", day_of_week="*", day_of_month="*", month_of_year="*", timezone=settings.TIME_ZONE
+        )
+        PeriodicTask.objects.create(name=WEBHOOK_CHECK_TASK_NAME, task="integrations.check_webhooks", crontab=daily)
+        created.append(WEBHOOK_CHECK_TASK_NAME)
     return created
