@@ -338,3 +338,48 @@ class PipelineSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.company_id} {self.day} {self.stage} {self.currency}"
+
+
+class BoardTotal(models.Model):
+    """How many deals, and their value, the board shows per company (integration), status, stage
+    and currency: the board's column totals read these few hundred rows instead of grouping every
+    deal (dealflow/board_totals.py).
+
+    Database triggers on the deals table keep it in step in the same transaction as every write to
+    a deal (the sync's set-based upsert, webhooks and write-back through apply_records,
+    reconciliation's deletes, a removed stage's SET NULL, admin and ORM saves), so it stays
+    exactly equal to a GROUP BY over the deals; `manage.py rebuild_board_totals` recomputes it.
+    Only deals that can be on the board are counted (open or won, not archived). A stage mapping
+    change needs no write: rows are per stage, and the board maps stages to columns when it reads.
+    """
+
+    # The unique key has no NULLs (they never conflict): these stand in for "none".
+    NO_STAGE = 0  # open deals without a stage, and every won deal (Closed Won whatever its stage)
+    OPEN_DAY = 0  # won_day of open deals
+    NO_WIN_DATE = -1_000_000  # won_day of won deals without any of the dates a win date comes from
+
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=10, choices=DealStatus.choices)
+    # A plain number, not a foreign key: the triggers move counts when a stage is removed.
+    stage_id = models.BigIntegerField(default=NO_STAGE)
+    currency = models.CharField(max_length=3, blank=True)
+    # Won deals: the UTC day of the win (columns.won_at_expression) as days since 1970-01-01, so
+    # the won period is answered from the rows of the days after its first, plus that one day.
+    won_day = models.IntegerField(default=OPEN_DAY)
+    count = models.IntegerField(default=0)
+    # In cents, an integer: sums stay exact on SQLite too, which would add decimals as floats.
+    value_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "status", "stage_id", "currency", "won_day"], name="boardtotal_unique_key"
+            )
+        ]
+        verbose_name = _("board total")
+        verbose_name_plural = _("board totals")
+
+    def __str__(self):
+        return f"{self.integration_id} {self.status} {self.stage_id} {self.currency}: {self.count}"

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealflow.board_totals import board_rows
 from dealflow.columns import (
     BOARD_COLUMN_KEYS,
     CLOSED_WON,
@@ -272,17 +273,12 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
 
 
 def column_totals(*, stages: StageMap, filters: BoardFilters):
-    """Count, value and weighted value per column and currency, from one GROUP BY query.
+    """Count, value and weighted value per column and currency.
 
-    The query groups by status, stage and currency (a few rows per stage); the stage map then
-    folds those rows into columns. Excluded stages become the hidden summary.
+    The rows come by integration, status, stage and currency (a few rows per stage); the stage
+    map then folds them into columns. Excluded stages become the hidden summary.
     """
-    rows = (
-        board_deals(stages=stages, filters=filters)
-        .values("integration_id", "status", "stage_id", "currency")
-        .annotate(count=Count("id"), total_value=Sum("value"))
-        .order_by()
-    )
+    rows = totals_rows(stages=stages, filters=filters)
     sums = defaultdict(lambda: [0, Decimal(0), Decimal(0)])  # (column, currency) -> count, value, weighted
     verbal = defaultdict(lambda: [0, Decimal(0), Decimal(0)])  # currency -> the same, for open Closed Won deals
     hidden = defaultdict(int)
@@ -306,6 +302,20 @@ def column_totals(*, stages: StageMap, filters: BoardFilters):
     by_count = sorted(hidden.items(), key=lambda item: (item[0][0], -item[1], item[0][1]))
     hidden_deals = HiddenDeals(stages=[HiddenStage(company, name, count) for (company, name), count in by_count])
     return currency_totals(sums), currency_totals(verbal), hidden_deals, unmapped_integration_ids
+
+
+def totals_rows(*, stages: StageMap, filters: BoardFilters) -> list[dict]:
+    """The board's deals counted and summed by integration, status, stage and currency: from the
+    totals table (board_totals.py: a few hundred rows) when only the won period filters the
+    board; a text search, an owner or a pipeline needs the deals themselves (one GROUP BY)."""
+    if not (filters.q or filters.owner_id or filters.pipeline_id):
+        return board_rows(integration_ids=stages.integration_ids, won_since=filters.won_since)
+    return list(
+        board_deals(stages=stages, filters=filters)
+        .values("integration_id", "status", "stage_id", "currency")
+        .annotate(count=Count("id"), total_value=Sum("value"))
+        .order_by()
+    )
 
 
 def currency_totals(sums: dict) -> dict[str, list[CurrencyTotal]]:

@@ -1,0 +1,154 @@
+"""The board's column totals, read from dealflow_boardtotal instead of grouping every deal.
+
+The table holds, per integration, status, stage and currency (and for won deals the day of the
+win), how many deals the board can show and their value; triggers keep it in the transaction of
+every write to a deal (see models.BoardTotal and migration 0009). So the board reads a few
+hundred rows whatever the number of deals:
+
+- open deals: every row, by stage (the stage map turns stages into columns when the board reads,
+  so a stage mapping change moves totals between columns without a write);
+- won deals within the won period: the rows of the days after the period's first day, plus that
+  first day itself counted from the deals (one indexed range: deal_won_at_idx), so the period
+  keeps its exact start.
+
+`grouped_deals` is the GROUP BY over the deals that the table must equal: `rebuild` writes it, and
+the tests compare the table with it after every kind of write.
+"""
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, TruncDate
+
+from dealflow.columns import on_board, won_at_expression
+from dealflow.models import BoardTotal, Deal, DealStatus
+
+EPOCH = date(1970, 1, 1)
+CENT = Decimal("0.01")
+
+
+def day_number(day: date) -> int:
+    return (day - EPOCH).days
+
+
+def cents(value) -> int:
+    return int(Decimal(value or 0).quantize(CENT) * 100)
+
+
+def grouped_deals(integration_ids=None) -> dict[tuple, tuple[int, int]]:
+    """{(integration id, status, stage id, currency, won day): (count, value in cents)}, computed
+    from the deals with the board's own rule (columns.on_board), keyed like the table's rows."""
+    deals = Deal.objects.filter(on_board())
+    if integration_ids is not None:
+        deals = deals.filter(integration_id__in=integration_ids)
+    rows = (
+        deals.annotate(
+            stage_key=Case(
+                When(status=DealStatus.OPEN, then=Coalesce("stage_id", Value(BoardTotal.NO_STAGE))),
+                default=Value(BoardTotal.NO_STAGE),
+                output_field=IntegerField(),
+            ),
+            won_on=Case(When(status=DealStatus.WON, then=TruncDate(won_at_expression(), tzinfo=UTC))),
+        )
+        .values("integration_id", "status", "stage_key", "currency", "won_on")
+        .annotate(deals=Count("id"), total=Sum("value"))
+        .order_by()
+    )
+    grouped = {}
+    for row in rows:
+        if row["status"] == DealStatus.OPEN:
+            day = BoardTotal.OPEN_DAY
+        else:
+            day = BoardTotal.NO_WIN_DATE if row["won_on"] is None else day_number(row["won_on"])
+        key = (row["integration_id"], row["status"], row["stage_key"], row["currency"], day)
+        grouped[key] = (row["deals"], cents(row["total"]))
+    return grouped
+
+
+def table_rows(integration_ids=None) -> dict[tuple, tuple[int, int]]:
+    """The table's rows, keyed like `grouped_deals` (rows whose deals all left are left out)."""
+    rows = BoardTotal.objects.exclude(count=0)
+    if integration_ids is not None:
+        rows = rows.filter(integration_id__in=integration_ids)
+    return {
+        (row.integration_id, row.status, row.stage_id, row.currency, row.won_day): (row.count, row.value_cents)
+        for row in rows
+    }
+
+
+def rebuild() -> int:
+    """Recompute the whole table from the deals; how many rows it now has."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Deal writes wait until the new rows are in (SQLite's write transaction already holds
+            # the database's write lock).
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {Deal._meta.db_table} IN SHARE MODE")
+        BoardTotal.objects.all().delete()
+        rows = BoardTotal.objects.bulk_create(
+            BoardTotal(
+                integration_id=integration_id,
+                status=status,
+                stage_id=stage_id,
+                currency=currency,
+                won_day=won_day,
+                count=count,
+                value_cents=value_cents,
+            )
+            for (integration_id, status, stage_id, currency, won_day), (count, value_cents) in grouped_deals().items()
+        )
+    return len(rows)
+
+
+def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> list[dict]:
+    """What a GROUP BY of the board's deals (no text, owner or pipeline filter) by integration,
+    status, stage and currency returns, from the table: dicts with integration_id, status,
+    stage_id (BoardTotal.NO_STAGE for won deals and deals without a stage), currency, count and
+    total_value. Two queries whatever the number of deals."""
+    rows = BoardTotal.objects.filter(integration_id__in=integration_ids).exclude(count=0)
+    first_day = None
+    if won_since is not None:
+        first_day = won_since.astimezone(UTC).date()
+        rows = rows.filter(Q(status=DealStatus.OPEN) | Q(won_day__gt=day_number(first_day)))
+    summed = defaultdict(lambda: [0, 0])
+    grouped = rows.values_list("integration_id", "status", "stage_id", "currency").annotate(
+        deals=Sum("count"), total=Sum("value_cents")
+    )
+    for integration_id, status, stage_id, currency, count, value_cents in grouped.order_by():
+        entry = summed[integration_id, status, stage_id, currency]
+        entry[0] += count
+        entry[1] += value_cents
+    if first_day is not None:
+        for (integration_id, currency), (count, value_cents) in _won_on(first_day, integration_ids, won_since).items():
+            entry = summed[integration_id, DealStatus.WON.value, BoardTotal.NO_STAGE, currency]
+            entry[0] += count
+            entry[1] += value_cents
+    return [
+        {
+            "integration_id": integration_id,
+            "status": status,
+            "stage_id": stage_id,
+            "currency": currency,
+            "count": count,
+            "total_value": Decimal(value_cents) / 100,
+        }
+        for (integration_id, status, stage_id, currency), (count, value_cents) in summed.items()
+        if count
+    ]
+
+
+def _won_on(day: date, integration_ids: list[int], won_since: datetime) -> dict[tuple[int, str], tuple[int, int]]:
+    """Won deals of the won period's first (UTC) day, from `won_since` on, by integration and currency."""
+    next_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    rows = (
+        Deal.objects.filter(integration_id__in=integration_ids, status=DealStatus.WON, is_archived=False)
+        .alias(won_at=won_at_expression())
+        .filter(won_at__gte=won_since, won_at__lt=next_day)
+        .values_list("integration_id", "currency")
+        .annotate(deals=Count("id"), total=Sum("value"))
+        .order_by()
+    )
+    return {(integration_id, currency): (count, cents(total)) for integration_id, currency, count, total in rows}

@@ -1,0 +1,185 @@
+"""The board totals table (dealflow_boardtotal) stays exactly equal to a GROUP BY over the deals
+after every kind of write, and the board reads its totals from it.
+
+Runs on SQLite, and on PostgreSQL with `scripts/with-postgres .venv/bin/python -m pytest ...`
+(the two databases keep the table with different triggers).
+"""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Sum
+
+from dealflow.board_totals import board_rows, grouped_deals, table_rows
+from dealflow.models import BoardTotal, Deal, Stage, StageMapping
+from dealflow.selectors import BoardFilters, board_columns, board_deals, stage_map
+from dealflow.stages import MappingTarget
+from integrations.models import SyncOutcome
+from integrations.providers.pipedrive import records
+from integrations.providers.pipedrive.sandbox import Sandbox
+from integrations.sync.apply import apply_records
+from tests import factories as make
+from tests.integrations.conftest import connect
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_exact():
+    expected = grouped_deals()
+    assert table_rows() == expected
+    return expected
+
+
+@pytest.fixture
+def synced(db):
+    connected = connect(Sandbox("coeo", burst_limit=100_000))
+    assert connected.sync(full=True).outcome == SyncOutcome.SUCCEEDED
+    return connected
+
+
+def open_deals(sandbox) -> list[dict]:
+    return [d for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]]
+
+
+def test_a_full_sync_fills_the_table_with_the_deals_on_the_board(synced):
+    expected = assert_exact()
+    on_board = Deal.objects.filter(status__in=["open", "won"], is_archived=False).count()
+    assert on_board and sum(count for count, _ in expected.values()) == on_board
+
+
+def test_an_incremental_sync_moves_wins_loses_archives_revalues_and_adds(synced):
+    sandbox = synced.sandbox
+    first, second, third, fourth, fifth = open_deals(sandbox)[:5]
+    other_stage = next(s["id"] for s in sandbox.stages() if s["id"] != first["stage_id"])
+    sandbox.move_deal(first["id"], stage_id=other_stage)
+    sandbox.win_deal(second["id"])
+    sandbox.lose_deal(third["id"])
+    sandbox.archive_deal(fourth["id"])
+    sandbox.update_deal(fifth["id"], value=123456.78, currency="EUR")
+    sandbox.add_deal(title="Brand new", value=999.99)
+    before = table_rows()
+
+    assert synced.sync().outcome == SyncOutcome.SUCCEEDED
+
+    assert table_rows() != before
+    assert_exact()
+
+
+def test_deletions_reconciled_by_a_full_sync_and_a_removed_stage(synced):
+    sandbox = synced.sandbox
+    gone = open_deals(sandbox)[0]
+    sandbox.purge_deal(gone["id"])  # no longer listed: the full sync's reconciliation removes it
+    sandbox.delete_deal(open_deals(sandbox)[0]["id"])  # listed as deleted
+    assert synced.sync(full=True).outcome == SyncOutcome.SUCCEEDED
+    assert not Deal.objects.filter(remote_id=gone["id"]).exists()
+    assert_exact()
+
+    # A stage removed by hand: its deals lose their stage (SET NULL) and move to "no stage".
+    stage = Stage.objects.filter(deals__status="open").distinct().first()
+    moved = stage.deals.filter(status="open", is_archived=False).count()
+    stage.delete()
+    expected = assert_exact()
+    integration_id = synced.integration.pk
+    no_stage = [
+        count for (i, status, s, *_), (count, _) in expected.items() if (i, status, s) == (integration_id, "open", 0)
+    ]
+    assert sum(no_stage) >= moved > 0
+
+
+def test_records_applied_by_a_webhook_or_write_back(synced):
+    sandbox = synced.sandbox
+    deal = open_deals(sandbox)[0]
+    other_stage = next(s["id"] for s in sandbox.stages() if s["id"] != deal["stage_id"])
+    for change in (
+        sandbox.move_deal(deal["id"], stage_id=other_stage),
+        sandbox.update_deal(deal["id"], value=42.5),
+        sandbox.win_deal(deal["id"]),
+        sandbox.add_deal(title="From a webhook", value=10),
+    ):
+        tally = apply_records(integration=synced.integration, entity="deals", records=[records.Deal.from_api(change)])
+        assert tally.created + tally.updated == 1
+        assert_exact()
+
+
+def test_orm_writes_outside_the_sync_keep_it_too(db):
+    integration = make.integration(make.company())
+    stage = make.stage(make.pipeline(integration), "Lead")
+    deal = make.deal(stage, value=100)
+    make.many_deals(stage, 7, value=Decimal("0.10"))
+    assert_exact()
+    Deal.objects.filter(pk=deal.pk).update(status="won", won_time=datetime(2026, 3, 1, 23, 59, tzinfo=UTC))
+    Deal.objects.filter(value=Decimal("0.10"))[:1].get().delete()
+    deal.refresh_from_db()
+    deal.currency = "EUR"
+    deal.save()
+    expected = assert_exact()
+    assert sum(count for count, _ in expected.values()) == 7
+
+
+def test_a_mapping_change_moves_the_totals_between_columns_without_a_write(synced):
+    companies = [synced.integration.company]
+    totals = board_columns(companies=companies, filters=BoardFilters()).columns
+    counts = {column.key: column.count for column in totals}
+    mapping = StageMapping.objects.filter(
+        stage__deals__status="open", stage__deals__is_archived=False, target=MappingTarget.LEAD
+    ).first()
+    moved = mapping.stage.deals.filter(status="open", is_archived=False).count()
+    rows = table_rows()
+    mapping.target = MappingTarget.MEETING  # what the admin's stage mapping inline saves
+    mapping.save()
+
+    assert table_rows() == rows
+    after = {column.key: column.count for column in board_columns(companies=companies, filters=BoardFilters()).columns}
+    assert after["lead"] == counts["lead"] - moved
+    assert after["meeting"] == counts["meeting"] + moved
+
+
+def test_the_rebuild_command_repairs_the_table(synced, capsys):
+    expected = grouped_deals()
+    BoardTotal.objects.filter(pk=BoardTotal.objects.exclude(count=0).first().pk).update(count=999)
+    BoardTotal.objects.exclude(count=999)[:1].get().delete()
+    with pytest.raises(CommandError):
+        call_command("rebuild_board_totals", "--check")
+    call_command("rebuild_board_totals")
+    assert table_rows() == expected
+    call_command("rebuild_board_totals", "--check")
+    assert "equal" in capsys.readouterr().out
+
+
+def group_by(stages, filters) -> dict:
+    """What the board computed before the table: one GROUP BY over its deals."""
+    rows = (
+        board_deals(stages=stages, filters=filters)
+        .values_list("integration_id", "status", "stage_id", "currency")
+        .annotate(count=Count("id"), total=Sum("value"))
+        .order_by()
+    )
+    summed = {}
+    for integration_id, status, stage_id, currency, count, total in rows:
+        key = (integration_id, status, stage_id if status == "open" and stage_id else 0, currency)
+        before = summed.get(key, (0, Decimal(0)))
+        summed[key] = (before[0] + count, before[1] + Decimal(total).quantize(Decimal("0.01")))
+    return summed
+
+
+def test_the_won_period_is_exact_to_the_second_on_its_first_day(db):
+    integration = make.integration(make.company())
+    stage = make.stage(make.pipeline(integration), "Lead")
+    since = datetime(2026, 5, 10, 14, 30, tzinfo=UTC)
+    moments = [since - timedelta(days=1), since - timedelta(seconds=1), since, since + timedelta(hours=9, minutes=29)]
+    moments += [since + timedelta(days=1), since + timedelta(days=200)]
+    for number, moment in enumerate(moments):
+        make.deal(stage, title=f"Won {number}", status="won", won_time=moment, value=100 + number)
+    make.deal(stage, title="Won, no date", status="won", update_time=None, stage_change_time=None, value=5)
+    make.deal(stage, title="Won by its close time", status="won", close_time=since + timedelta(minutes=1), value=7)
+    make.deal(stage, title="Open", value=3)
+    stages = stage_map([integration.company])
+    for won_since in (None, since, since - timedelta(hours=15), since + timedelta(days=1)):
+        filters = BoardFilters(won_since=won_since)
+        from_table = {
+            (r["integration_id"], r["status"], r["stage_id"], r["currency"]): (r["count"], r["total_value"])
+            for r in board_rows(integration_ids=stages.integration_ids, won_since=won_since)
+        }
+        assert from_table == group_by(stages, filters), won_since
