@@ -170,3 +170,88 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
     assert_token_absent(caplog.text, "the logs")
     for run in SyncRun.objects.all():
         assert_token_absent(run.error + run.progress, "sync history")
+
+
+def test_webhook_credentials_stay_secret(
+    served_integration, admin_client, client, caplog, capfd, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The webhooks' basic-auth user and password (and the API token) never appear in command
+    output, logs, pages, the queued task's arguments, error messages or the webhook URL; only the
+    URL key (unguessable, but no credential) is in the URL."""
+    import base64
+    import json
+    import re
+
+    from integrations.inbound.endpoints import webhook_url
+    from integrations.inbound.processing import process_event
+    from integrations.inbound.registration import register
+    from integrations.models import InboundEvent, WebhookEndpoint
+
+    caplog.set_level(logging.DEBUG)
+    out = io.StringIO()
+    call_command("sync_deals", "coeo", stdout=out, stderr=out)
+    call_command("pipedrive_webhooks", "register", "coeo", stdout=out, stderr=out)
+    call_command("pipedrive_webhooks", "status", "coeo", stdout=out, stderr=out)
+    endpoint = WebhookEndpoint.objects.get(pk=served_integration.pk)
+    user, password = endpoint.credentials["user"], endpoint.credentials["password"]
+    secrets = {"the API token": SENTINEL, "the webhook user": user, "the webhook password": password}
+
+    def assert_secrets_absent(text: str, where: str):
+        for name, secret in secrets.items():
+            assert secret not in text, f"{name} leaked into {where}"
+
+    # At least 128 random bits in the password, 16 URL-safe characters in the key.
+    assert len(base64.urlsafe_b64decode(password + "=" * (-len(password) % 4))) >= 16
+    assert re.fullmatch(r"[A-Za-z0-9_-]{16,}", endpoint.url_key)
+    assert_secrets_absent(webhook_url(endpoint), "the webhook URL")
+
+    # A delivery: accepted, stored and queued with the event's id only.
+    sent = []
+    monkeypatch.setattr(
+        "integrations.inbound.receiver.process_inbound_event_task.apply_async", lambda *a, **kw: sent.append((a, kw))
+    )
+    deal = Deal.objects.filter(integration=served_integration).first()
+    payload = {"meta": {"id": "evt-1", "entity": "deal", "action": "change", "entity_id": str(deal.remote_id)}}
+    url = f"/hooks/pipedrive/{endpoint.url_key}/"
+    good = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        accepted = client.post(url, json.dumps(payload), content_type="application/json", HTTP_AUTHORIZATION=good)
+    assert accepted.status_code == 200 and sent
+    assert_secrets_absent(repr(sent), "the queued task's arguments")
+    wrong = "Basic " + base64.b64encode(f"{user}:{password[:-1]}".encode()).decode()
+    refused = client.post(url, json.dumps(payload), content_type="application/json", HTTP_AUTHORIZATION=wrong)
+    assert refused.status_code == 401
+    assert_secrets_absent(body_of(accepted) + body_of(refused), "the receiver's answers")
+    process_event(InboundEvent.objects.get().pk)
+
+    # Pages: the integration's admin page (buttons and state), the lists, the board.
+    for where, page in {
+        "integration page": reverse("admin:integrations_integration_change", args=[served_integration.pk]),
+        "integration list": reverse("admin:integrations_integration_changelist"),
+        "board": "/dealflow/coeo/",
+    }.items():
+        response = admin_client.get(page, follow=True)
+        assert response.status_code == 200
+        assert_secrets_absent(body_of(response), where)
+    for operation in ("check_webhooks", "register_webhooks"):
+        button = reverse("admin:integrations_integration_operation", args=[served_integration.pk, operation])
+        assert_secrets_absent(body_of(admin_client.post(button, follow=True)), f"the {operation} button's page")
+
+    # A refusal from Pipedrive: the message names no secret.
+    Integration.objects.filter(pk=served_integration.pk).update(credentials={"api_token": "tok-REJECTED-0000"})
+    served_integration.refresh_from_db()
+    WebhookEndpoint.objects.filter(pk=served_integration.pk).update(remote_ids={})
+    report = register(served_integration)
+    assert not report.ok
+    assert_secrets_absent(report.message, "the registration error")
+    endpoint.refresh_from_db()
+    assert_secrets_absent(endpoint.check_message, "the stored check message")
+
+    if connection.vendor == "sqlite":  # stored only encrypted
+        assert_secrets_absent("\n".join(connection.connection.iterdump()), "the database")
+    for event in InboundEvent.objects.all():
+        assert_secrets_absent(json.dumps(event.payload) + event.error, "stored events")
+    captured = capfd.readouterr()
+    assert_secrets_absent(out.getvalue(), "command output")
+    assert_secrets_absent(captured.out + captured.err, "the process output")
+    assert_secrets_absent(caplog.text, "the logs")
