@@ -178,7 +178,8 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/dealflow/"
+# The portfolio overview; it sends someone who may see one company on to that company's board.
+LOGIN_REDIRECT_URL = "/dealflow/overview/"
 LOGOUT_REDIRECT_URL = "login"
 
 # Security: strict by default whenever DEBUG is off (`manage.py check --deploy` is clean).

@@ -51,7 +51,7 @@ def test_login_page_logs_in_and_lands_on_the_board(client, viewer):
 
     response = client.post(reverse("login"), {"username": "petra", "password": PASSWORD})
 
-    assert response.status_code == 302 and response.url == "/dealflow/"
+    assert response.status_code == 302 and response.url == "/dealflow/overview/"  # then on to their board
 
 
 def test_logout_is_a_post_from_the_header(client, viewer):
