@@ -29,4 +29,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("dealflow/", include("dealflow.urls")),
     path("hooks/", include("integrations.inbound.urls")),  # webhooks in (integrations/inbound/)
+    path("accounting/", include("accounting.urls")),  # financials from Fortnox (accounting/)
 ]

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.models import Integration, SyncErrorKind, SyncOutcome, SyncRun, SyncState
-from integrations.providers.base import RETRYABLE_KINDS
+from integrations.providers.base import RETRYABLE_KINDS, Category
 from integrations.sync.run_log import LEASE_HELD, recover_dead_holder
 
 # Retries of a sync that failed for a reason that may pass (a timeout, a 5xx, a burst 429).
@@ -51,15 +51,16 @@ def enqueue_sync(*, integration: Integration, full: bool = False) -> None:
     transaction.on_commit(send)
 
 
-def due_integrations(*, now=None) -> list[Integration]:
+def due_integrations(*, now=None, category: str = Category.CRM) -> list[Integration]:
     """Enabled integrations whose interval has passed since their last queued or started sync.
 
     Not those paused for a spent budget, nor those needing attention (a permanent failure: queueing
     them every interval would only fail again; Sync now still runs them by hand)."""
     now = now or timezone.now()
-    candidates = Integration.objects.filter(is_enabled=True, sync_state__attention_since__isnull=True).filter(
-        Q(sync_state__sync_blocked_until__isnull=True) | Q(sync_state__sync_blocked_until__lte=now)
-    )
+    # One category per dispatcher: accounting integrations sync with accounting/tasks.py.
+    candidates = Integration.objects.filter(
+        is_enabled=True, category=category, sync_state__attention_since__isnull=True
+    ).filter(Q(sync_state__sync_blocked_until__isnull=True) | Q(sync_state__sync_blocked_until__lte=now))
     due = []
     for integration in candidates.select_related("sync_state").only(
         "pk", "sync_interval_minutes", "sync_state__sync_enqueued_at", "sync_state__last_sync_started_at"
@@ -104,7 +105,7 @@ def dispatch_due_syncs(*, now=None) -> list[int]:
 def enqueue_full_syncs() -> list[int]:
     """The nightly full reconciliation of every enabled integration."""
     # only("pk"): one query, and no API token decrypted just to queue an id.
-    integrations = list(Integration.objects.filter(is_enabled=True).only("pk"))
+    integrations = list(Integration.objects.filter(is_enabled=True, category=Category.CRM).only("pk"))
     for integration in integrations:
         enqueue_sync(integration=integration, full=True)
     return [integration.pk for integration in integrations]

@@ -69,6 +69,14 @@ class FortnoxProvider(Provider):
             return ConnectionReport(ok=False, message=str(error), error_kind=error.kind)
         return ConnectionReport(ok=True, message=f"Connected to {info.name} ({info.organisation_number}).")
 
+    def sync_plan(self, client: Any, *, marks: dict, on_page: Any) -> Any:
+        """Not a CRM: a "Sync now" that reaches the CRM engine ends with this, plainly."""
+        raise FortnoxError(
+            "Fortnox is an accounting integration: it syncs with `manage.py sync_financials` and the "
+            "financial sync task, not the CRM sync.",
+            kind=ErrorKind.BAD_REQUEST,
+        )
+
     def record_url(self, integration: Any, kind: str, remote_id: int) -> str:
         return ""
 
