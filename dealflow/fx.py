@@ -198,3 +198,32 @@ class Total:
             return False
         self.value += converted
         return True
+
+
+@dataclass(frozen=True)
+class ConvertedTotal:
+    """A board column's per-currency totals as one amount in `currency`, at the latest rates."""
+
+    currency: str
+    value: Decimal
+    weighted_value: Decimal
+    rates_day: date | None
+    unconverted: list[str]  # currencies without a rate, left out of the amount (and listed below it)
+
+
+def converted_total(totals, rates: Rates) -> ConvertedTotal | None:
+    """`totals` (CurrencyTotal-like: currency, value, weighted_value) summed in the rates' target
+    currency; None when there is nothing to convert (every total already in it)."""
+    if all((total.currency or "").upper() == rates.target for total in totals):
+        return None
+    value, weighted = Total(), Total()
+    for total in totals:
+        value.add(rates, total.value, total.currency)
+        weighted.add(rates, total.weighted_value, total.currency)
+    return ConvertedTotal(
+        currency=rates.target,
+        value=value.value,
+        weighted_value=weighted.value,
+        rates_day=rates.latest_day,
+        unconverted=sorted(value.unconverted),
+    )

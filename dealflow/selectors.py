@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Case, Count, F, Prefetch, Q, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
@@ -30,6 +31,7 @@ from dealflow.columns import (
     won_at_expression,
 )
 from dealflow.formatting import format_money
+from dealflow.fx import ConvertedTotal, converted_total, load_rates
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
 from dealflow.stages import StandardStage
 from integrations.models import Integration
@@ -98,6 +100,8 @@ class Column:
     has_more: bool = False
     # Unmapped only: the integrations whose stage mappings staff should fix.
     integrations: list[Integration] = field(default_factory=list)
+    # All totals in one currency (dealflow.fx), above the per-currency lines; None when all are in it.
+    converted: ConvertedTotal | None = None
 
     @property
     def verbal_count(self) -> int:
@@ -259,6 +263,7 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
         column.count = sum(total.count for total in column.totals)
         if key != UNMAPPED or column.count:
             columns.append(column)
+    add_converted_totals(columns, companies)
     shown = [column.key for column in columns if column.count]
     pages = first_pages(stages=stages, filters=filters, columns=shown, now=now)
     for column in columns:
@@ -270,6 +275,20 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
                 .only("company__name")
             )
     return Board(columns=columns, hidden=hidden)
+
+
+def add_converted_totals(columns: list[Column], companies) -> None:
+    """Each column's totals converted to one currency at the latest ECB rates: the company's
+    reporting currency on its board, REPORTING_CURRENCY on all companies' (two queries, and none
+    when every total is in that currency already)."""
+    companies = list(companies)
+    currency = companies[0].reporting_currency if len(companies) == 1 else settings.REPORTING_CURRENCY
+    currencies = {total.currency for column in columns for total in column.totals}
+    if currencies <= {currency}:
+        return
+    rates = load_rates(currency, currencies)
+    for column in columns:
+        column.converted = converted_total(column.totals, rates)
 
 
 def column_totals(*, stages: StageMap, filters: BoardFilters):
