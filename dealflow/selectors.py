@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealflow.board_totals import board_rows
+from dealflow.activities import NextActivity, next_activities, panel_prefetches
 from dealflow.columns import (
     BOARD_COLUMN_KEYS,
     CLOSED_WON,
@@ -33,6 +34,7 @@ from dealflow.columns import (
 from dealflow.formatting import format_money
 from dealflow.fx import ConvertedTotal, converted_total, load_rates
 from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
+from dealflow.rotting import is_rotting
 from dealflow.stages import StandardStage
 from integrations.models import Integration
 from integrations.providers.base import Category
@@ -80,7 +82,9 @@ class Card:
     owner_name: str | None
     value_text: str
     days_in_stage: int | None
-    rot_limit: int | None  # the stage's rot limit in days, set only when the card is past it
+    rot_limit: int | None  # the stage's rot limit in days, set only when the deal is rotting (rotting.py)
+    is_open: bool = False
+    next_activity: NextActivity | None = None  # an open deal without one is marked, as Pipedrive does
 
     @property
     def is_rotting(self) -> bool:
@@ -383,7 +387,9 @@ def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset
 def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
     """The cards of a page's rows (fetched one beyond the page size) and whether more follow."""
     now, paths = now or timezone.now(), DealPaths()
-    return [card_from(row, now, paths) for row in rows[:PAGE_SIZE]], len(rows) > PAGE_SIZE
+    upcoming = next_activities([row["id"] for row in rows[:PAGE_SIZE]], now)  # one query per page
+    cards = [card_from(row, now, paths, upcoming.get(row["id"])) for row in rows[:PAGE_SIZE]]
+    return cards, len(rows) > PAGE_SIZE
 
 
 class DealPaths:
@@ -410,6 +416,7 @@ CARD_VALUES = [
     "stage__name",
     "stage__is_deal_rot_enabled",
     "stage__days_to_rotten",
+    "update_time",
     "stage__mapping__target",
     "organization__name",
     "person__name",
@@ -420,15 +427,15 @@ CARD_VALUES = [
 ]
 
 
-def card_from(row: dict, now: datetime, paths: DealPaths) -> Card:
+def card_from(row: dict, now: datetime, paths: DealPaths, next_activity: NextActivity | None = None) -> Card:
     days = days_in_stage(row["stage_change_time"] or row["add_time"], now)
     rot_limit = row["stage__days_to_rotten"]
-    rotting = (
-        row["status"] == DealStatus.OPEN
-        and row["stage__is_deal_rot_enabled"]
-        and rot_limit is not None
-        and days is not None
-        and days > rot_limit
+    rotting = is_rotting(
+        status=row["status"],
+        rot_enabled=row["stage__is_deal_rot_enabled"],
+        days_to_rotten=rot_limit,
+        update_time=row["update_time"],
+        now=now,
     )
     organization = row["organization__name"]
     column = column_of(status=row["status"], target=row["stage__mapping__target"])
@@ -447,6 +454,8 @@ def card_from(row: dict, now: datetime, paths: DealPaths) -> Card:
         value_text=format_money(row["value"], row["currency"]),
         days_in_stage=days,
         rot_limit=rot_limit if rotting else None,
+        is_open=row["status"] == DealStatus.OPEN,
+        next_activity=next_activity,
     )
 
 
@@ -494,7 +503,8 @@ def deal_detail(*, company, deal_id: int) -> Deal:
             Prefetch(
                 "stage_changes",
                 queryset=StageChange.objects.select_related("from_stage", "to_stage").order_by("changed_at", "id"),
-            )
+            ),
+            *panel_prefetches(),
         )
         .get(pk=deal_id, integration__company=company)
     )

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageMapping
+from dealflow.models import Activity, Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageMapping
 from dealflow.stages import MappingTarget
 from integrations.models import Integration, SyncState
 from portfolio.models import PortfolioCompany
@@ -113,4 +113,17 @@ def many_deals(stage, count, **fields) -> None:
     """`count` deals in one bulk insert (for query-count tests)."""
     Deal.objects.bulk_create(
         [deal(stage, f"Bulk deal {index}", save=False, **fields) for index in range(count)], batch_size=1000
+    )
+
+
+def activity(deal, subject="Call", *, due_date=None, **fields) -> Activity:
+    """An undone activity of `deal`, due today unless told otherwise."""
+    return Activity.objects.create(
+        integration=deal.integration,
+        remote_id=next_id(),
+        subject=subject,
+        deal=deal,
+        deal_remote_id=deal.remote_id,
+        due_date=due_date or timezone.localdate(),
+        **fields,
     )

@@ -92,7 +92,12 @@ def test_hidden_summary_counts_per_excluded_stage(client, staff, coeo, board_url
 
 def test_rotting_and_days_in_stage(client, staff, coeo, board_url):
     now = timezone.now()
-    make.deal(coeo.stages.proposal, "Stale offer", stage_change_time=now - timedelta(days=9))
+    make.deal(
+        coeo.stages.proposal,
+        "Stale offer",
+        stage_change_time=now - timedelta(days=9),
+        update_time=now - timedelta(days=9),
+    )
     make.deal(coeo.stages.proposal, "Fresh offer", stage_change_time=now - timedelta(days=2))
     client.force_login(staff)
 
@@ -102,7 +107,7 @@ def test_rotting_and_days_in_stage(client, staff, coeo, board_url):
     assert (cards["Stale offer"].days_in_stage, cards["Stale offer"].is_rotting) == (9, True)
     assert (cards["Fresh offer"].days_in_stage, cards["Fresh offer"].is_rotting) == (2, False)
     # The rot rule is on the card as text, not only in a hover tooltip.
-    assert page_text(response).count("Rotting: over the stage's 7-day limit") == 1
+    assert page_text(response).count("Rotting: no update for over 7 days") == 1
 
 
 class TestWonPeriod:
