@@ -98,7 +98,7 @@ def test_token_stays_secret_through_sync_pages_and_tasks(
         "board": reverse("dealflow:board"),
         "company board": "/dealflow/coeo/",
         "export": "/dealflow/coeo/export.csv",
-        "panel": f"/dealflow/coeo/deals/{deal.pk}/",
+        "panel": f"/dealflow/coeo/deals/{deal.remote_id}/",
         "integration list": reverse("admin:integrations_integration_changelist"),
         "integration page": reverse("admin:integrations_integration_change", args=[served_integration.pk]),
         "company page": reverse("admin:portfolio_portfoliocompany_change", args=[served_integration.company_id]),
@@ -255,3 +255,91 @@ def test_webhook_credentials_stay_secret(
     assert_secrets_absent(out.getvalue(), "command output")
     assert_secrets_absent(captured.out + captured.err, "the process output")
     assert_secrets_absent(caplog.text, "the logs")
+
+
+FORTNOX_SECRET = "fnx-CLIENT-SECRET-SENTINEL-7d41c9"
+
+
+def test_fortnox_tokens_and_client_secret_stay_secret(
+    db, admin_client, caplog, capfd, django_capture_on_commit_callbacks, monkeypatch, settings
+):
+    """Connect Fortnox over loopback, sync, have the refresh refused, break the client secret: no
+    access token, refresh token (current or spent) or the client secret reaches a page, a URL, the
+    logs, command output, the sync history, a queued task or (the secret at all, tokens in clear)
+    the database."""
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    from integrations.providers.fortnox.sandbox import FortnoxSandbox
+    from integrations.providers.fortnox.sandbox.server import serve_in_thread as serve_fortnox
+
+    caplog.set_level(logging.DEBUG)
+    sandbox = FortnoxSandbox()
+    sandbox.client_secret = FORTNOX_SECRET
+    base_url, stop = serve_fortnox(sandbox)
+    settings.FORTNOX_CLIENT_ID = sandbox.client_id
+    settings.FORTNOX_CLIENT_SECRET = FORTNOX_SECRET
+    settings.FORTNOX_AUTH_BASE_URL = settings.FORTNOX_API_BASE_URL = base_url
+    settings.FORTNOX_ALLOWED_BASE_URLS = ["http://127.0.0.1:*"]
+    sent = []
+    monkeypatch.setattr("accounting.tasks.sync_financials_task.delay", lambda *a, **kw: sent.append((a, kw)))
+    company = make.company("Nordljus")
+    out = io.StringIO()
+    pages_seen, urls_seen = [], []
+    try:
+        start = admin_client.post(reverse("accounting:fortnox_connect", args=[company.slug]), {"method": "login"})
+        urls_seen.append(start["Location"])
+        back = httpx.get(start["Location"], follow_redirects=False).headers["location"]
+        urls_seen.append(back)
+        parts = urlsplit(back)
+        response = admin_client.get(f"{parts.path}?{parts.query}", follow=True)
+        pages_seen.append(body_of(response))
+        integration = Integration.objects.get(company=company, provider="fortnox")
+        call_command("sync_financials", company.slug, stdout=out, stderr=out)
+        sandbox.expire_access_tokens()  # the next call refreshes (rotating the refresh token)
+        call_command("sync_financials", company.slug, stdout=out, stderr=out)
+        sandbox.revoke(sandbox.approving_tenant)
+        sandbox.expire_access_tokens()
+        with pytest.raises(CommandError):
+            call_command("sync_financials", company.slug, stdout=out, stderr=out)
+        for url in (
+            reverse("accounting:financials", args=[company.slug]),
+            reverse("accounting:portfolio"),
+            reverse("accounting:fortnox_connect", args=[company.slug]),
+            reverse("admin:portfolio_portfoliocompany_change", args=[company.pk]),
+            reverse("admin:integrations_integration_change", args=[integration.pk]),
+            reverse("admin:integrations_syncrun_changelist"),
+        ):
+            response = admin_client.get(url)
+            assert response.status_code == 200, url
+            pages_seen.append(body_of(response))
+        # A wrong client secret: Fortnox's refusal is shown, the secret is not.
+        settings.FORTNOX_CLIENT_SECRET = FORTNOX_SECRET + "-wrong"
+        response = admin_client.post(
+            reverse("accounting:fortnox_connect", args=[company.slug]), {"method": "service", "tenant_id": "100001"}
+        )
+        assert response.status_code == 400 and "invalid_client" in body_of(response)
+        pages_seen.append(body_of(response))
+    finally:
+        stop()
+    tokens = {FORTNOX_SECRET}
+    for grant in sandbox.grants:
+        tokens |= set(grant.access) | grant.spent | ({grant.refresh_token} - {""})
+    assert len(tokens) >= 5  # the secret, two access tokens, a spent and a current refresh token
+    captured = capfd.readouterr()
+    places = {
+        "pages": "\n".join(pages_seen),
+        "URLs": "\n".join(urls_seen),
+        "command output": out.getvalue(),
+        "the process output": captured.out + captured.err,
+        "the logs": caplog.text,
+        "sync history": "\n".join(run.error + run.progress for run in SyncRun.objects.all()),
+        "queued tasks": repr(sent),
+    }
+    if connection.vendor == "sqlite":
+        places["the database"] = "\n".join(connection.connection.iterdump())
+    for where, text in places.items():
+        for token in tokens:
+            assert token not in text and token[-12:] not in text, f"a Fortnox secret leaked into {where}"
+    assert "needs reconnecting" in SyncRun.objects.filter(integration=integration).latest("started_at").error
