@@ -6,6 +6,8 @@ not been synced (yet), so nothing is dropped.
 """
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from dealflow.stages import MappingTarget
@@ -204,6 +206,40 @@ class Deal(CachedRecord):
                 name="deal_board_cover_idx",
             ),
             models.Index(fields=["integration", "update_time"], name="deal_update_idx"),
+            # PostgreSQL only (Django skips an index with `include` on SQLite, which has the one
+            # above): PostgreSQL's btree entries do not carry the row id, so the index above never
+            # covers there; this one does, for the board's filtered totals and searches.
+            models.Index(
+                fields=["integration", "status", "stage", "currency", "is_archived"],
+                include=[
+                    "id",
+                    "value",
+                    "update_time",
+                    "won_time",
+                    "close_time",
+                    "stage_change_time",
+                    "owner",
+                    "pipeline",
+                    "organization",
+                    "person",
+                ],
+                name="deal_board_include_idx",
+            ),
+            # A column's first page straight off an index, newest first, one integration at a time
+            # (selectors.column_cards): open deals by last update, with the stage to filter on, and
+            # Closed Won by win date (also the won period's first day in board_totals).
+            models.Index(
+                fields=["integration", "status", "is_archived", "update_time", "id", "stage"], name="deal_newest_idx"
+            ),
+            models.Index(
+                F("integration"),
+                F("status"),
+                F("is_archived"),
+                Coalesce("won_time", "close_time", "stage_change_time", "update_time"),
+                F("id"),
+                F("stage"),
+                name="deal_won_at_idx",
+            ),
         ]
         permissions = [("view_all_companies", _("Can view every company's dealflow"))]
         verbose_name = _("deal")
