@@ -25,6 +25,7 @@ from integrations.redaction import redact
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.services.sync_state import flag_attention, update_state
 from integrations.sync import run_log
+from integrations.sync.analyze import analyze, is_large
 from integrations.sync.download import Download, download
 from integrations.sync.locking import DatabaseBusy, when_writable, write_transaction
 from integrations.sync.mappings import create_missing_mappings
@@ -124,6 +125,9 @@ def _run(integration, run, lease, *, full, client_options, on_progress) -> None:
             fetched.tally.skipped += client.stats.unreadable_records  # listed rows without a usable id
             _report(run, client, "Saving changes", on_progress)
             held = _write(integration, run, plan, fetched, full=full)
+            tally = fetched.tally
+            if is_large(created=tally.created, updated=tally.updated, deleted=tally.deleted):
+                analyze([*staging.tables, *staging.removals])
         run_log.finish_run(
             run, outcome=SyncOutcome.SUCCEEDED, tally=fetched.tally, write_lock_seconds=held, **_usage(client)
         )
