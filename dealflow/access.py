@@ -1,12 +1,15 @@
-"""Who may see what on the dealflow pages: every dealflow view is wrapped in `board_login_required`
-and finds its companies through `BoardScope.for_request`, so one place decides for the board, the
-panel, the hidden deals' list, the exports, the sync and the logos."""
+"""Who may see and who may change what on the dealflow pages: every dealflow view is wrapped in
+`board_login_required` and finds its companies through `BoardScope.for_request`, so one place
+decides for the board, the panel, the hidden deals' list, the exports, the sync and the logos; the
+deal changes written to the CRM (write-back) also pass `editable_scope`: staff and the company's
+editors only."""
 
 from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
@@ -40,6 +43,20 @@ class BoardScope:
         if company is None:
             raise Http404("No such company, or not one you may see.")
         return cls(companies=companies, company=company)
+
+
+def may_write(user, company: PortfolioCompany) -> bool:
+    """Whether `user` may change `company`'s deals in its CRM from the board: staff and its editors."""
+    return PortfolioCompany.objects.editable_by(user).filter(pk=company.pk).exists()
+
+
+def editable_scope(request, slug: str) -> BoardScope:
+    """The scope of a write request: 404 for a company the user may not see (as on every page, so
+    that a 403 never confirms it exists), 403 for one they may see but not change."""
+    scope = BoardScope.for_request(request, slug)
+    if not may_write(request.user, scope.company):
+        raise PermissionDenied("Only staff and the company's editors may change its deals.")
+    return scope
 
 
 def board_login_required(view):

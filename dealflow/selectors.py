@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealflow import newest
-from dealflow.board_totals import board_rows
 from dealflow.activities import NextActivity, next_activities, panel_prefetches
+from dealflow.board_totals import board_rows
 from dealflow.columns import (
     BOARD_COLUMN_KEYS,
     CLOSED_WON,
@@ -420,6 +420,7 @@ class DealPaths:
 # What a card shows; plain values rather than model instances keep a page of cards cheap to build.
 CARD_VALUES = [
     "id",
+    "remote_id",  # the deal's URL: stable across cache rebuilds
     "title",
     "value",
     "currency",
@@ -454,7 +455,7 @@ def card_from(row: dict, now: datetime, paths: DealPaths, next_activity: NextAct
     column = column_of(status=row["status"], target=row["stage__mapping__target"])
     return Card(
         title=row["title"],
-        url=paths(row["integration__company__slug"], row["id"]),
+        url=paths(row["integration__company__slug"], row["remote_id"]),
         company_name=row["integration__company__name"],
         company_slug=row["integration__company__slug"],
         company_has_logo=logo_content_type(row["integration__company__logo"]) is not None,
@@ -507,7 +508,9 @@ def pipelines_of(companies):
 
 
 def deal_detail(*, company, deal_id: int) -> Deal:
-    """One deal of `company` with everything the panel shows (raises Deal.DoesNotExist)."""
+    """One deal of `company`'s CRM by its id there (the URL's), with everything the panel shows
+    (raises Deal.DoesNotExist)."""
+    board_integration = crm_integrations([company]).order_by("provider").values("id")[:1]
     return (
         Deal.objects.select_related(
             "stage__mapping", "pipeline", "organization", "person__organization", "owner", "integration__company"
@@ -519,7 +522,7 @@ def deal_detail(*, company, deal_id: int) -> Deal:
             ),
             *panel_prefetches(),
         )
-        .get(pk=deal_id, integration__company=company)
+        .get(remote_id=deal_id, integration__company=company, integration_id__in=board_integration)
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dealflow import metrics_views, views
+from dealflow import deal_views, metrics_views, views
 
 app_name = "dealflow"
 
@@ -20,7 +20,18 @@ urlpatterns = [
     path("<slug:slug>/export.csv", views.export_csv, name="company_export"),
     path("<slug:slug>/export.xlsx", views.export_xlsx, name="company_export_xlsx"),
     path("<slug:slug>/column/<slug:column>/", views.column, name="company_column"),
-    path("<slug:slug>/deals/<int:deal_id>/", views.deal, name="deal"),
+    path("<slug:slug>/deals/<int:deal_id>/", views.deal, name="deal"),  # the deal's id in the CRM
+    # Write-back (deal_views.py): staff and the company's editors.
+    path("<slug:slug>/deals/new/", deal_views.new_deal, name="new_deal"),
+    *(
+        path(
+            f"<slug:slug>/deals/<int:deal_id>/{action}/",
+            deal_views.change_deal,
+            {"action": action},
+            name=f"deal_{action}",
+        )
+        for action in ("stage", "won", "lost", "reopen", "edit")
+    ),
     path("<slug:slug>/logo/", views.company_logo, name="company_logo"),
     path("<slug:slug>/sync/", views.sync_now, name="sync"),
     path("<slug:slug>/sync/status/", views.sync_status, name="sync_status"),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from dealflow.access import BoardScope, board_login_required
 from dealflow.columns import column_of_deal
+from dealflow.deal_forms import new_deal_stages, panel_forms
 from dealflow.export import csv_lines, export_rows, xlsx_file
 from dealflow.forms import BoardFilterForm
 from dealflow.freshness import companies_health, sync_freshness, sync_progress
@@ -62,6 +63,7 @@ def board_context(request, scope: BoardScope) -> dict:
     }
     if scope.company:
         context["integration"] = integration = company_crm_integration(scope.company)
+        context["new_deal_stages"] = new_deal_stages(request.user, scope.company, integration)
         if integration:
             # Progress first: it notices a killed sync and reloads the integration the header reads.
             context["sync"] = sync_progress(integration, since=None)
@@ -111,7 +113,12 @@ def column(request, column, slug=None):
 @board_login_required
 @require_safe
 def deal(request, slug, deal_id):
-    scope = BoardScope.for_request(request, slug)
+    return deal_response(request, BoardScope.for_request(request, slug), deal_id)
+
+
+def deal_response(request, scope: BoardScope, deal_id: int, *, extra=None, bound=None, status=200):
+    """A deal (by its id in the CRM) as the panel (htmx) or as its own page: the company's board
+    with the panel open. Write-back adds `extra` (a notice) and `bound` (its form with errors)."""
     try:
         found = deal_detail(company=scope.company, deal_id=deal_id)
     except Deal.DoesNotExist:
@@ -121,12 +128,14 @@ def deal(request, slug, deal_id):
         "deal": found,
         "deal_url": found.integration.deal_url(found.remote_id),
         "column_label": COLUMN_LABELS.get(column_of_deal(found)),
+        **panel_forms(request.user, scope.company, found, bound=bound),
+        **(extra or {}),
     }
     if request.htmx and not request.htmx.history_restore_request:
-        return render(request, "dealflow/partials/deal_panel.html", context)
+        return render(request, "dealflow/partials/deal_panel.html", context, status=status)
     # A pasted or restored deal URL: the company's board (with the URL's filters), the panel open.
     context.update(board_context(request, scope))
-    return render(request, "dealflow/board.html", context)
+    return render(request, "dealflow/board.html", context, status=status)
 
 
 @board_login_required

@@ -25,7 +25,7 @@ def company_urls(company, deal=None):
         reverse("dealflow:sync_status", args=[slug]),
     ]
     if deal:
-        urls.append(reverse("dealflow:deal", args=[slug, deal.pk]))
+        urls.append(reverse("dealflow:deal", args=[slug, deal.remote_id]))
     return urls
 
 
@@ -81,7 +81,7 @@ def test_a_deal_of_another_company_is_404_under_a_visible_company(client, viewer
     nordic_deal = make.deal(nordic.lead, "Nordic lead")
     client.force_login(viewer)
 
-    assert client.get(reverse("dealflow:deal", args=[coeo.company.slug, nordic_deal.pk])).status_code == 404
+    assert client.get(reverse("dealflow:deal", args=[coeo.company.slug, nordic_deal.remote_id])).status_code == 404
 
 
 def test_other_users_get_404_and_an_empty_portfolio(client, outsider, coeo, coeo_deal):

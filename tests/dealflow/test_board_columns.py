@@ -157,8 +157,8 @@ def test_cards_link_to_their_deal_pages(client, staff, coeo, nordic):
     lead = client.get(reverse("dealflow:board")).context["columns"][0]
 
     cards = {card.title: card for card in lead.cards}
-    assert cards["Coeo lead"].url == reverse("dealflow:deal", args=[coeo.company.slug, ours.pk])
-    assert cards["Nordic lead"].url == reverse("dealflow:deal", args=[nordic.company.slug, theirs.pk])
+    assert cards["Coeo lead"].url == reverse("dealflow:deal", args=[coeo.company.slug, ours.remote_id])
+    assert cards["Nordic lead"].url == reverse("dealflow:deal", args=[nordic.company.slug, theirs.remote_id])
     assert (cards["Coeo lead"].organization_name, cards["Coeo lead"].person_name) == ("Acme AB", "Erik Eriksson")
     assert (cards["Coeo lead"].owner_name, cards["Nordic lead"].owner_name) == ("Anna Andersson", None)
     assert (cards["Coeo lead"].company_name, cards["Nordic lead"].value_text) == ("Coeo", "€1,234")

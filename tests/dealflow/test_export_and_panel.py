@@ -31,7 +31,7 @@ def test_panel_shows_every_detail(client, viewer, coeo, full_deal):
     client.force_login(viewer)
 
     response = client.get(
-        reverse("dealflow:deal", args=[coeo.company.slug, full_deal.pk]), headers={"HX-Request": "true"}
+        reverse("dealflow:deal", args=[coeo.company.slug, full_deal.remote_id]), headers={"HX-Request": "true"}
     )
 
     html = response.content.decode()
@@ -59,7 +59,7 @@ def test_panel_shows_every_detail(client, viewer, coeo, full_deal):
 def test_panel_has_a_page_of_its_own(client, viewer, coeo, full_deal):
     client.force_login(viewer)
 
-    response = client.get(reverse("dealflow:deal", args=[coeo.company.slug, full_deal.pk]))
+    response = client.get(reverse("dealflow:deal", args=[coeo.company.slug, full_deal.remote_id]))
 
     html = response.content.decode()
     assert "<html" in html and "Offer to Acme" in html and "Open in Pipedrive" in html

@@ -134,7 +134,7 @@ def test_panel_fields_and_stage_history_share_one_date_format(client, staff, boa
         changed_at=datetime(2026, 11, 25, 17, 10, tzinfo=UTC),
     )
     client.force_login(staff)
-    url = reverse("dealflow:deal", args=[board_data.company.slug, deal.pk])
+    url = reverse("dealflow:deal", args=[board_data.company.slug, deal.remote_id])
 
     sv_text = page_text(client.get(url, headers={"accept-language": "sv", "HX-Request": "true"}))
     en_text = page_text(client.get(url, headers={"accept-language": "en", "HX-Request": "true"}))

@@ -55,7 +55,7 @@ def test_query_counts_do_not_grow_with_the_number_of_deals(
     client.force_login(request.getfixturevalue(who))
     spread_deals(coeo, nordic, per_stage=10)
     panel_deal = make.deal(coeo.stages.lead, "Panel deal", organization=coeo.acme, person=coeo.erik)
-    urls["panel"] = (reverse("dealflow:deal", args=[coeo.company.slug, panel_deal.pk]), {})
+    urls["panel"] = (reverse("dealflow:deal", args=[coeo.company.slug, panel_deal.remote_id]), {})
     few = {name: count_queries(client, url, params) for name, (url, params) in urls.items()}
 
     spread_deals(coeo, nordic, per_stage=1250)  # 10 000 more deals

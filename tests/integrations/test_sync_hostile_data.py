@@ -127,7 +127,7 @@ def test_board_panel_and_export_show_hostile_deals(connected, client, django_use
     assert client.get(reverse("dealflow:board"), follow=True).status_code == 200
     assert client.get(reverse("dealflow:company_board", args=[slug])).status_code == 200
     for deal in Deal.objects.all():
-        assert client.get(reverse("dealflow:deal", args=[slug, deal.pk])).status_code == 200, deal.raw
+        assert client.get(reverse("dealflow:deal", args=[slug, deal.remote_id])).status_code == 200, deal.raw
 
 
 def test_a_future_update_time_moves_the_mark_no_further_than_the_run_start(connected):

@@ -214,7 +214,7 @@ def generate(*, deals: int, companies: int, seed: int) -> dict:
         "board, one company": (reverse("dealflow:company_board", args=["company-1"]), {}),
         "board, search": (reverse("dealflow:board") + "?q=organisation+12", {}),
         "load more (Lead)": (reverse("dealflow:company_column", args=["company-1", "lead"]) + "?offset=25", htmx),
-        "panel": (reverse("dealflow:deal", args=["company-1", panel_deal.pk]), htmx),
+        "panel": (reverse("dealflow:deal", args=["company-1", panel_deal.remote_id]), htmx),
     }
 
 
