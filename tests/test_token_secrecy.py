@@ -343,3 +343,49 @@ def test_fortnox_tokens_and_client_secret_stay_secret(
         for token in tokens:
             assert token not in text and token[-12:] not in text, f"a Fortnox secret leaked into {where}"
     assert "needs reconnecting" in SyncRun.objects.filter(integration=integration).latest("started_at").error
+
+
+
+def test_write_back_keeps_the_token_out_of_audit_rows_errors_pages_and_logs(db, caplog):
+    """Every write path (a stage move, a refusal whose message echoes the token, a new deal), its
+    audit rows, the panel's answers, the audit admin and the logs stay token-free."""
+    from integrations.models import WriteBackEntry
+    from integrations.providers.pipedrive.sandbox.deal_writes import fail_writes
+    from integrations.sync.runner import sync_integration
+
+    caplog.set_level(logging.DEBUG)
+    sandbox = Sandbox("coeo", deals=30, api_tokens=(SENTINEL,), burst_limit=100_000)
+    base_url, stop = serve_in_thread(sandbox)
+    try:
+        integration = make.integration(make.company("Coeo"), api_base_url=base_url, token=SENTINEL)
+        assert sync_integration(integration=integration, full=True).outcome == SyncOutcome.SUCCEEDED
+        deal = Deal.objects.filter(integration=integration, status="open", stage__isnull=False).first()
+        stage = Deal.objects.filter(integration=integration).exclude(stage=deal.stage).first().stage
+        client = Client()
+        client.force_login(User.objects.create_user("stella", is_staff=True, is_superuser=True))
+        slug = integration.company.slug
+        stage_url = reverse("dealflow:deal_stage", args=[slug, deal.remote_id])
+        move = {"stage_id": stage.remote_id, "update_time": deal.update_time.isoformat()}
+        pages = [body_of(client.get(reverse("dealflow:deal", args=[slug, deal.remote_id])))]
+
+        # A refusal whose message repeats the token (a proxy echoing the request), then a success.
+        fail_writes(sandbox, status=400, message=f"bad token {SENTINEL} in request")
+        pages.append(body_of(client.post(stage_url, move, headers={"HX-Request": "true"})))
+        pages.append(body_of(client.post(stage_url, move, follow=True)))
+        new_deal = {"title": "A new deal", "new_organization": "Ny AB", "currency": "SEK"}
+        pages.append(body_of(client.post(reverse("dealflow:new_deal", args=[slug]), new_deal, follow=True)))
+    finally:
+        stop()
+    pages.append(body_of(client.get(reverse("admin:integrations_writebackentry_changelist"))))
+    refused = WriteBackEntry.objects.order_by("id").first()
+    pages.append(body_of(client.get(reverse("admin:integrations_writebackentry_change", args=[refused.pk]))))
+
+    outcomes = list(WriteBackEntry.objects.order_by("id").values_list("outcome", flat=True))
+    assert outcomes == ["failed", "succeeded", "succeeded"], outcomes
+    assert "bad token [redacted] in request" in refused.error
+    for row in WriteBackEntry.objects.values():
+        assert_token_absent(repr(row), "a write-back audit row")
+    for page in pages:
+        assert_token_absent(page, "a write-back page")
+    assert "bad token [redacted]" in pages[1]
+    assert_token_absent(caplog.text, "the logs")
