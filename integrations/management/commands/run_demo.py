@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from accounting.demo import connect_and_sync_demo_companies, start_fortnox_sandbox
 from integrations.management.children import Children, free_port, port_is_free, wait_for_port
 from integrations.management.commands.sync_deals import summary
 from integrations.providers.pipedrive.demo import allow_sandbox, connect_demo_integrations
@@ -37,6 +38,8 @@ class Command(BaseCommand):
         try:
             base_url = self._start_sandbox(children, sandbox_port)
             self._first_sync(connect_demo_integrations(base_url=base_url))
+            if start_fortnox_sandbox(children, self.stdout.write):  # accounting/demo.py
+                connect_and_sync_demo_companies(self.stdout.write)
             children.start("celery-worker", "-m", "celery", "-A", "config", "worker", "--loglevel=INFO")
             children.start("celery-beat", "-m", "celery", "-A", "config", "beat", "--loglevel=INFO")
             self.stdout.write(f"Celery worker and beat started; logs in {children.log_dir}/")
@@ -71,6 +74,7 @@ class Command(BaseCommand):
         login = [line for line in seed_output.splitlines() if line.startswith("Demo login")]
         self.stdout.write(self.style.SUCCESS(f"\nBoard: http://127.0.0.1:{port}/dealflow/"))
         self.stdout.write(f"Admin: http://127.0.0.1:{port}/admin/")
+        self.stdout.write(f"Financials: http://127.0.0.1:{port}/accounting/coeo/")
         for line in login:
             self.stdout.write(self.style.SUCCESS(line))
         self.stdout.write("Press Ctrl-C to stop everything.\n")

@@ -20,9 +20,14 @@ class _Threading(ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
 
 
+def make(sandbox: FortnoxSandbox, port: int = 0, host: str = "127.0.0.1") -> WSGIServer:
+    """A threading server for the sandbox, bound but not yet serving."""
+    return make_server(host, port, sandbox.wsgi_app, server_class=_Threading, handler_class=_Quiet)
+
+
 def serve_in_thread(sandbox: FortnoxSandbox, port: int = 0, host: str = "127.0.0.1") -> tuple[str, Callable[[], None]]:
     """Start serving in a daemon thread; returns (base_url, stop)."""
-    server = make_server(host, port, sandbox.wsgi_app, server_class=_Threading, handler_class=_Quiet)
+    server = make(sandbox, port, host)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fortnox-sandbox", daemon=True
     )
