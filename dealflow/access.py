@@ -46,8 +46,11 @@ class BoardScope:
 
 
 def may_write(user, company: PortfolioCompany) -> bool:
-    """Whether `user` may change `company`'s deals in its CRM from the board: staff and its editors."""
-    return PortfolioCompany.objects.editable_by(user).filter(pk=company.pk).exists()
+    """Whether `user` may change `company`'s deals in its CRM from the board: staff and its editors
+    (PortfolioCompany.objects.editable_by). One query per request: the board and the panel both ask."""
+    if not hasattr(user, "_editable_company_ids"):
+        user._editable_company_ids = frozenset(PortfolioCompany.objects.editable_by(user).values_list("pk", flat=True))
+    return company.pk in user._editable_company_ids
 
 
 def editable_scope(request, slug: str) -> BoardScope:

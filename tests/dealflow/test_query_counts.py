@@ -10,8 +10,10 @@ from tests import factories as make
 
 pytestmark = pytest.mark.django_db
 
-# The deal's own URL renders the board with the panel open: the board's queries plus the panel's.
-MAX_QUERIES = 25
+# The deal's own URL renders the board with the panel open: the board's queries plus the panel's,
+# and for staff and editors the write-back forms' (who may write, the pipeline's stages, the owners,
+# each column's first stage for its "+").
+MAX_QUERIES = 28
 
 
 def spread_deals(coeo, nordic, per_stage):
@@ -75,4 +77,4 @@ def test_the_unmapped_column_adds_queries_only_when_it_is_shown(client, staff, c
 
     make.deal(coeo.stages.no_mapping, "Unmapped")
 
-    assert count_queries(client, board_url, {}) == without + 3  # its cards, their next activities, its integrations
+    assert count_queries(client, board_url, {}) == without + 2
