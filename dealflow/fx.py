@@ -131,6 +131,7 @@ class Rates:
     target: str
     days: dict[str, list[date]] = field(default_factory=dict)  # currency -> its rate days, ascending
     values: dict[str, list[Decimal]] = field(default_factory=dict)
+    factors: dict = field(default_factory=dict)  # (currency, day) -> factor, see `factor`
 
     @property
     def latest_day(self) -> date | None:
@@ -157,10 +158,16 @@ class Rates:
         currency = (currency or "").upper()
         if currency == self.target:
             return Decimal(amount)
-        source, target = self.per_euro(currency, day), self.per_euro(self.target, day)
-        if source is None or target is None:
-            return None
-        return Decimal(amount) * target / source
+        factor = self.factor(currency, day)
+        return None if factor is None else Decimal(amount) * factor
+
+    def factor(self, currency: str, day: date | None) -> Decimal | None:
+        """Target units per unit of `currency` on `day`, looked up once per (currency, day)."""
+        key = (currency, day)
+        if key not in self.factors:
+            source, target = self.per_euro(currency, day), self.per_euro(self.target, day)
+            self.factors[key] = None if source is None or target is None else target / source
+        return self.factors[key]
 
 
 def load_rates(target: str, currencies, *, since: date | None = None) -> Rates:

@@ -4,8 +4,10 @@ own styles and never runs script). Every chart is shown beside a data table and 
 
 import base64
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pygal
+from django.utils.translation import get_language
 from pygal.style import Style
 
 from dealflow.formatting import format_number
@@ -25,6 +27,32 @@ STYLE = Style(
 )
 
 
+@lru_cache(maxsize=128)
+def render(kind: str, labels: tuple, series: tuple, language: str) -> str:
+    """An SVG chart as a data: URI. Cached by its data (and the language its numbers are written
+    in): pygal takes 40 ms for a 24-bar chart, and the same figures are asked for again and again."""
+    chart_class = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "line": pygal.Line}[kind]
+    chart = chart_class(
+        style=STYLE,
+        js=[],  # no script: pygal's tooltips load JavaScript from a CDN
+        disable_xml_declaration=True,
+        width=800,
+        height=320,
+        show_legend=len(series) > 1,
+        legend_at_bottom=True,
+        x_label_rotation=35 if len(labels) > 8 else 0,
+        value_formatter=lambda value: format_number(value, language),
+        show_minor_x_labels=len(labels) <= 12,
+        x_labels_major_count=12,
+        margin=12,
+    )
+    chart.x_labels = labels
+    for name, values in series:
+        chart.add(name, list(values))
+    svg = chart.render(is_unicode=True).encode("utf-8")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
 @dataclass(frozen=True)
 class Chart:
     """A chart's image and the data it shows (the table beside it, and its CSV)."""
@@ -38,26 +66,11 @@ class Chart:
     @property
     def image(self) -> str:
         """The chart as a data: URI."""
-        chart_class = {"bar": pygal.Bar, "stacked": pygal.StackedBar, "line": pygal.Line}[self.kind]
-        chart = chart_class(
-            style=STYLE,
-            js=[],  # no script: pygal's tooltips load JavaScript from a CDN
-            disable_xml_declaration=True,
-            width=800,
-            height=320,
-            show_legend=len(self.series) > 1,
-            legend_at_bottom=True,
-            x_label_rotation=35 if len(self.labels) > 8 else 0,
-            value_formatter=lambda value: format_number(value),
-            show_minor_x_labels=len(self.labels) <= 12,
-            x_labels_major_count=12,
-            margin=12,
+        series = tuple(
+            (name, tuple(None if value is None else float(value) for value in values))
+            for name, values in self.series.items()
         )
-        chart.x_labels = self.labels
-        for name, values in self.series.items():
-            chart.add(name, [None if value is None else float(value) for value in values])
-        svg = chart.render(is_unicode=True).encode("utf-8")
-        return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+        return render(self.kind, tuple(self.labels), series, get_language() or "")
 
     @property
     def rows(self) -> list[list]:

@@ -4,6 +4,7 @@ since/until, both days inclusive, as calendar days in the studio's time zone (se
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Case, CharField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,12 +27,12 @@ class Period:
     @property
     def start(self) -> datetime:
         """The first moment of `since` in the studio's time zone."""
-        return timezone.make_aware(datetime.combine(self.since, time.min))
+        return local_midnight(self.since)
 
     @property
     def end(self) -> datetime:
         """The first moment after `until` (periods are half-open in SQL: start <= t < end)."""
-        return timezone.make_aware(datetime.combine(self.until + timedelta(days=1), time.min))
+        return local_midnight(self.until + timedelta(days=1))
 
     @property
     def days(self) -> int:
@@ -78,3 +79,29 @@ def period_from(*, days=None, since=None, until=None, today: date | None = None)
     if number not in PRESETS:
         raise PeriodError(_("days must be one of 30, 90, 180 or 365."))
     return last_days(number, today)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after `day`'s."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def month_case(field: str, months: list[date], *, moments: bool, overdue_before: date | None = None) -> Case:
+    """Which month ("YYYY-MM") of `months` (first days) `field` falls in, as a CASE of plain range
+    comparisons ("overdue" before `overdue_before`; NULL outside): SQLite runs Django's month
+    truncation as Python, once per row, which cost more than the rest of a metrics page.
+    `moments`: the field is a DateTimeField (months begin at midnight in the studio's time zone)."""
+    whens = []
+    if overdue_before is not None:
+        whens.append(When(**{f"{field}__lt": overdue_before}, then=Value("overdue")))
+    for first in months:
+        start, end = first, add_months(first, 1)
+        if moments:
+            start, end = local_midnight(start), local_midnight(end)
+        whens.append(When(**{f"{field}__gte": start, f"{field}__lt": end}, then=Value(f"{first:%Y-%m}")))
+    return Case(*whens, default=Value(None), output_field=CharField())

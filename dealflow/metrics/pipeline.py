@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from dealflow.columns import EXCLUDED, UNMAPPED, in_column
 from dealflow.fx import Rates, Total
+from dealflow.metrics.period import add_months, month_case
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import DealStatus
 from dealflow.stages import StandardStage
@@ -35,11 +35,6 @@ class PipelineRows:
         return {row["currency"] for row in self.open}
 
 
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def open_deals(scope: Scope):
     return scope.deals().filter(status=DealStatus.OPEN, is_archived=False)
 
@@ -47,6 +42,7 @@ def open_deals(scope: Scope):
 def fetch(scope: Scope, today: date | None = None) -> PipelineRows:
     today = today or timezone.localdate()
     horizon = add_months(today, FORECAST_MONTHS)
+    months = [add_months(today, offset) for offset in range(FORECAST_MONTHS)]
     forecast = (
         open_deals(scope)
         .exclude(in_column(scope.stages.target, EXCLUDED))
@@ -55,12 +51,7 @@ def fetch(scope: Scope, today: date | None = None) -> PipelineRows:
             "integration_id",
             "stage_id",
             "currency",
-            overdue=Case(
-                When(Q(expected_close_date__lt=today), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            ),
-            month=TruncMonth("expected_close_date"),
+            month=month_case("expected_close_date", months, moments=False, overdue_before=today),
         )
         .annotate(value=Sum("value"))
         .order_by()
@@ -102,7 +93,7 @@ def compute(rows: PipelineRows, ids: set[int], rates: Rates, scope: Scope) -> di
     months = [add_months(rows.today, offset) for offset in range(FORECAST_MONTHS)]
     forecast = {month: Total() for month in [f"{day:%Y-%m}" for day in months] + ["overdue"]}
     for row in rows_of(rows.forecast, ids):
-        key = "overdue" if row["overdue"] else f"{row['month']:%Y-%m}"
+        key = row["month"]
         weight = stages.weight(DealStatus.OPEN, row["stage_id"])
         forecast[key].add(rates, (row["value"] or 0) * weight / 100, row["currency"])
     unconverted = merged(*(values[column] for column in [*STAGES, UNMAPPED]))
