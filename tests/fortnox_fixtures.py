@@ -17,22 +17,13 @@ from integrations.providers.fortnox.pacing import Pacer
 from integrations.providers.fortnox.sandbox import CLIENT_ID, CLIENT_SECRET, FortnoxSandbox
 from integrations.providers.fortnox.sandbox.server import serve_in_thread
 from tests import factories
+from tests.sandbox_fixtures import FakeClock
 
 REDIRECT_URI = "http://127.0.0.1:8000/accounting/fortnox/callback/"
 TODAY = date(2026, 11, 25)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+Clock = FakeClock  # moves only when slept on: 429 waits and pacing cost no real time
 
 
 @dataclass
