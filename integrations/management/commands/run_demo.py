@@ -69,6 +69,10 @@ class Command(BaseCommand):
             slug = integration.company.slug
             run = sync_integration(integration=integration, full=True)
             self.stdout.write(summary(slug, run))
+        # Today's pipeline snapshot at once, so the metrics pages' pipeline trend has a first point.
+        from dealflow.metrics.snapshot import take_snapshots
+
+        take_snapshots()
 
     def _print_welcome(self, port, seed_output):
         login = [line for line in seed_output.splitlines() if line.startswith("Demo login")]
