@@ -60,10 +60,11 @@ def receive(
         event = integration.provider_api.parse_webhook(payload)
     except ValueError as error:
         return Answer(400, str(error))
-    note_event(integration.pk)
-    if not event.entity:
-        return Answer(200, "Ignored: not an object the board keeps.")
-    return _store(integration, event, payload)
+    with transaction.atomic():  # one write transaction (one commit) per delivery
+        note_event(integration.pk)
+        if not event.entity:
+            return Answer(200, "Ignored: not an object the board keeps.")
+        return _store(integration, event, payload)
 
 
 def _store(integration, event, payload: dict) -> Answer:
@@ -86,7 +87,9 @@ def _store(integration, event, payload: dict) -> Answer:
 def _queue(event_pk: int) -> None:
     # A short countdown lets the other events of a burst for the same record arrive, so the first
     # task to run takes them all and fetches the record once (processing.claim_batch).
-    process_inbound_event_task.apply_async(args=[event_pk], countdown=settings.WEBHOOK_COALESCE_SECONDS)
+    # No publish retries: with the broker down the answer must not wait; the event stays stored and
+    # pending, and the next event for the record (or the periodic sync) brings the board up to date.
+    process_inbound_event_task.apply_async(args=[event_pk], countdown=settings.WEBHOOK_COALESCE_SECONDS, retry=False)
 
 
 def _declared_length(content_length: str | None) -> int:
