@@ -167,3 +167,15 @@ def test_sync_financials_command_prints_progress(company, live_fortnox, capsys):
     assert "Invoices: page 1" in out and "SIE 2026" in out and "Succeeded" in out
     with pytest.raises(CommandError, match="No accounting integration"):
         call_command("sync_financials", "other")
+
+
+def test_a_connection_needing_reconnecting_says_so_in_the_admin_and_on_the_page(client, staff, company, live_fortnox):
+    back(client, authorize(start(client)))
+    integration = Integration.objects.get(company=company)
+    SyncState.objects.filter(integration=integration).update(
+        attention_reason="Fortnox refused the refresh token", attention_since="2026-01-01T00:00Z"
+    )
+    admin_page = client.get(reverse("admin:portfolio_portfoliocompany_change", args=[company.pk])).content.decode()
+    assert "Needs reconnecting: Fortnox refused the refresh token" in admin_page
+    financials = client.get(reverse("accounting:financials", args=["nordljus"]), headers={"accept-language": "en"})
+    assert "The Fortnox connection needs reconnecting" in financials.content.decode()
