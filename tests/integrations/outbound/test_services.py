@@ -23,7 +23,11 @@ def test_a_stage_change_is_written_applied_at_once_and_audited(world):
     deal, target = world.deal, other_stage(world, world.deal)
 
     result = change_deal(
-        user=world.editor, deal=deal, action="stage", changes={"stage_id": target["id"]}, seen_update_time=deal.update_time
+        user=world.editor,
+        deal=deal,
+        action="stage",
+        changes={"stage_id": target["id"]},
+        seen_update_time=deal.update_time,
     )
 
     assert result.ok, result.message
@@ -33,7 +37,12 @@ def test_a_stage_change_is_written_applied_at_once_and_audited(world):
     change = StageChange.objects.filter(deal=fresh).latest("id")
     assert change.source == StageChange.Source.WRITE_BACK and change.to_stage.remote_id == target["id"]
     entry = WriteBackEntry.objects.get()
-    assert (entry.outcome, entry.action, entry.username, entry.company) == ("succeeded", "stage", "edith", world.company)
+    assert (entry.outcome, entry.action, entry.username, entry.company) == (
+        "succeeded",
+        "stage",
+        "edith",
+        world.company,
+    )
     assert entry.before == {"stage_id": deal.stage_remote_id} and entry.after == {"stage_id": target["id"]}
 
 
@@ -42,16 +51,30 @@ def test_won_lost_with_reason_reopen_and_edit(world):
     for action, changes, expected in (
         ("won", {"status": "won"}, {"status": "won"}),
         ("reopen", {"status": "open"}, {"status": "open", "lost_reason": None}),
-        ("lost", {"status": "lost", "lost_reason": "Too expensive"}, {"status": "lost", "lost_reason": "Too expensive"}),
+        (
+            "lost",
+            {"status": "lost", "lost_reason": "Too expensive"},
+            {"status": "lost", "lost_reason": "Too expensive"},
+        ),
         ("reopen", {"status": "open"}, {"status": "open"}),
         (
             "edit",
-            {"value": Decimal("12345.50"), "currency": "EUR", "expected_close_date": deal.add_time.date() + timedelta(days=90)},
-            {"value": 12345.5, "currency": "EUR", "expected_close_date": str(deal.add_time.date() + timedelta(days=90))},
+            {
+                "value": Decimal("12345.50"),
+                "currency": "EUR",
+                "expected_close_date": deal.add_time.date() + timedelta(days=90),
+            },
+            {
+                "value": 12345.5,
+                "currency": "EUR",
+                "expected_close_date": str(deal.add_time.date() + timedelta(days=90)),
+            },
         ),
     ):
         seen = cached(deal)
-        result = change_deal(user=world.staff, deal=seen, action=action, changes=changes, seen_update_time=seen.update_time)
+        result = change_deal(
+            user=world.staff, deal=seen, action=action, changes=changes, seen_update_time=seen.update_time
+        )
         assert result.ok, (action, result.message)
         remote = world.sandbox.deal(deal.remote_id)
         assert {name: remote[name] for name in expected} == expected, action
@@ -71,7 +94,11 @@ def test_a_deal_changed_since_it_was_seen_is_not_written(world):
     world.sandbox.update_deal(deal.remote_id, value=777)  # someone else, in Pipedrive
 
     result = change_deal(
-        user=world.editor, deal=deal, action="stage", changes={"stage_id": target["id"]}, seen_update_time=deal.update_time
+        user=world.editor,
+        deal=deal,
+        action="stage",
+        changes={"stage_id": target["id"]},
+        seen_update_time=deal.update_time,
     )
 
     assert result.outcome == "conflict" and not result.ok
@@ -86,7 +113,11 @@ def test_a_deal_changed_since_it_was_seen_is_not_written(world):
 @pytest.mark.parametrize(
     ("status", "message", "expected"),
     [
-        (400, "Validation failed: value: Expected number, received string", "Pipedrive refused the change: Validation failed"),
+        (
+            400,
+            "Validation failed: value: Expected number, received string",
+            "Pipedrive refused the change: Validation failed",
+        ),
         (403, "You do not have permission to edit this deal", "Pipedrive refused access (HTTP 403)"),
         (404, "Deal not found", "no such deal any more"),
     ],
@@ -94,18 +125,30 @@ def test_a_deal_changed_since_it_was_seen_is_not_written(world):
 def test_pipedrive_refusals_are_plain_words_and_change_nothing_here(world, status, message, expected):
     deal, target = world.deal, other_stage(world, world.deal)
     fail_writes(world.sandbox, status=status, message=message)
-    before = Deal.objects.filter(integration=world.integration).order_by("pk").values_list("pk", "stage_id", "update_time", "value")
+    before = (
+        Deal.objects.filter(integration=world.integration)
+        .order_by("pk")
+        .values_list("pk", "stage_id", "update_time", "value")
+    )
     before = list(before)
 
     result = change_deal(
-        user=world.editor, deal=deal, action="stage", changes={"stage_id": target["id"]}, seen_update_time=deal.update_time
+        user=world.editor,
+        deal=deal,
+        action="stage",
+        changes={"stage_id": target["id"]},
+        seen_update_time=deal.update_time,
     )
 
     assert result.outcome == "failed" and expected in result.message, result.message
     if status == 400:
         assert message in result.message
     assert world.sandbox.deal(deal.remote_id)["stage_id"] == deal.stage_remote_id
-    after = Deal.objects.filter(integration=world.integration).order_by("pk").values_list("pk", "stage_id", "update_time", "value")
+    after = (
+        Deal.objects.filter(integration=world.integration)
+        .order_by("pk")
+        .values_list("pk", "stage_id", "update_time", "value")
+    )
     assert list(after) == before and not StageChange.objects.filter(source=StageChange.Source.WRITE_BACK).exists()
     entry = WriteBackEntry.objects.get()
     assert entry.outcome == "failed" and expected in entry.error
@@ -115,7 +158,9 @@ def test_a_rate_limited_write_says_try_again_later(world):
     deal = world.deal
     fail_writes(world.sandbox, status=429, message="Request over limit", times=10)
 
-    result = change_deal(user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time)
+    result = change_deal(
+        user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time
+    )
 
     assert result.outcome == "failed" and "limiting requests" in result.message
     assert world.sandbox.deal(deal.remote_id)["status"] == "open" and cached(deal).status == "open"
@@ -129,7 +174,9 @@ def test_a_write_that_times_out_says_so_and_changes_nothing_here(world, monkeypa
     deal = world.deal
     fail_writes(world.sandbox, delay_seconds=1.0)
 
-    result = change_deal(user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time)
+    result = change_deal(
+        user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time
+    )
 
     assert result.outcome == "failed" and "did not answer in time" in result.message
     assert cached(deal).status == "open" and cached(deal).update_time == deal.update_time
@@ -148,7 +195,9 @@ def test_a_new_deal_with_a_new_organization_and_person(world):
     assert result.ok, result.message
     remote = world.sandbox.deal(result.deal_remote_id)
     assert (remote["title"], remote["stage_id"], remote["value"]) == ("Ny affär", stage.remote_id, 5000)
-    created = Deal.objects.select_related("organization", "person").get(integration=world.integration, remote_id=result.deal_remote_id)
+    created = Deal.objects.select_related("organization", "person").get(
+        integration=world.integration, remote_id=result.deal_remote_id
+    )
     assert created.organization.name == "Nya Kunden AB" and created.person.name == "Nina Ny"
     assert created.person.organization == created.organization
     entry = WriteBackEntry.objects.get()
@@ -161,3 +210,38 @@ def test_a_new_deal_pipedrive_refuses_is_not_created_here(world):
 
     assert result.outcome == "failed" and "Stage with id 999999 not found" in result.message
     assert Deal.objects.count() == count
+
+
+def test_nothing_to_change_writes_nothing(world):
+    deal = world.deal
+    result = change_deal(
+        user=world.editor, deal=deal, action="reopen", changes={"status": "open"}, seen_update_time=deal.update_time
+    )
+
+    assert result.ok and result.message == "Nothing to change."
+    assert world.sandbox.deal(deal.remote_id)["update_time"] == deal.update_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert not WriteBackEntry.objects.exists()
+
+
+def test_the_audit_is_read_only_in_the_admin(client, world):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    deal = world.deal
+    change_deal(
+        user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time
+    )
+    entry = WriteBackEntry.objects.get()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", None))
+
+    listing = client.get(reverse("admin:integrations_writebackentry_changelist"))
+    page = client.get(reverse("admin:integrations_writebackentry_change", args=[entry.pk]))
+
+    assert listing.status_code == 200 and deal.title in listing.content.decode()
+    assert page.status_code == 200 and "status: open → won" in page.content.decode()
+    assert client.get(reverse("admin:integrations_writebackentry_add")).status_code == 403
+    assert (
+        client.post(reverse("admin:integrations_writebackentry_delete", args=[entry.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+    assert WriteBackEntry.objects.filter(pk=entry.pk, outcome="succeeded").exists()
