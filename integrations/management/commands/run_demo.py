@@ -1,6 +1,7 @@
 """`make run`: the whole app on one machine — sandbox, worker, beat, a first sync, web server."""
 
 import io
+import os
 import signal
 import sys
 
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from accounting.demo import connect_and_sync_demo_companies, start_fortnox_sandbox
+from integrations.inbound.registration import register as register_webhooks
 from integrations.management.children import Children, free_port, port_is_free, wait_for_port
 from integrations.management.commands.sync_deals import summary
 from integrations.providers.pipedrive.demo import allow_sandbox, connect_demo_integrations
@@ -37,9 +39,11 @@ class Command(BaseCommand):
         allow_sandbox()
         try:
             base_url = self._start_sandbox(children, sandbox_port)
-            self._first_sync(connect_demo_integrations(base_url=base_url))
+            integrations = connect_demo_integrations(base_url=base_url)
+            self._first_sync(integrations)
             if start_fortnox_sandbox(children, self.stdout.write):  # accounting/demo.py
                 connect_and_sync_demo_companies(self.stdout.write)
+            self._register_webhooks(integrations, port)
             children.start("celery-worker", "-m", "celery", "-A", "config", "worker", "--loglevel=INFO")
             children.start("celery-beat", "-m", "celery", "-A", "config", "beat", "--loglevel=INFO")
             self.stdout.write(f"Celery worker and beat started; logs in {children.log_dir}/")
@@ -73,6 +77,14 @@ class Command(BaseCommand):
         from dealflow.metrics.snapshot import take_snapshots
 
         take_snapshots()
+
+    def _register_webhooks(self, integrations, port):
+        """The sandbox delivers each change (control API, write-back) to this server's receiver."""
+        if settings.PUBLIC_BASE_URL.startswith(("http://127.0.0.1", "http://localhost")):
+            settings.PUBLIC_BASE_URL = os.environ["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
+        for integration in integrations:
+            report = register_webhooks(integration)
+            self.stdout.write(f"{integration.company.slug}: {report.message}")
 
     def _print_welcome(self, port, seed_output):
         login = [line for line in seed_output.splitlines() if line.startswith("Demo login")]
