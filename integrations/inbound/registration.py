@@ -54,13 +54,22 @@ def register(integration: Integration, **client_options) -> WebhookReport:
     return WebhookReport(True, message, registration.warning, registration.remote_ids)
 
 
+def _registered(integration: Integration, endpoint, client_options: dict, *, then=None) -> dict[str, int]:
+    """{object: remote id} of the webhooks delivering to the endpoint, read with one client, which
+    `then(provider, client, found)` may go on using. Raises ProviderError."""
+    provider = integration.provider_api
+    with provider.client(integration, **client_options) as client:
+        found = provider.registered_webhooks(client, url=webhook_url(endpoint))
+        if then is not None:
+            then(provider, client, found)
+    return found
+
+
 def check(integration: Integration, **client_options) -> WebhookReport:
     """Whether every webhook registered before is still there (the provider may delete them)."""
     endpoint = ensure_endpoint(integration)
-    provider = integration.provider_api
     try:
-        with provider.client(integration, **client_options) as client:
-            found = provider.registered_webhooks(client, url=webhook_url(endpoint))
+        found = _registered(integration, endpoint, client_options)
     except ProviderError as error:
         note_check(integration.pk, remote_ids=endpoint.remote_ids, ok=False, message=str(error))
         return WebhookReport(False, f"Checking webhooks failed: {error}")
@@ -80,11 +89,12 @@ def check(integration: Integration, **client_options) -> WebhookReport:
 
 def unregister(integration: Integration, **client_options) -> WebhookReport:
     endpoint = ensure_endpoint(integration)
-    provider = integration.provider_api
+
+    def remove(provider, client, found):
+        provider.unregister_webhooks(client, sorted({*found.values(), *endpoint.remote_ids.values()}))
+
     try:
-        with provider.client(integration, **client_options) as client:
-            found = provider.registered_webhooks(client, url=webhook_url(endpoint))
-            provider.unregister_webhooks(client, sorted({*found.values(), *endpoint.remote_ids.values()}))
+        _registered(integration, endpoint, client_options, then=remove)
     except ProviderError as error:
         return WebhookReport(False, f"Removing webhooks failed: {error}")
     note_unregistered(integration.pk)
