@@ -318,6 +318,7 @@ class Store:
             "custom_fields": {},
         }
         self.organizations[org["id"]] = org
+        self._changed("organization", "create", dict(org), None)
         return dict(org)
 
     def add_person(self, name: str, org_id: int | None = None) -> dict:
@@ -337,6 +338,7 @@ class Store:
             "custom_fields": {},
         }
         self.persons[person["id"]] = person
+        self._changed("person", "create", dict(person), None)
         return dict(person)
 
     # -- stage mutations ------------------------------------------------------------------

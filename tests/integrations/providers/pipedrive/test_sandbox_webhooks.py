@@ -166,3 +166,14 @@ def test_registration_is_validated_as_pipedrive_does(sandbox):
         assert httpx.delete(f"{base_url}/v1/webhooks/{hook_id}", headers=headers).status_code == 404
     finally:
         stop()
+
+
+def test_new_contacts_are_delivered_too(sandbox, receiver):
+    sandbox.webhooks.registered[1]["event_object"] = "*"
+    org = sandbox.store.add_organization("Ny Kund AB")
+    sandbox.store.add_person("Nina Ny", org_id=org["id"])
+    requests = receiver.wait_for(2)
+    assert [(r["body"]["meta"]["entity"], r["body"]["meta"]["action"]) for r in requests] == [
+        ("organization", "create"),
+        ("person", "create"),
+    ]
