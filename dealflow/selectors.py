@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealflow import newest
-from dealflow.activities import NextActivity, next_activities, panel_prefetches
+from dealflow.activities import NextActivity, Pending, one_query_for_all_pages, panel_prefetch, pending_for_page
 from dealflow.board_totals import board_rows
 from dealflow.columns import (
     BOARD_COLUMN_KEYS,
@@ -85,11 +85,17 @@ class Card:
     days_in_stage: int | None
     rot_limit: int | None  # the stage's rot limit in days, set only when the deal is rotting (rotting.py)
     is_open: bool = False
-    next_activity: NextActivity | None = None  # an open deal without one is marked, as Pipedrive does
+    deal_id: int = 0
+    activities: Pending | None = None  # where its next activity is read (dealflow/activities.py)
 
     @property
     def is_rotting(self) -> bool:
         return self.rot_limit is not None
+
+    @property
+    def next_activity(self) -> NextActivity | None:
+        """Its next undone activity; an open deal without one is marked, as Pipedrive does."""
+        return self.activities.of(self.deal_id) if self.activities else None
 
 
 @dataclass
@@ -270,7 +276,9 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
             columns.append(column)
     add_converted_totals(columns, companies)
     shown = [column.key for column in columns if column.count]
-    pages = first_pages(stages=stages, filters=filters, columns=shown, now=now)
+    with one_query_for_all_pages(now or timezone.now()) as activities:
+        pages = first_pages(stages=stages, filters=filters, columns=shown, now=now)
+    activities.load()  # every column's first page in one query
     for column in columns:
         column.cards, column.has_more = pages.get(column.key, ([], False))
         if column.key == UNMAPPED:
@@ -400,8 +408,10 @@ def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset
 def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
     """The cards of a page's rows (fetched one beyond the page size) and whether more follow."""
     now, paths = now or timezone.now(), DealPaths()
-    upcoming = next_activities([row["id"] for row in rows[:PAGE_SIZE]], now)  # one query per page
-    cards = [card_from(row, now, paths, upcoming.get(row["id"])) for row in rows[:PAGE_SIZE]]
+    activities, own = pending_for_page(now)  # the board's first pages share one query
+    cards = [card_from(row, now, paths, activities.add(row["id"])) for row in rows[:PAGE_SIZE]]
+    if own:
+        activities.load()
     return cards, len(rows) > PAGE_SIZE
 
 
@@ -441,7 +451,7 @@ CARD_VALUES = [
 ]
 
 
-def card_from(row: dict, now: datetime, paths: DealPaths, next_activity: NextActivity | None = None) -> Card:
+def card_from(row: dict, now: datetime, paths: DealPaths, activities: Pending | None = None) -> Card:
     days = days_in_stage(row["stage_change_time"] or row["add_time"], now)
     rot_limit = row["stage__days_to_rotten"]
     rotting = is_rotting(
@@ -469,7 +479,8 @@ def card_from(row: dict, now: datetime, paths: DealPaths, next_activity: NextAct
         days_in_stage=days,
         rot_limit=rot_limit if rotting else None,
         is_open=row["status"] == DealStatus.OPEN,
-        next_activity=next_activity,
+        deal_id=row["id"],
+        activities=activities,
     )
 
 
@@ -520,7 +531,7 @@ def deal_detail(*, company, deal_id: int) -> Deal:
                 "stage_changes",
                 queryset=StageChange.objects.select_related("from_stage", "to_stage").order_by("changed_at", "id"),
             ),
-            *panel_prefetches(),
+            panel_prefetch(),
         )
         .get(remote_id=deal_id, integration__company=company, integration_id__in=board_integration)
     )

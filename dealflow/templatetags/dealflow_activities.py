@@ -3,7 +3,7 @@
 from django import template
 from django.utils import timezone
 
-from dealflow.activities import due_text, is_overdue
+from dealflow.activities import due_text, is_overdue, recently_done, upcoming
 
 register = template.Library()
 
@@ -16,3 +16,7 @@ def activity_overdue(activity) -> bool:
 @register.filter
 def activity_due(activity) -> str:
     return due_text(activity.due_date, activity.due_time)
+
+
+register.filter("upcoming", upcoming)
+register.filter("recently_done", recently_done)

@@ -77,4 +77,4 @@ def test_the_unmapped_column_adds_queries_only_when_it_is_shown(client, staff, c
 
     make.deal(coeo.stages.no_mapping, "Unmapped")
 
-    assert count_queries(client, board_url, {}) == without + 3  # its cards, their next activities, its integrations
+    assert count_queries(client, board_url, {}) == without + 2
