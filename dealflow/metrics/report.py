@@ -8,7 +8,7 @@ from datetime import date
 from django.utils import timezone
 
 from dealflow.fx import load_rates
-from dealflow.metrics import closed, funnel, pipeline, stage_time, trends
+from dealflow.metrics import closed, funnel, hygiene, pipeline, stage_time, trends
 from dealflow.metrics.period import Period
 from dealflow.metrics.scope import Scope
 
@@ -31,6 +31,7 @@ class Fetched:
     funnel: list[dict]
     stage_time: list[dict]
     trends: trends.TrendRows
+    hygiene: list[dict]
 
 
 def build(companies, period: Period, currency: str, *, today: date | None = None) -> Report:
@@ -43,6 +44,7 @@ def build(companies, period: Period, currency: str, *, today: date | None = None
         funnel=funnel.fetch(scope, period),
         stage_time=stage_time.fetch(scope, period),
         trends=trends.fetch(scope, period, today),
+        hygiene=hygiene.fetch(scope, timezone.now(), today),
     )
     currencies = data.closed.currencies() | data.pipeline.currencies() | data.trends.currencies()
     since = min(period.since, trends.first_month(today))
@@ -72,6 +74,7 @@ def metrics_of(data: Fetched, rates, ids: set[int], company_ids: set[int]) -> di
     metrics["funnel"] = funnel.compute(data.funnel, ids)
     metrics["time_in_stage_days"] = stage_time.compute(data.stage_time, ids, data.scope)
     metrics["trends"] = trends.compute(data.trends, ids, company_ids, rates)
+    metrics["hygiene"] = hygiene.compute(data.hygiene, ids)
     metrics["unconverted"] = unconverted(metrics)
     return metrics
 
