@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 
 Action = WriteBackEntry.Action
 Outcome = WriteBackEntry.Outcome
-CANNOT_WRITE = "This company's CRM connection cannot write changes (its credentials cannot be read); ask staff."
+CANNOT_WRITE = (
+    "This company's CRM connection cannot write changes (its credentials are missing or cannot be read); ask staff."
+)
 NOT_SUPPORTED = "This company's CRM does not support changes from the board."
 
 
@@ -123,7 +125,8 @@ def create_deal(
 def _cannot_write(integration: Integration) -> str:
     if not integration.provider_api.supports_write_back:
         return NOT_SUPPORTED
-    if not integration.credentials_are_readable:
+    # Unreadable, or stored but blank (a client refuses an empty token with a ValueError).
+    if not integration.credentials_are_readable or not any(integration.credentials.values()):
         return CANNOT_WRITE
     return ""
 

@@ -245,3 +245,16 @@ def test_the_audit_is_read_only_in_the_admin(client, world):
         == 403
     )
     assert WriteBackEntry.objects.filter(pk=entry.pk, outcome="succeeded").exists()
+
+
+def test_a_connection_without_a_token_says_so_and_sends_nothing(world):
+    world.integration.credentials = {"api_token": ""}
+    world.integration.save()
+    deal = Deal.objects.select_related("integration").get(pk=world.deal.pk)
+
+    result = change_deal(
+        user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time
+    )
+
+    assert result.outcome == "failed" and "credentials are missing" in result.message
+    assert world.sandbox.deal(deal.remote_id)["status"] == "open"
