@@ -11,7 +11,16 @@ from integrations.providers.pipedrive.sandbox import DEFAULT_TOKEN
 
 from .openapi_schema import response_schema
 
-V2_LISTS = ["/deals", "/deals/archived", "/stages", "/pipelines", "/persons", "/organizations", "/dealFields", "/activities"]
+V2_LISTS = [
+    "/deals",
+    "/deals/archived",
+    "/stages",
+    "/pipelines",
+    "/persons",
+    "/organizations",
+    "/dealFields",
+    "/activities",
+]
 
 
 @pytest.fixture
