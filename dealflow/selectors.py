@@ -86,7 +86,8 @@ class Card:
     rot_limit: int | None  # the stage's rot limit in days, set only when the deal is rotting (rotting.py)
     is_open: bool = False
     deal_id: int = 0
-    activities: Pending | None = None  # where its next activity is read (dealflow/activities.py)
+    # Where its next activity is read (dealflow/activities.py); cards compare by what they show.
+    activities: Pending | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_rotting(self) -> bool:
