@@ -25,7 +25,7 @@ from integrations.forms import MODEL_FIELDS, form_for
 from integrations.inbound import admin as inbound_admin
 from integrations.models import Integration, SyncRun, SyncState
 from integrations.outbound import admin as outbound_admin  # noqa: F401 (registers the write-back audit)
-from integrations.providers.registry import PROVIDERS
+from integrations.providers.registry import PROVIDERS, get_provider
 from integrations.services.scheduling import SyncQueueUnavailable, enqueue_sync
 from portfolio.admin import PortfolioCompanyAdmin
 
@@ -272,7 +272,10 @@ for _name in ["sync_blocked_until", *LAST_SYNC_FIELDS]:
 
 
 # The company page shows its integrations (portfolio imports neither app, so they are added here).
-PortfolioCompanyAdmin.inlines = [*PortfolioCompanyAdmin.inlines, *map(company_integration_inline, PROVIDERS)]
+PortfolioCompanyAdmin.inlines = [
+    *PortfolioCompanyAdmin.inlines,
+    *(company_integration_inline(key) for key in PROVIDERS if get_provider(key).connects_by_form),
+]
 
 
 @admin.register(SyncRun)

@@ -161,6 +161,9 @@ class Provider:
     # Settings that decide where the credentials are sent: changing one needs them typed again, so
     # someone who may edit an integration but never sees its credentials cannot send them elsewhere.
     credential_destination_fields: ClassVar[tuple[str, ...]] = ()
+    # Whether staff connect it by typing its settings and credentials on the company's admin page
+    # (False: it connects another way, as Fortnox does with OAuth).
+    connects_by_form: ClassVar[bool] = True
 
     def form_fields(self) -> dict[str, forms.Field]:
         """The admin form's fields, one per settings and credentials key, in display order."""

@@ -32,6 +32,7 @@ class FortnoxProvider(Provider):
     category = Category.ACCOUNTING
     settings_fields = ("tenant_id",)
     credential_fields = ("access_token",)
+    connects_by_form = False  # Connect Fortnox (OAuth) or a TenantId: accounting/connect_views.py
 
     def form_fields(self) -> dict[str, forms.Field]:
         return {
