@@ -394,8 +394,16 @@ class BoardTotal(models.Model):
     OPEN_DAY = 0  # won_day of open deals
     NO_WIN_DATE = -1_000_000  # won_day of won deals without any of the dates a win date comes from
 
+    # No database constraint: deleting an integration first deletes these rows, then sets its
+    # deals' stage to NULL (a removed stage), which the triggers count again for a moment before
+    # the deals go; a constraint would then fail the delete at commit. Rows left at count 0 are
+    # ignored by every reader, and the delete cascades in Django as before.
     integration = models.ForeignKey(
-        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False
+        "integrations.Integration",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=10, choices=DealStatus.choices)
     # A plain number, not a foreign key: the triggers move counts when a stage is removed.

@@ -345,7 +345,6 @@ def test_fortnox_tokens_and_client_secret_stay_secret(
     assert "needs reconnecting" in SyncRun.objects.filter(integration=integration).latest("started_at").error
 
 
-
 def test_write_back_keeps_the_token_out_of_audit_rows_errors_pages_and_logs(db, caplog):
     """Every write path (a stage move, a refusal whose message echoes the token, a new deal), its
     audit rows, the panel's answers, the audit admin and the logs stay token-free."""
