@@ -20,6 +20,7 @@ from django.utils import timezone
 from dealflow.models import Deal, Organization, Person, Stage, StageChange
 from integrations.models import CANNOT_READ_CREDENTIALS, InboundEvent, Integration
 from integrations.providers.base import RETRYABLE_KINDS, ProviderError
+from integrations.services.api_budget import budget_spent_until, note_budget_spent
 from integrations.sync.apply import apply_records
 from integrations.sync.reconcile import delete_remote_ids
 
@@ -29,6 +30,8 @@ Outcome = InboundEvent.Outcome
 MODELS = {"deals": Deal, "persons": Person, "organizations": Organization}
 # Stage and pipeline events are answered by one refresh of both, whichever record they name.
 STRUCTURE = ("stages", "pipelines")
+# The events are not fetched; the first sync after the reset (blocked until then too) catches up.
+BUDGET_SPENT = "The daily API budget is spent; the next sync after it resets catches up."
 
 
 class TryLater(Exception):
@@ -52,9 +55,13 @@ def process_event(event_pk: int, **client_options) -> str:
     if not integration.is_enabled or not integration.credentials_are_readable:
         reason = "Syncing is turned off." if not integration.is_enabled else CANNOT_READ_CREDENTIALS
         return _finish(batch, Outcome.FAILED, reason)
+    if budget_spent_until(integration.pk):
+        return _finish(batch, Outcome.FAILED, BUDGET_SPENT)
     try:
         outcome = _process(integration, event.entity, event.entity_id, batch, client_options)
     except ProviderError as error:
+        if note_budget_spent(integration.pk, error):
+            return _finish(batch, Outcome.FAILED, BUDGET_SPENT)
         if error.kind in RETRYABLE_KINDS and not error.budget_exhausted:
             InboundEvent.objects.filter(batch=batch[0].batch, processed_at__isnull=True).update(batch="")
             raise TryLater(str(error), error.reset_seconds) from None

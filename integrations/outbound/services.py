@@ -19,11 +19,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from dealflow.models import Deal, StageChange
 from integrations.models import Integration, WriteBackEntry
 from integrations.outbound.describe import describe_changes
 from integrations.providers.base import ProviderError, RemoteDeal
 from integrations.redaction import redact
+from integrations.services.api_budget import budget_spent_until, note_budget_spent
 from integrations.sync.apply import apply_records
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ CANNOT_WRITE = (
     "This company's CRM connection cannot write changes (its credentials are missing or cannot be read); ask staff."
 )
 NOT_SUPPORTED = "This company's CRM does not support changes from the board."
+BUDGET_SPENT = "The CRM's daily API budget for this company is spent (the sync stops too). Try again after {until}."
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ def change_deal(
                 return WriteResult(outcome="", message="Nothing to change.", deal_remote_id=deal.remote_id)
             updated = provider.update_deal(client, deal.remote_id, wanted)
     except ProviderError as error:
+        note_budget_spent(integration.pk, error)
         before = {name: current.fields.get(name) for name in changes} if current else {}
         return audit.failed(str(error), before=before, after=changes)
     apply_records(
@@ -108,6 +113,7 @@ def create_deal(
                 apply_records(integration=integration, entity="persons", records=[record])
             created = provider.create_deal(client, fields)
     except ProviderError as error:
+        note_budget_spent(integration.pk, error)
         return audit.failed(str(error), after=asked)
     apply_records(
         integration=integration, entity="deals", records=[created.record], source=StageChange.Source.WRITE_BACK
@@ -128,6 +134,9 @@ def _cannot_write(integration: Integration) -> str:
     # Unreadable, or stored but blank (a client refuses an empty token with a ValueError).
     if not integration.credentials_are_readable or not any(integration.credentials.values()):
         return CANNOT_WRITE
+    spent_until = budget_spent_until(integration.pk)
+    if spent_until:
+        return BUDGET_SPENT.format(until=timezone.localtime(spent_until).strftime("%Y-%m-%d %H:%M"))
     return ""
 
 

@@ -13,7 +13,6 @@ import logging
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -22,6 +21,7 @@ from django.utils import timezone
 from integrations.models import CANNOT_READ_CREDENTIALS, Integration, SyncErrorKind, SyncOutcome, SyncRun
 from integrations.providers.base import ErrorKind, PageInfo, ProviderError, SyncPlan
 from integrations.redaction import redact
+from integrations.services.api_budget import note_budget_spent
 from integrations.services.lease import acquire_lease, release_lease, renew_lease
 from integrations.services.sync_state import flag_attention, update_state
 from integrations.sync import run_log
@@ -39,9 +39,6 @@ logger = logging.getLogger(__name__)
 
 # How often a running sync renews its lease and saves its progress line (at most).
 PROGRESS_EVERY_SECONDS = 0.5
-
-# When the provider does not say when the daily budget resets.
-DEFAULT_BUDGET_PAUSE = timedelta(hours=1)
 
 
 class LeaseLost(Exception):
@@ -212,9 +209,7 @@ def _write(integration: Integration, run: SyncRun, plan: SyncPlan, fetched: Down
 def _finish_after_api_error(integration, run, client, error: ProviderError, secrets: tuple[str, ...]) -> None:
     message = redact(str(error), *secrets)
     if error.kind is ErrorKind.RATE_LIMITED:
-        if error.budget_exhausted:
-            pause = timedelta(seconds=error.reset_seconds) if error.reset_seconds else DEFAULT_BUDGET_PAUSE
-            update_state(integration.pk, sync_blocked_until=timezone.now() + pause)
+        note_budget_spent(integration.pk, error)
         kind = SyncErrorKind.BUDGET_EXHAUSTED if error.budget_exhausted else SyncErrorKind.RATE_LIMITED
         run_log.finish_run(run, outcome=SyncOutcome.RATE_LIMITED, error=message, error_kind=kind, **_usage(client))
         return

@@ -179,3 +179,20 @@ def test_a_permanent_failure_is_recorded_token_free(synced):
     event.refresh_from_db()
     assert "rejected" in event.error and "sandbox-token" not in event.error
     assert cached(synced).title != "Never"
+
+
+def test_a_spent_daily_budget_stops_webhook_fetches_as_it_stops_the_sync(synced):
+    from integrations.services.api_budget import budget_spent_until
+
+    event = change(synced, stage_id=9)
+    synced.sandbox.spend_budget(synced.sandbox.rate_limiter.daily_budget)
+    assert synced.process(event) == InboundEvent.Outcome.FAILED
+    until = budget_spent_until(synced.integration.pk)
+    assert until is not None  # the sync, write-back and later events now wait for the reset
+    event.refresh_from_db()
+    assert "budget" in event.error and cached(synced).stage_remote_id != 9
+
+    fetches = synced.deal_fetches(DEAL)
+    later = change(synced, stage_id=8)
+    assert synced.process(later) == InboundEvent.Outcome.FAILED
+    assert synced.deal_fetches(DEAL) == fetches  # not even tried while the budget is spent

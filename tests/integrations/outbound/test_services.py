@@ -258,3 +258,26 @@ def test_a_connection_without_a_token_says_so_and_sends_nothing(world):
 
     assert result.outcome == "failed" and "credentials are missing" in result.message
     assert world.sandbox.deal(deal.remote_id)["status"] == "open"
+
+
+def test_a_spent_daily_budget_is_shared_with_the_sync_and_stops_later_writes(world):
+    from integrations.services.api_budget import budget_spent_until
+
+    deal = world.deal
+    world.sandbox.spend_budget(world.sandbox.rate_limiter.daily_budget)
+    first = change_deal(
+        user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time
+    )
+    assert first.outcome == "failed" and "daily API budget" in first.message
+    assert budget_spent_until(world.integration.pk) is not None  # the sync waits for the reset too
+
+    # The budget resets at Pipedrive, but this integration waits until the time it was told.
+    world.sandbox.rate_limiter.spent = 0
+    calls = world.sandbox.rate_limiter.spent
+    second = change_deal(
+        user=world.editor, deal=deal, action="won", changes={"status": "won"}, seen_update_time=deal.update_time
+    )
+    assert second.outcome == "failed" and "Try again after" in second.message
+    assert world.sandbox.rate_limiter.spent == calls  # nothing was sent
+    assert world.sandbox.deal(deal.remote_id)["status"] == "open" and cached(deal).status == "open"
+    assert WriteBackEntry.objects.filter(outcome="failed").count() == 2
