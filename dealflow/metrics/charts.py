@@ -45,6 +45,8 @@ def render(kind: str, labels: tuple, series: tuple, language: str) -> str:
         show_minor_x_labels=len(labels) <= 12,
         x_labels_major_count=12,
         margin=12,
+        # All zero (or empty): pygal would scale 0..1 and write every tick as "0" or "1".
+        range=None if any(value for _, values in series for value in values) else (0, 10),
     )
     chart.x_labels = labels
     for name, values in series:
