@@ -74,14 +74,15 @@ def test_board_at_1440(page, live_server, board_data, staff):
     last_right = page.evaluate("document.querySelector('.board > .column:last-child').getBoundingClientRect().right")
     assert last_right <= 1440
     assert page.evaluate("document.querySelector('.board').getBoundingClientRect().bottom") <= 900
-    # Denser cards: ten whole Lead cards above the fold (five before).
+    # Denser cards: eight whole Lead cards above the fold (five before the card redesign; ten
+    # until cards gained the next-activity line that issue 12 asks for, as Pipedrive shows it).
     lead_cards_in_view = page.evaluate(
         "[...document.querySelectorAll('.column--lead .card')]"
         ".filter(card => card.getBoundingClientRect().bottom <= innerHeight).length"
     )
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "board-1440.png"))
-    assert lead_cards_in_view >= 10, lead_cards_in_view
+    assert lead_cards_in_view >= 8, lead_cards_in_view
     page.evaluate("document.querySelector('.board').scrollTop = 600")
     header_top = page.evaluate("document.querySelector('.column--lead .column-header').getBoundingClientRect().top")
     board_top = page.evaluate("document.querySelector('.board').getBoundingClientRect().top")
