@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dealflow.models import DealStatus, FxRate
 from tests import factories as make
-from tests.dealflow.conftest import ARTIFACTS, CHROMIUM, PASSWORD
+from tests.dealflow.conftest import ARTIFACTS, CHROMIUM, PASSWORD, user
 
 pytestmark = [
     pytest.mark.browser,
@@ -91,3 +91,25 @@ def test_partner_goes_from_the_overview_to_a_companys_metrics_and_its_board(page
     page.get_by_role("heading", level=1, name="Coeo").wait_for()
     assert page.locator("section.column--meeting .total-converted").is_visible()  # SEK and EUR deals
     assert problems == []
+
+
+def test_a_viewer_lands_on_the_overview_and_sees_no_write_controls(page, live_server, metrics_data, nordic):
+    partner = user("petra", first_name="Petra")
+    metrics_data.company.viewers.add(partner)
+    nordic.company.viewers.add(partner)
+
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("petra")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/dealflow/overview/")
+    page.get_by_role("heading", level=1, name="Portfolio overview").wait_for()
+    shoot(page, "viewer-overview")
+
+    page.goto(f"{live_server.url}/dealflow/coeo/")
+    page.get_by_role("heading", level=1, name="Coeo").wait_for()
+    assert page.locator(".column-add").count() == 0  # no "+" for a new deal
+    page.locator(".column--proposal .card a").first.click()
+    page.locator("#deal-panel h2").wait_for()
+    assert page.get_by_text("Change in Pipedrive").count() == 0
+    shoot(page, "viewer-board-panel")
