@@ -281,6 +281,7 @@ class StageChange(models.Model):
         SYNC = "sync", _("Sync")
         WEBHOOK = "webhook", _("Webhook")
         WRITE_BACK = "write_back", _("Write-back")
+        BACKFILL = "backfill", _("Backfill")  # read from the provider's changelog (integrations/backfill/)
 
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
     from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -427,3 +428,16 @@ class BoardTotal(models.Model):
 
     def __str__(self):
         return f"{self.integration_id} {self.status} {self.stage_id} {self.currency}: {self.count}"
+
+
+class DealHistoryBackfill(models.Model):
+    """A deal whose stage history the backfill has read (integrations/backfill/), so a resumed run
+    skips it; `skipped_reason` says why nothing could be read (its changelog was gone or unreadable)."""
+
+    deal = models.OneToOneField(Deal, on_delete=models.CASCADE, primary_key=True, related_name="history_backfill")
+    backfilled_at = models.DateTimeField()
+    changes = models.PositiveIntegerField(default=0)
+    skipped_reason = models.CharField(max_length=200, blank=True)
+
+    def __str__(self):
+        return f"History backfill of {self.deal_id}"

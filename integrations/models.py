@@ -52,6 +52,25 @@ class Integration(models.Model):
     sync_interval_minutes = models.PositiveIntegerField(
         default=15, validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
     )
+    # Stage history backfill (integrations/backfill/): opt-in, and the share of the account's daily
+    # API budget it may spend (its progress is in StageHistoryBackfill, written by the task only).
+    backfill_stage_history = models.BooleanField(
+        _("backfill stage history"),
+        default=False,
+        help_text=_("Read each deal's changelog once to record the stage changes the sync never saw."),
+    )
+    backfill_budget_share = models.PositiveSmallIntegerField(
+        _("backfill share of the daily budget (%)"),
+        default=20,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("The backfill stops for the day when it has spent this share of the daily API budget."),
+    )
+    daily_api_budget = models.PositiveIntegerField(
+        _("daily API budget (tokens)"),
+        default=30_000,
+        validators=[MinValueValidator(1)],
+        help_text=_("The account's daily token budget: Pipedrive gives 30,000 × plan multiplier × seats."),
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -310,3 +329,35 @@ class InboundEvent(models.Model):
 
     def __str__(self):
         return f"{self.entity} {self.action} {self.entity_id} ({self.event_id})"
+
+
+class StageHistoryBackfill(models.Model):
+    """An integration's stage history backfill progress (integrations/backfill/), in its own row so
+    that saving the Integration in the admin never reverts it. Written only by targeted UPDATEs."""
+
+    class State(models.TextChoices):
+        IDLE = "idle", _("Not started")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused: today's share spent")
+        BLOCKED = "blocked", _("Paused: daily budget spent")
+        FAILED = "failed", _("Stopped by an error")
+        DONE = "done", _("Done")
+
+    integration = models.OneToOneField(
+        Integration, on_delete=models.CASCADE, primary_key=True, related_name="history_backfill"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.IDLE)
+    deals_done = models.PositiveIntegerField(_("deals done"), default=0)
+    deals_to_do = models.PositiveIntegerField(_("deals to do"), default=0)
+    deals_skipped = models.PositiveIntegerField(_("deals skipped"), default=0)
+    changes_recorded = models.PositiveIntegerField(_("stage changes recorded"), default=0)
+    # The tokens the backfill spent on `day` (the studio's calendar day): its share is counted per day.
+    day = models.DateField(null=True, blank=True)
+    day_tokens = models.PositiveIntegerField(default=0)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True, help_text="Token-free.")
+    # The most recent skipped deals: [{"deal": remote id, "reason": token-free text}, ...].
+    skipped = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"Stage history backfill of {self.integration_id}"
