@@ -9,6 +9,7 @@ import logging
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
@@ -19,7 +20,7 @@ from integrations.models import CANNOT_READ_CREDENTIALS, Integration, SyncErrorK
 from integrations.providers.base import Category, ErrorKind, PageInfo, ProviderError
 from integrations.providers.fortnox.sie import SieError
 from integrations.redaction import redact
-from integrations.services.lease import acquire_lease, release_lease, renew_lease
+from integrations.services.lease import renew_lease
 from integrations.services.sync_state import flag_attention, update_state
 from integrations.sync import run_log
 from integrations.sync.locking import DatabaseBusy, write_transaction
@@ -43,23 +44,10 @@ def sync_financials(
     refusal = _refusal(integration)
     if refusal:
         return run_log.finish_run(run, outcome=SyncOutcome.SKIPPED, error=refusal)
-    lease = acquire_lease(integration_id=integration.pk)
-    if lease is None:
-        return run_log.finish_run(
-            run,
-            outcome=SyncOutcome.SKIPPED,
-            error="Another sync of this integration is running.",
-            error_kind=run_log.LEASE_HELD,
-        )
-    try:
-        run_log.close_abandoned_runs(integration=integration, current=run)
-        run_log.mark_started(integration=integration, run=run)
-        _run(integration, run, lease, full=full, client_options=dict(client_options or {}), on_progress=on_progress)
-    finally:
-        release_lease(lease)
-    run_log.record_on_integration(integration=integration, run=run)
-    integration.refresh_from_db()
-    return run
+    work = partial(
+        _run, integration, run, full=full, client_options=dict(client_options or {}), on_progress=on_progress
+    )
+    return run_log.run_under_lease(integration=integration, run=run, work=work)
 
 
 def _refusal(integration: Integration) -> str:

@@ -1,9 +1,12 @@
 """Sync history: the SyncRun of each run, and the last-sync summary on its integration's SyncState."""
 
+from collections.abc import Callable
+from functools import partial
+
 from django.utils import timezone
 
 from integrations.models import Integration, SyncErrorKind, SyncOutcome, SyncRun
-from integrations.services.lease import force_release, release_dead_lease
+from integrations.services.lease import Lease, acquire_lease, force_release, release_dead_lease, release_lease
 from integrations.services.sync_state import clear_attention, update_state
 from integrations.sync.diff import Tally
 from integrations.sync.locking import DatabaseBusy, when_writable
@@ -17,6 +20,32 @@ DB_BUSY = SyncErrorKind.DB_BUSY  # error_kind of a run that could not get the da
 
 def start_run(*, integration: Integration, kind: str) -> SyncRun:
     return SyncRun.objects.create(integration=integration, kind=kind, started_at=timezone.now(), progress="Starting")
+
+
+def run_under_lease(*, integration: Integration, run: SyncRun, work: Callable[[Lease], None]) -> SyncRun:
+    """Run `work(lease)` holding the integration's lease (one sync at a time, whatever its
+    category), with `run` marked started; a held lease or a busy database ends the run recorded,
+    and the run's summary lands on the integration's sync state. `work` finishes the run itself."""
+    try:
+        lease = when_writable(partial(acquire_lease, integration_id=integration.pk))
+    except DatabaseBusy as error:
+        return finish_run(run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=DB_BUSY)
+    if lease is None:
+        return finish_run(
+            run,
+            outcome=SyncOutcome.SKIPPED,
+            error="Another sync of this integration is running.",
+            error_kind=LEASE_HELD,
+        )
+    try:
+        close_abandoned_runs(integration=integration, current=run)
+        mark_started(integration=integration, run=run)
+        work(lease)
+    finally:
+        release_lease(lease)
+    record_on_integration(integration=integration, run=run)
+    integration.refresh_from_db()
+    return run
 
 
 def unrecorded_busy_run(*, integration: Integration, kind: str, error: DatabaseBusy) -> SyncRun:

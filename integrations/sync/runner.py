@@ -22,7 +22,7 @@ from integrations.models import CANNOT_READ_CREDENTIALS, Integration, SyncErrorK
 from integrations.providers.base import ErrorKind, PageInfo, ProviderError, SyncPlan
 from integrations.redaction import redact
 from integrations.services.api_budget import note_budget_spent
-from integrations.services.lease import acquire_lease, release_lease, renew_lease
+from integrations.services.lease import renew_lease
 from integrations.services.sync_state import flag_attention, update_state
 from integrations.sync import run_log
 from integrations.sync.analyze import analyze, is_large
@@ -67,26 +67,8 @@ def sync_integration(
     refusal = _refusal(integration)
     if refusal:
         return run_log.finish_run(run, outcome=SyncOutcome.SKIPPED, error=refusal)
-    try:
-        lease = when_writable(partial(acquire_lease, integration_id=integration.pk))
-    except DatabaseBusy as error:
-        return run_log.finish_run(run, outcome=SyncOutcome.FAILED, error=str(error), error_kind=run_log.DB_BUSY)
-    if lease is None:
-        return run_log.finish_run(
-            run,
-            outcome=SyncOutcome.SKIPPED,
-            error="Another sync of this integration is running.",
-            error_kind=run_log.LEASE_HELD,
-        )
-    try:
-        run_log.close_abandoned_runs(integration=integration, current=run)
-        run_log.mark_started(integration=integration, run=run)
-        _run(integration, run, lease, full=full, client_options=client_options or {}, on_progress=on_progress)
-    finally:
-        release_lease(lease)
-    run_log.record_on_integration(integration=integration, run=run)
-    integration.refresh_from_db()
-    return run
+    work = partial(_run, integration, run, full=full, client_options=client_options or {}, on_progress=on_progress)
+    return run_log.run_under_lease(integration=integration, run=run, work=work)
 
 
 def _start(integration: Integration, kind: str) -> SyncRun:
