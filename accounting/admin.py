@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounting.models import CompanyInformation, Invoice
+from integrations.admin_read_only import ReadOnlyAdmin
 from integrations.models import Integration
 from portfolio.admin import PortfolioCompanyAdmin
 
@@ -36,19 +37,6 @@ def fortnox_connection(self, obj):
 
 PortfolioCompanyAdmin.fortnox_connection = fortnox_connection
 PortfolioCompanyAdmin.readonly_fields = [*PortfolioCompanyAdmin.readonly_fields, "fortnox_connection"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Written only by the financial sync."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CompanyInformation)

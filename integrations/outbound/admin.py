@@ -3,17 +3,17 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from integrations.admin_read_only import ReadOnlyAdmin
 from integrations.models import WriteBackEntry
 
 
 @admin.register(WriteBackEntry)
-class WriteBackEntryAdmin(admin.ModelAdmin):
+class WriteBackEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "username", "company", "action", "deal_title", "deal_remote_id", "outcome"]
     list_filter = ["outcome", "action", "company"]
     search_fields = ["deal_title", "username", "error"]
     list_select_related = ["company"]
     date_hierarchy = "created_at"
-    actions = None
     fields = [
         "created_at",
         "username",
@@ -27,15 +27,6 @@ class WriteBackEntryAdmin(admin.ModelAdmin):
         "error",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=gettext_lazy("Before → after"))
     def change(self, obj):
