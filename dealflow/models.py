@@ -240,6 +240,9 @@ class Deal(CachedRecord):
                 F("stage"),
                 name="deal_won_at_idx",
             ),
+            # The metrics' lost deals of a period (top lost reasons), one range per integration
+            # (dealflow.metrics.closed.lost_at_expression).
+            models.Index(F("integration"), F("status"), Coalesce("lost_time", "close_time"), name="deal_lost_at_idx"),
         ]
         permissions = [("view_all_companies", _("Can view every company's dealflow"))]
         verbose_name = _("deal")
@@ -441,3 +444,37 @@ class DealHistoryBackfill(models.Model):
 
     def __str__(self):
         return f"History backfill of {self.deal_id}"
+
+class DealDayTotal(models.Model):
+    """How many deals, and their value, were added (new), won and lost per company (integration),
+    currency and calendar day in the studio's time zone: the metrics' period figures and 24-month
+    trends read these rows instead of grouping every deal (dealflow/metrics/day_totals.py).
+
+    As BoardTotal, triggers keep it in the transaction of every write to a deal, so it stays
+    exactly equal to a GROUP BY over the deals; `manage.py rebuild_metric_totals` recomputes it
+    (and remakes the triggers, which name settings.TIME_ZONE). Kinds: new (not deleted, by add
+    time), won (status won, by columns.won_at_expression), lost (status lost, by lost time or
+    close time); a deal without the date is in no row of that kind.
+    """
+
+    KINDS = ("new", "won", "lost")
+
+    # No database constraint, as BoardTotal.integration (an integration's delete moves its deals).
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    kind = models.CharField(max_length=4)
+    day = models.DateField()
+    currency = models.CharField(max_length=3, blank=True)
+    count = models.IntegerField(default=0)
+    value_cents = models.BigIntegerField(default=0)  # exact sums on SQLite too
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "kind", "day", "currency"], name="dealdaytotal_unique_key")
+        ]
+        verbose_name = _("deal day total")
+        verbose_name_plural = _("deal day totals")
+
+    def __str__(self):
+        return f"{self.integration_id} {self.kind} {self.day} {self.currency}: {self.count}"

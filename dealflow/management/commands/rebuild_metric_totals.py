@@ -1,0 +1,30 @@
+"""`manage.py rebuild_metric_totals`: remake the metrics' day totals (dealflow_dealdaytotal) and the
+triggers that keep them, from the deals.
+
+The triggers keep the table on every write to a deal, so this is for repair: a database restored
+from elsewhere, a TIME_ZONE change (days are the studio's calendar days), or a migration that
+rebuilt the deals table on SQLite (which drops its triggers). `--check` only compares the table with
+a GROUP BY over the deals and looks for the triggers.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dealflow.metrics.day_totals import grouped_deals, rebuild, table_rows, triggers_present
+
+
+class Command(BaseCommand):
+    help = "Recompute the metrics' day totals (dealflow_dealdaytotal) and remake their triggers."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="only compare the table with the deals")
+
+    def handle(self, *args, check, **options):
+        if check:
+            differing = set(table_rows().items()) ^ set(grouped_deals().items())
+            if differing:
+                raise CommandError(f"The metric day totals differ from the deals in {len(differing)} rows.")
+            if not triggers_present():
+                raise CommandError("The metric day totals' triggers are missing: run rebuild_metric_totals.")
+            self.stdout.write("The metric day totals equal a GROUP BY over the deals.")
+            return
+        self.stdout.write(f"Rebuilt the metric day totals and their triggers: {rebuild()} rows.")

@@ -1,0 +1,283 @@
+"""Deals added, won and lost per integration, currency and calendar day in the studio's time zone
+(dealflow_dealdaytotal), kept by database triggers in the transaction of every write to a deal, so
+the metrics read a few rows per day instead of grouping every deal.
+
+A deal's rows (see models.DealDayTotal): "new" by its add time unless deleted; "won" when its
+status is won, by columns.won_at_expression; "lost" when its status is lost, by
+closed.lost_at_expression. Values in cents, as integers (exact on SQLite too).
+
+The day is the local calendar day of settings.TIME_ZONE. PostgreSQL computes it with AT TIME
+ZONE; SQLite has no time zones, so its triggers call the function Django registers on every
+SQLite connection for its own date truncation (django_datetime_cast_date). Both name the time
+zone when they are made: `manage.py rebuild_metric_totals` remakes them and the rows (after a
+TIME_ZONE change, or after a migration that rebuilt the deals table on SQLite, which drops its
+triggers); `--check` compares the table with `grouped_deals` and looks for the triggers.
+
+`grouped_deals` is the GROUP BY over the deals that the table must equal; the tests compare them
+after every kind of write.
+"""
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Sum
+from django.db.models.functions import Coalesce, TruncDate
+
+from dealflow.columns import won_at_expression
+from dealflow.models import Deal, DealDayTotal, DealStatus
+
+TABLE = DealDayTotal._meta.db_table
+KEY = "integration_id, kind, day, currency"
+EVENTS = ("insert", "delete", "update")
+# The deal columns a row's key or value is read from: an update that changes none moves nothing.
+COLUMNS = (
+    "integration_id",
+    "status",
+    "currency",
+    "value",
+    "add_time",
+    "won_time",
+    "lost_time",
+    "close_time",
+    "stage_change_time",
+    "update_time",
+)
+WON_AT = "COALESCE({d}.won_time, {d}.close_time, {d}.stage_change_time, {d}.update_time)"
+LOST_AT = "COALESCE({d}.lost_time, {d}.close_time)"
+
+
+def kinds(d: str) -> list[tuple[str, str, str]]:
+    """(kind, condition, moment) of a deal row named `d`, as SQL."""
+    return [
+        ("new", f"{d}.status <> 'deleted' AND {d}.add_time IS NOT NULL", f"{d}.add_time"),
+        ("won", f"{d}.status = 'won' AND {WON_AT.format(d=d)} IS NOT NULL", WON_AT.format(d=d)),
+        ("lost", f"{d}.status = 'lost' AND {LOST_AT.format(d=d)} IS NOT NULL", LOST_AT.format(d=d)),
+    ]
+
+
+# --- SQLite: a trigger per event, row by row ------------------------------------------------------
+
+
+def sqlite_day(moment: str, zone: str) -> str:
+    return f"django_datetime_cast_date({moment}, '{zone}', 'UTC')"
+
+
+def sqlite_statements(zone: str) -> list[str]:
+    add, remove = [], []
+    cents = "CAST(round({d}.value * 100) AS INTEGER)"
+    for kind, condition, moment in kinds("NEW"):
+        add.append(
+            f"INSERT INTO {TABLE} ({KEY}, count, value_cents) "
+            f"SELECT NEW.integration_id, '{kind}', {sqlite_day(moment, zone)}, NEW.currency, 1, "
+            f"{cents.format(d='NEW')} "
+            f"WHERE {condition} ON CONFLICT ({KEY}) DO UPDATE SET count = count + 1, "
+            f"value_cents = value_cents + excluded.value_cents;"
+        )
+    for kind, condition, moment in kinds("OLD"):
+        remove.append(
+            f"UPDATE {TABLE} SET count = count - 1, value_cents = value_cents - {cents.format(d='OLD')} "
+            f"WHERE {condition} AND integration_id = OLD.integration_id AND kind = '{kind}' "
+            f"AND day = {sqlite_day(moment, zone)} AND currency = OLD.currency;"
+        )
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in COLUMNS)
+    add, remove = " ".join(add), " ".join(remove)
+    return [
+        f"CREATE TRIGGER {TABLE}_insert AFTER INSERT ON dealflow_deal BEGIN {add} END",
+        f"CREATE TRIGGER {TABLE}_delete AFTER DELETE ON dealflow_deal BEGIN {remove} END",
+        f"CREATE TRIGGER {TABLE}_update AFTER UPDATE ON dealflow_deal WHEN {changed} BEGIN {remove} {add} END",
+    ]
+
+
+# --- Both: the grouped rows of a set of deal rows (a whole table, or a trigger's transition table) ---
+
+
+def vendor_sql(vendor: str, zone: str):
+    """(day of a moment, cents of a deal row named d) in `vendor`'s SQL."""
+    if vendor == "postgresql":
+        return (lambda moment: f"({moment} AT TIME ZONE '{zone}')::date"), "(d.value * 100)::bigint"
+    return (lambda moment: sqlite_day(moment, zone)), "CAST(round(d.value * 100) AS INTEGER)"
+
+
+def grouped_sql(rows: str, vendor: str, zone: str, sign: str = "") -> str:
+    day, cents = vendor_sql(vendor, zone)
+    parts = " UNION ALL ".join(
+        f"SELECT d.integration_id, '{kind}' AS kind, {day(moment)} AS day, d.currency, {cents} AS cents "
+        f"FROM {rows} d WHERE {condition}"
+        for kind, condition, moment in kinds("d")
+    )
+    return (
+        f"SELECT integration_id, kind, day, currency, {sign}count(*) AS count, {sign}sum(cents) AS value_cents "
+        f"FROM ({parts}) k GROUP BY 1, 2, 3, 4"
+    )
+
+
+def fill_sql(vendor: str, zone: str) -> str:
+    """Every deal counted into the (empty) table."""
+    return f"INSERT INTO {TABLE} ({KEY}, count, value_cents) {grouped_sql('dealflow_deal', vendor, zone)}"
+
+
+# --- PostgreSQL: statement-level triggers over the transition tables, set-based -------------------
+
+
+def postgresql_add(rows: str, zone: str) -> str:
+    return (
+        f"INSERT INTO {TABLE} ({KEY}, count, value_cents) "
+        f"SELECT * FROM ({grouped_sql(rows, 'postgresql', zone)}) g ORDER BY 1, 2, 3, 4 "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET count = {TABLE}.count + EXCLUDED.count, "
+        f"value_cents = {TABLE}.value_cents + EXCLUDED.value_cents;"
+    )
+
+
+def postgresql_remove(rows: str, zone: str) -> str:
+    columns = KEY.split(", ")
+    return (
+        f"UPDATE {TABLE} t SET count = t.count + g.count, value_cents = t.value_cents + g.value_cents "
+        f"FROM ({grouped_sql(rows, 'postgresql', zone, '-')}) g "
+        f"WHERE ({', '.join(f't.{c}' for c in columns)}) = ({', '.join(f'g.{c}' for c in columns)});"
+    )
+
+
+def postgresql_statements(zone: str) -> list[str]:
+    bodies = {
+        "insert": ("NEW TABLE AS new_rows", postgresql_add("new_rows", zone)),
+        "delete": ("OLD TABLE AS old_rows", postgresql_remove("old_rows", zone)),
+        "update": (
+            "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+            postgresql_remove("old_rows", zone) + postgresql_add("new_rows", zone),
+        ),
+    }
+    statements = []
+    for event, (tables, body) in bodies.items():
+        name = f"{TABLE}_{event}"
+        statements += [
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$",
+            f"CREATE TRIGGER {name} AFTER {event.upper()} ON dealflow_deal REFERENCING {tables} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+        ]
+    return statements
+
+
+# --- Making the triggers, rebuilding and checking the rows ----------------------------------------
+
+
+def zone_name() -> str:
+    zone = settings.TIME_ZONE
+    if "'" in zone:  # it goes into the triggers' SQL
+        raise ValueError(f"Unexpected TIME_ZONE {zone!r}")
+    return zone
+
+
+def drop_triggers(cursor, vendor: str) -> None:
+    for event in EVENTS:
+        name = f"{TABLE}_{event}"
+        if vendor == "postgresql":
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON dealflow_deal")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        else:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def create_triggers(cursor, vendor: str) -> None:
+    """(Re)make the triggers for settings.TIME_ZONE."""
+    drop_triggers(cursor, vendor)
+    statements = postgresql_statements if vendor == "postgresql" else sqlite_statements
+    for statement in statements(zone_name()):
+        cursor.execute(statement)
+
+
+def triggers_present() -> bool:
+    names = [f"{TABLE}_{event}" for event in EVENTS]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)", [names])
+        else:
+            marks = ", ".join("%s" for _ in names)
+            cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", names)
+        return cursor.fetchone()[0] == len(names)
+
+
+def cents(value) -> int:
+    return int(Decimal(value or 0).quantize(Decimal("0.01")) * 100)
+
+
+def grouped_deals(integration_ids=None) -> dict[tuple, tuple[int, int]]:
+    """{(integration id, kind, day, currency): (count, value in cents)} grouped from the deals, with
+    Django's own date truncation in the current time zone; keyed like `table_rows`."""
+    deals = Deal.objects.all()
+    if integration_ids is not None:
+        deals = deals.filter(integration_id__in=integration_ids)
+    selections = {
+        "new": (deals.exclude(status=DealStatus.DELETED), F("add_time")),
+        "won": (deals.filter(status=DealStatus.WON), won_at_expression()),
+        "lost": (deals.filter(status=DealStatus.LOST), Coalesce("lost_time", "close_time")),
+    }
+    grouped = {}
+    for kind, (selected, moment) in selections.items():
+        rows = (
+            selected.annotate(at=moment)
+            .filter(at__isnull=False)
+            .values("integration_id", "currency", day=TruncDate("at"))
+            .annotate(deals=Count("id"), total=Sum("value"))
+            .order_by()
+        )
+        for row in rows:
+            grouped[row["integration_id"], kind, row["day"], row["currency"]] = (row["deals"], cents(row["total"]))
+    return grouped
+
+
+def table_rows(integration_ids=None) -> dict[tuple, tuple[int, int]]:
+    """The table's rows, keyed like `grouped_deals` (rows whose deals all left are left out)."""
+    rows = DealDayTotal.objects.exclude(count=0)
+    if integration_ids is not None:
+        rows = rows.filter(integration_id__in=integration_ids)
+    return {
+        (row.integration_id, row.kind, row.day, row.currency): (row.count, row.value_cents) for row in rows.order_by()
+    }
+
+
+def rebuild() -> int:
+    """Remake the triggers (for the current TIME_ZONE) and recompute the rows; how many rows."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Deal writes wait until the new rows are in (SQLite's write transaction already
+                # holds the database's write lock).
+                cursor.execute(f"LOCK TABLE {Deal._meta.db_table} IN SHARE MODE")
+            create_triggers(cursor, connection.vendor)
+            cursor.execute(f"DELETE FROM {TABLE}")
+            cursor.execute(fill_sql(connection.vendor, zone_name()))
+    return DealDayTotal.objects.count()
+
+
+# --- Reading ----------------------------------------------------------------------------------------
+
+
+def day_rows(
+    integration_ids, kinds_wanted, since: date, until: date | None, *, per_integration: bool = True, by_day: bool = True
+) -> list[dict]:
+    """Rows of the days since..until (inclusive; None: no end): dicts with kind, currency, count and
+    value (a Decimal), day when `by_day`, integration_id when `per_integration` (else summed)."""
+    keys = ["kind", "currency"] + (["day"] if by_day else []) + (["integration_id"] if per_integration else [])
+    rows = DealDayTotal.objects.filter(
+        integration_id__in=list(integration_ids), kind__in=list(kinds_wanted), day__gte=since
+    )
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    rows = rows.values_list(*keys).annotate(deals=Sum("count"), total=Sum("value_cents")).order_by()
+    result = []
+    for *key, count, total in rows:
+        if count:
+            row = dict(zip(keys, key, strict=True))
+            row.update(count=count, value=Decimal(total) / 100)
+            result.append(row)
+    return result
+
+
+def by_kind(rows: list[dict]) -> dict[str, list[dict]]:
+    grouped = defaultdict(list)
+    for row in rows:
+        grouped[row["kind"]].append(row)
+    return grouped
