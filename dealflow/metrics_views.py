@@ -74,7 +74,7 @@ def overview(request):
         # One company: its board is the overview.
         return redirect("dealflow:company_board", scope.companies[0].slug)
     period, error = request_period(request)
-    report = build(scope.companies, period, settings.REPORTING_CURRENCY)
+    report = build(scope.companies, period, settings.REPORTING_CURRENCY, overview=True)
     rows = pages.company_rows(report, companies_health(scope.companies, now=timezone.now()))
     sort, descending = sorting(request, pages.OVERVIEW)
     context = page_context(request, scope, period, error, report)
@@ -83,7 +83,7 @@ def overview(request):
         headers=headers(request, pages.OVERVIEW, period, sort, descending),
         total={"company": TOTAL, "metrics": report.portfolio},
         metrics=report.portfolio,
-        charts=pages.charts(report.portfolio, report.currency)[:2],
+        charts=pages.charts(report.portfolio, report.currency),
         csv_url=reverse("dealflow:overview_csv"),
         chart_csv_url=reverse("dealflow:portfolio_metrics_csv"),
     )
@@ -95,7 +95,7 @@ def overview(request):
 def portfolio_metrics(request):
     scope = BoardScope.for_request(request, None)
     period, error = request_period(request)
-    report = build(scope.companies, period, settings.REPORTING_CURRENCY)
+    report = build(scope.companies, period, settings.REPORTING_CURRENCY, company_trends=False)
     sort, descending = sorting(request, pages.COMPARISON)
     context = page_context(request, scope, period, error, report)
     context.update(
@@ -156,7 +156,7 @@ def csv_or_400(request, lines, name, period, error):
 def overview_csv(request):
     scope = BoardScope.for_request(request, None)
     period, error = request_period(request)
-    report = build(scope.companies, period, settings.REPORTING_CURRENCY)
+    report = build(scope.companies, period, settings.REPORTING_CURRENCY, overview=True)
     rows = pages.company_rows(report, companies_health(scope.companies, now=timezone.now()))
     rows.append({"company": TOTAL, "metrics": report.portfolio})
     lines = pages.csv_table(rows, pages.OVERVIEW, report.currency, report.rates_date)
@@ -168,7 +168,7 @@ def overview_csv(request):
 def portfolio_metrics_csv(request):
     scope = BoardScope.for_request(request, None)
     period, error = request_period(request)
-    report = build(scope.companies, period, settings.REPORTING_CURRENCY)
+    report = build(scope.companies, period, settings.REPORTING_CURRENCY, company_trends=False)
     if request.GET.get("table"):
         lines = chart_lines(report.portfolio, report.currency, request.GET["table"])
     else:

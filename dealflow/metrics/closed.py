@@ -3,6 +3,10 @@
 Won: status won, won within the period (won_time; Pipedrive's close time when it has none, the
 board's rule, dealflow.columns.won_at_expression). Lost: status lost, lost_time (or close time)
 within the period. Closed deals convert at their close day's rates, new deals at the latest.
+
+Counts and values come from the day totals (dealflow.metrics.day_totals: a few rows per company
+and day, kept by triggers); the sales cycle and the lost reasons need the period's won and lost
+deals themselves, each one indexed range per company (deal_won_at_idx, deal_lost_at_idx).
 """
 
 import statistics
@@ -10,11 +14,12 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count
+from django.db.models.functions import Coalesce
 
 from dealflow.columns import won_at_expression
 from dealflow.fx import Rates, Total
+from dealflow.metrics.day_totals import by_kind, day_rows
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import DealStatus
 
@@ -31,30 +36,31 @@ class ClosedRows:
     new: list[dict]
     won: list[dict]
     lost: list[dict]
-    lost_reasons: list[dict]
-    cycles: list[dict]  # one per won deal with an add_time: integration_id, days
+    # None: not fetched (the overview)
+    lost_reasons: list[dict] | None
+    cycles: list[dict] | None  # one per won deal with an add_time: integration_id, days
 
     def currencies(self) -> set[str]:
         return {row["currency"] for rows in (self.new, self.won, self.lost) for row in rows}
 
 
-def grouped(deals, *day):
-    return list(
-        deals.values("integration_id", "currency", *day).annotate(count=Count("id"), value=Sum("value")).order_by()
-    )
-
-
-def fetch(scope: Scope, period) -> ClosedRows:
+def fetch(scope: Scope, period, *, details: bool = True) -> ClosedRows:
+    """The period's rows; without `details` (the overview) no lost reasons and no sales cycles."""
+    ids = scope.integration_ids
+    dated = by_kind(day_rows(ids, ("won", "lost"), period.since, period.until))
+    new = day_rows(ids, ("new",), period.since, period.until, by_day=False)
+    if not details:
+        return ClosedRows(new=new, won=dated["won"], lost=dated["lost"], lost_reasons=None, cycles=None)
     deals = scope.deals()
     in_period = {"at__gte": period.start, "at__lt": period.end}
-    new = deals.exclude(status=DealStatus.DELETED).filter(add_time__gte=period.start, add_time__lt=period.end)
-    won = deals.filter(status=DealStatus.WON).annotate(at=won_at_expression()).filter(**in_period)
+    # is_archived in both values: the ranges of deal_won_at_idx (archived deals count as won too).
+    won = deals.filter(status=DealStatus.WON, is_archived__in=(False, True)).annotate(at=won_at_expression())
     lost = deals.filter(status=DealStatus.LOST).annotate(at=lost_at_expression()).filter(**in_period)
-    cycles = won.filter(add_time__isnull=False).values_list("integration_id", "add_time", "at")
+    cycles = won.filter(**in_period, add_time__isnull=False).values_list("integration_id", "add_time", "at")
     return ClosedRows(
-        new=grouped(new),
-        won=grouped(won.annotate(day=TruncDate("at")), "day"),
-        lost=grouped(lost.annotate(day=TruncDate("at")), "day"),
+        new=new,
+        won=dated["won"],
+        lost=dated["lost"],
         lost_reasons=list(lost.values("integration_id", "lost_reason").annotate(count=Count("id")).order_by()),
         cycles=[
             {"integration_id": integration_id, "days": (at - added).total_seconds() / SECONDS_PER_DAY}
@@ -78,17 +84,26 @@ def compute(rows: ClosedRows, ids: set[int], rates: Rates) -> dict:
     won_count, won_converted, won_total = money(rows_of(rows.won, ids), rates, dated=True)
     lost_count, _, lost_total = money(rows_of(rows.lost, ids), rates, dated=True)
     closed = won_count + lost_count
-    days = [row["days"] for row in rows_of(rows.cycles, ids)]
-    reasons = Counter()
-    for row in rows_of(rows.lost_reasons, ids):
-        reasons[row["lost_reason"].strip()] += row["count"]
-    return {
+    result = {
         "new": figure(new_count, new_total),
         "won": figure(won_count, won_total),
         "lost": figure(lost_count, lost_total),
         "win_rate": won_count / closed if closed else None,
         # Over the won deals whose value could be converted (the others are listed apart).
         "average_won_deal": won_total.value / won_converted if won_converted else None,
+    }
+    if rows.cycles is not None:
+        result.update(details(rows, ids))
+    return result
+
+
+def details(rows: ClosedRows, ids: set[int]) -> dict:
+    """The sales cycle and the top lost reasons."""
+    days = [row["days"] for row in rows_of(rows.cycles, ids)]
+    reasons = Counter()
+    for row in rows_of(rows.lost_reasons, ids):
+        reasons[row["lost_reason"].strip()] += row["count"]
+    return {
         "sales_cycle_days": {
             "median": statistics.median(days) if days else None,
             "mean": statistics.fmean(days) if days else None,

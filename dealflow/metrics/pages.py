@@ -118,7 +118,8 @@ def plain_money(value):
 
 
 def charts(metrics: dict, currency: str) -> list[Chart]:
-    """The charts of one company's (or the portfolio's) metrics, money in `currency`."""
+    """The charts of one company's (or the portfolio's) metrics, money in `currency`: each chart
+    whose figures the metrics hold (the overview's hold the trends only)."""
     trends = metrics["trends"]
     months = list(trends["won_value_by_month"])
     result = [
@@ -134,24 +135,31 @@ def charts(metrics: dict, currency: str) -> list[Chart]:
             months,
             {str(_("New deals")): list(trends["new_deals_by_month"].values())},
         ),
-        Chart(
-            "forecast",
-            _("Forecast: weighted value by expected close month (%(currency)s, converted)") % {"currency": currency},
-            [key if key != "overdue" else str(_("Overdue")) for key in metrics["forecast"]],
-            {str(_("Weighted value")): list(metrics["forecast"].values())},
-        ),
-        Chart(
-            "funnel",
-            _("Funnel: share of the period's new deals that reached each stage (%)"),
-            [str(STAGE_LABELS[stage]) for stage in STAGES],
-            {
-                str(_("Reached")): [
-                    None if entry["share"] is None else round(entry["share"] * 100, 1)
-                    for entry in metrics["funnel"].values()
-                ]
-            },
-        ),
     ]
+    if "forecast" in metrics:
+        result.append(
+            Chart(
+                "forecast",
+                _("Forecast: weighted value by expected close month (%(currency)s, converted)")
+                % {"currency": currency},
+                [key if key != "overdue" else str(_("Overdue")) for key in metrics["forecast"]],
+                {str(_("Weighted value")): list(metrics["forecast"].values())},
+            )
+        )
+    if "funnel" in metrics:
+        result.append(
+            Chart(
+                "funnel",
+                _("Funnel: share of the period's new deals that reached each stage (%)"),
+                [str(STAGE_LABELS[stage]) for stage in STAGES],
+                {
+                    str(_("Reached")): [
+                        None if entry["share"] is None else round(entry["share"] * 100, 1)
+                        for entry in metrics["funnel"].values()
+                    ]
+                },
+            )
+        )
     days = list(trends["pipeline_by_day"])
     if days:
         result.append(

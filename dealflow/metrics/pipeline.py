@@ -4,6 +4,10 @@ dealflow.columns, through selectors.StageMap), and the forecast by expected clos
 Weighted value = value × the stage's probability (selectors.weight_percent, as the board's
 totals). Open deals in a stage mapped to Closed Won count there; excluded stages are left out and
 counted apart, as are unmapped ones. All at the latest rates.
+
+The open deals' counts and values are the board's own totals (dealflow.board_totals: rows per
+integration, stage and currency kept by triggers), so they cost a few hundred rows whatever the
+number of deals; the forecast groups the open deals by expected close month (metrics pages only).
 """
 
 from collections import defaultdict
@@ -11,14 +15,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
+from dealflow.board_totals import board_rows
 from dealflow.columns import EXCLUDED, UNMAPPED, in_column
 from dealflow.fx import Rates, Total
 from dealflow.metrics.period import add_months, month_case
 from dealflow.metrics.scope import Scope, rows_of
-from dealflow.models import DealStatus
+from dealflow.models import BoardTotal, DealStatus
 from dealflow.stages import StandardStage
 
 STAGES = [stage.value for stage in StandardStage]
@@ -28,7 +33,7 @@ FORECAST_MONTHS = 6  # this month and the five after
 @dataclass
 class PipelineRows:
     open: list[dict]
-    forecast: list[dict]
+    forecast: list[dict] | None  # None: not fetched (the overview)
     today: date
 
     def currencies(self) -> set[str]:
@@ -39,8 +44,11 @@ def open_deals(scope: Scope):
     return scope.deals().filter(status=DealStatus.OPEN, is_archived=False)
 
 
-def fetch(scope: Scope, today: date | None = None) -> PipelineRows:
+def fetch(scope: Scope, today: date | None = None, *, forecast: bool = True) -> PipelineRows:
+    """The open rows, and the forecast's unless `forecast` is False (the overview shows none)."""
     today = today or timezone.localdate()
+    if not forecast:
+        return PipelineRows(open=open_rows(scope), forecast=None, today=today)
     horizon = add_months(today, FORECAST_MONTHS)
     months = [add_months(today, offset) for offset in range(FORECAST_MONTHS)]
     forecast = (
@@ -60,14 +68,19 @@ def fetch(scope: Scope, today: date | None = None) -> PipelineRows:
 
 
 def open_rows(scope: Scope) -> list[dict]:
-    """Open deals' count and value per integration, stage and currency (one GROUP BY query)."""
-    rows = (
-        open_deals(scope)
-        .values("integration_id", "stage_id", "currency")
-        .annotate(count=Count("id"), value=Sum("value"))
-        .order_by()
-    )
-    return list(rows)
+    """Open deals' count and value per integration, stage (None: none) and currency, from the
+    board's totals (one query)."""
+    return [
+        {
+            "integration_id": row["integration_id"],
+            "stage_id": None if row["stage_id"] == BoardTotal.NO_STAGE else row["stage_id"],
+            "currency": row["currency"],
+            "count": row["count"],
+            "value": row["total_value"],
+        }
+        for row in board_rows(integration_ids=list(scope.integration_ids), won_since=None)
+        if row["status"] == DealStatus.OPEN
+    ]
 
 
 def placed(row: dict, scope: Scope) -> tuple[str, Decimal, Decimal]:
@@ -90,20 +103,26 @@ def compute(rows: PipelineRows, ids: set[int], rates: Rates, scope: Scope) -> di
         column: {"count": counts[column], "value": values[column].value, "weighted": weighted[column].value}
         for column in [*STAGES, UNMAPPED]
     }
-    months = [add_months(rows.today, offset) for offset in range(FORECAST_MONTHS)]
-    forecast = {month: Total() for month in [f"{day:%Y-%m}" for day in months] + ["overdue"]}
-    for row in rows_of(rows.forecast, ids):
-        key = row["month"]
-        weight = stages.weight(DealStatus.OPEN, row["stage_id"])
-        forecast[key].add(rates, (row["value"] or 0) * weight / 100, row["currency"])
-    unconverted = merged(*(values[column] for column in [*STAGES, UNMAPPED]))
-    return {
+    result = {
         "open_deals": sum(counts[column] for column in [*STAGES, UNMAPPED]),
         "weighted_pipeline": {stage: by_column[stage]["weighted"] for stage in STAGES},
         "pipeline": by_column,
         "excluded": {"count": counts[EXCLUDED]},
+        "pipeline_unconverted": merged(*(values[column] for column in [*STAGES, UNMAPPED])),
+    }
+    if rows.forecast is not None:
+        result.update(forecast_of(rows, ids, rates, stages))
+    return result
+
+
+def forecast_of(rows: PipelineRows, ids: set[int], rates: Rates, stages) -> dict:
+    months = [add_months(rows.today, offset) for offset in range(FORECAST_MONTHS)]
+    forecast = {month: Total() for month in [f"{day:%Y-%m}" for day in months] + ["overdue"]}
+    for row in rows_of(rows.forecast, ids):
+        weight = stages.weight(DealStatus.OPEN, row["stage_id"])
+        forecast[row["month"]].add(rates, (row["value"] or 0) * weight / 100, row["currency"])
+    return {
         "forecast": {key: total.value for key, total in forecast.items()},
-        "pipeline_unconverted": unconverted,
         "forecast_unconverted": merged(*forecast.values()),
     }
 

@@ -1,19 +1,22 @@
-"""Trends: won value and new deals per month over the last 24 months (from the deals' dates), and
-open pipeline value per standard column per day from the daily snapshots (PipelineSnapshot)."""
+"""Trends: won value and new deals per month over the last 24 months (from the deals' dates, read
+from the day totals: dealflow.metrics.day_totals), and open pipeline value per standard column per
+day from the daily snapshots (PipelineSnapshot).
+
+Won value converts at each close day's rates, so it is read per day and currency: per company only
+when a company's own trend is wanted (`per_integration`), else summed over the scope in SQL."""
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Sum
 
-from dealflow.columns import won_at_expression
 from dealflow.fx import Rates, Total
-from dealflow.metrics.period import add_months, local_midnight, month_case
+from dealflow.metrics.day_totals import day_rows
+from dealflow.metrics.period import add_months, month_case
 from dealflow.metrics.pipeline import STAGES
 from dealflow.metrics.scope import Scope, rows_of
-from dealflow.models import DealStatus, PipelineSnapshot
+from dealflow.models import DealDayTotal, PipelineSnapshot
 
 MONTHS = 24
 SNAPSHOT_POINTS = 31
@@ -25,6 +28,7 @@ class TrendRows:
     won: list[dict]
     new: list[dict]
     snapshots: list[dict]
+    per_integration: bool = True  # False: won and new rows are the whole scope's (no integration_id)
 
     def currencies(self) -> set[str]:
         return {row["currency"] for rows in (self.won, self.snapshots) for row in rows}
@@ -41,41 +45,44 @@ def snapshot_days(period) -> list[date]:
     return [period.until - timedelta(days=offset) for offset in range(0, period.days, step)][::-1]
 
 
-def fetch(scope: Scope, period, today: date) -> TrendRows:
+def fetch(scope: Scope, period, today: date, *, per_integration: bool = True, snapshots: bool = True) -> TrendRows:
+    """The rows of the trends; `snapshots` False leaves the pipeline trend out (the overview)."""
     start = first_month(today)
     firsts = [add_months(start, offset) for offset in range(MONTHS)]
-    deals = scope.deals()
-    won = (
-        deals.filter(status=DealStatus.WON)
-        .annotate(at=won_at_expression())
-        .filter(at__gte=local_midnight(start))
-        .values("integration_id", "currency", day=TruncDate("at"))
-        .annotate(value=Sum("value"))
-        .order_by()
-    )
+    ids = scope.integration_ids
+    won = day_rows(ids, ("won",), start, None, per_integration=per_integration)
+    by = ["integration_id"] if per_integration else []
     new = (
-        deals.exclude(status=DealStatus.DELETED)
-        .filter(add_time__gte=local_midnight(start))
-        .values("integration_id", month=month_case("add_time", firsts, moments=True))
-        .annotate(count=Count("id"))
+        DealDayTotal.objects.filter(integration_id__in=list(ids), kind="new", day__gte=start)
+        .values(*by, month=month_case("day", firsts, moments=False))
+        .annotate(count=Sum("count"))
         .order_by()
     )
-    snapshots = (
-        PipelineSnapshot.objects.filter(company__in=scope.companies, day__in=snapshot_days(period), stage__in=STAGES)
-        .values("company_id", "day", "stage", "currency")
-        .annotate(value=Sum("value"))
-        .order_by()
-    )
+    pipeline = []
+    if snapshots:
+        pipeline = (
+            PipelineSnapshot.objects.filter(
+                company__in=scope.companies, day__in=snapshot_days(period), stage__in=STAGES
+            )
+            .values("company_id", "day", "stage", "currency")
+            .annotate(value=Sum("value"))
+            .order_by()
+        )
     months = [f"{first:%Y-%m}" for first in firsts]
-    return TrendRows(months=months, won=list(won), new=list(new), snapshots=list(snapshots))
+    return TrendRows(months=months, won=won, new=list(new), snapshots=list(pipeline), per_integration=per_integration)
 
 
 def compute(rows: TrendRows, ids: set[int], company_ids: set[int], rates: Rates) -> dict:
+    """The trends of some integrations; rows fetched without `per_integration` are the scope's
+    (the caller asks for the whole scope only)."""
+    mine = (lambda found: rows_of(found, ids)) if rows.per_integration else iter
     won = {month: Total() for month in rows.months}
-    for row in rows_of(rows.won, ids):
-        won[f"{row['day']:%Y-%m}"].add(rates, row["value"], row["currency"], row["day"])
+    for row in mine(rows.won):
+        month = f"{row['day']:%Y-%m}"
+        if month in won:  # not: won after the last month (a clock ahead of ours)
+            won[month].add(rates, row["value"], row["currency"], row["day"])
     new = dict.fromkeys(rows.months, 0)
-    for row in rows_of(rows.new, ids):
+    for row in mine(rows.new):
         if row["month"]:  # None: added after the last month (a clock ahead of ours)
             new[row["month"]] += row["count"]
     pipeline = defaultdict(lambda: {stage: Total() for stage in STAGES})

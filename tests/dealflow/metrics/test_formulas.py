@@ -153,3 +153,35 @@ def test_query_count_does_not_grow_with_deals(coeo, nordic):
     with CaptureQueriesContext(connection) as many:
         build([coeo.company, nordic.company], dataset.PERIOD, "SEK", today=dataset.TODAY)
     assert len(many) == len(few)
+
+
+def test_the_overview_report_reads_only_what_the_overview_shows_with_the_same_numbers(coeo, nordic):
+    dataset.build(coeo, nordic)
+    companies = [coeo.company, nordic.company]
+    full = build(companies, dataset.PERIOD, "SEK", today=dataset.TODAY)
+    with CaptureQueriesContext(connection) as light_queries:
+        light = build(companies, dataset.PERIOD, "SEK", today=dataset.TODAY, overview=True)
+    with CaptureQueriesContext(connection) as full_queries:
+        build(companies, dataset.PERIOD, "SEK", today=dataset.TODAY)
+    assert len(light_queries) < len(full_queries)
+    shown = ("new", "won", "lost", "win_rate", "average_won_deal", "open_deals", "pipeline", "weighted_pipeline")
+    for metrics, expected in [
+        *zip(light.by_company.values(), full.by_company.values(), strict=True),
+        (light.portfolio, full.portfolio),
+    ]:
+        for key in shown:
+            assert metrics[key] == expected[key], key
+        for key in ("funnel", "time_in_stage_days", "hygiene", "forecast", "sales_cycle_days", "lost_reasons"):
+            assert key not in metrics
+    for key in ("won_value_by_month", "new_deals_by_month"):
+        assert light.portfolio["trends"][key] == full.portfolio["trends"][key]
+    assert light.portfolio["unconverted"] == {k: v for k, v in full.portfolio["unconverted"].items() if k != "forecast"}
+
+
+def test_portfolio_pages_leave_each_companys_trends_out_but_keep_the_portfolios(report, coeo, nordic):
+    lean = build([coeo.company, nordic.company], dataset.PERIOD, "SEK", today=dataset.TODAY, company_trends=False)
+    assert "trends" not in lean.by_company["coeo"]
+    assert lean.portfolio["trends"] == report.portfolio["trends"]
+    assert lean.by_company["coeo"]["won"] == report.by_company["coeo"]["won"]
+    alone = build([coeo.company], dataset.PERIOD, "SEK", today=dataset.TODAY, company_trends=False)
+    assert alone.by_company["coeo"]["trends"] == report.by_company["coeo"]["trends"]
