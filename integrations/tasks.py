@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from integrations.backfill.tasks import backfill_stage_history_all_task, backfill_stage_history_task  # noqa: F401
 from integrations.inbound.tasks import check_webhooks_task, process_inbound_event_task  # noqa: F401 (registered)
 from integrations.models import Integration
 from integrations.services.scheduling import dispatch_due_syncs, enqueue_full_syncs, retry_countdown

@@ -8,7 +8,7 @@ registry.py. Nothing outside that package imports it; everyone else goes through
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -115,6 +115,18 @@ class RemoteDeal:
     update_time: Any  # an aware datetime, or None when the provider sent none
     fields: dict[str, Any]
     record: Any
+
+
+@dataclass(frozen=True)
+class RemoteStageChange:
+    """One stage change from the provider's own log of a deal (stage history backfill,
+    integrations/backfill/): remote stage ids (from None: the deal's first stage) and an aware time.
+    An entry that cannot be read has ``problem`` (token-free, no remote text) and nothing else."""
+
+    changed_at: Any = None
+    from_stage_id: int | None = None
+    to_stage_id: int | None = None
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,6 +256,16 @@ class Provider:
 
     def unregister_webhooks(self, client: Any, remote_ids: list[int]) -> None:
         """Delete those webhooks; one already gone is no error."""
+        raise NotImplementedError
+
+    # -- stage history backfill (optional: a provider without it leaves supports_stage_history False)
+    supports_stage_history: ClassVar[bool] = False
+    # The API budget one page of a deal's log costs (the backfill's estimate and daily share).
+    stage_history_call_cost: ClassVar[int] = 0
+
+    def iter_stage_changes(self, client: Any, remote_id: int) -> Iterator[RemoteStageChange]:
+        """A deal's stage changes from the provider's log, page by page; ProviderError for the call
+        (NOT_FOUND: the deal is gone), RemoteStageChange.problem for an entry it cannot read."""
         raise NotImplementedError
 
     def secrets(self, credentials: dict) -> tuple[str, ...]:

@@ -10,6 +10,8 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 DISPATCH_TASK_NAME = "Dispatch due Pipedrive syncs (every minute)"
 NIGHTLY_TASK_NAME = "Nightly full Pipedrive reconciliation"
 WEBHOOK_CHECK_TASK_NAME = "Daily webhook check (re-registers deleted webhooks)"
+# After the nightly reconciliation; each opted-in integration spends its share of the new day.
+BACKFILL_TASK_NAME = "Daily stage history backfill (integrations that opted in)"
 
 
 def ensure_schedules() -> list[str]:
@@ -33,4 +35,11 @@ def ensure_schedules() -> list[str]:
         )
         PeriodicTask.objects.create(name=WEBHOOK_CHECK_TASK_NAME, task="integrations.check_webhooks", crontab=daily)
         created.append(WEBHOOK_CHECK_TASK_NAME)
+    if not PeriodicTask.objects.filter(name=BACKFILL_TASK_NAME).exists():
+        early, _ = CrontabSchedule.objects.get_or_create(
+            minute="30", hour="3", day_of_week="*", day_of_month="*", month_of_year="*", timezone=settings.TIME_ZONE
+        )
+        task = "integrations.backfill_stage_history_all"
+        PeriodicTask.objects.create(name=BACKFILL_TASK_NAME, task=task, crontab=early)
+        created.append(BACKFILL_TASK_NAME)
     return created

@@ -169,6 +169,14 @@ class PipedriveClient:
             on_page(PageInfo("users", 1, len(users), len(users)))
         return iter(users)
 
+    # -- a deal's changelog (stage history backfill: changelog.py reads the entries) ---------
+
+    def iter_deal_changelog(self, deal_id: int) -> Iterator[Any]:
+        """GET /v1/deals/{id}/changelog, newest first, every page (20 tokens each): the entries as
+        sent, so that an unreadable one is reported by the reader rather than skipped here."""
+        path = f"/v1/deals/{int(deal_id)}/changelog"
+        return self._pages(path, "deal changelog", _AsSent, {"limit": self.page_size}, None)
+
     # -- plumbing -------------------------------------------------------------------------
 
     def _stream(
@@ -350,3 +358,11 @@ def _next_cursor(body: dict) -> str | None:
         return None
     cursor = additional.get("next_cursor")
     return str(cursor) if cursor else None
+
+
+class _AsSent:
+    """A listed row kept as sent (iter_deal_changelog)."""
+
+    @staticmethod
+    def from_api(row: Any) -> Any:
+        return row

@@ -27,6 +27,7 @@ TOKEN_COSTS: dict[tuple[str, str], int] = {
     ("GET", "/v1/webhooks"): 10,
     ("POST", "/v1/webhooks"): 10,
     ("DELETE", "/v1/webhooks/{id}"): 6,
+    ("GET", "/v1/deals/{id}/changelog"): 20,
 }
 
 # Charged for a path missing from the table: the dearest list call, so budgets err on the safe side.

@@ -8,10 +8,11 @@ from django import forms
 
 from integrations.providers.base import Category, PageCallback, Provider, SyncPlan
 
-from . import webhooks, writes
+from . import changelog, webhooks, writes
 from .client import PipedriveClient
 from .connection import check_connection, client_for
 from .connection_rules import normalise_company_domain, validate_api_token, validate_base_url, validate_company_domain
+from .costs import TOKEN_COSTS
 from .custom_fields import fetch_custom_fields, store_custom_fields, stored_custom_fields, with_custom_fields_version
 from .specs import entity_specs
 
@@ -126,3 +127,10 @@ class PipedriveProvider(Provider):
 
     def unregister_webhooks(self, client: PipedriveClient, remote_ids: list[int]) -> None:
         webhooks.unregister(client, remote_ids)
+
+    # -- stage history backfill (changelog.py) ----------------------------------------------
+    supports_stage_history = True
+    stage_history_call_cost = TOKEN_COSTS[("GET", "/v1/deals/{id}/changelog")]
+
+    def iter_stage_changes(self, client: PipedriveClient, remote_id: int):
+        return changelog.iter_stage_changes(client, remote_id)

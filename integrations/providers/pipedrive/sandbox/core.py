@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from .app import SandboxApp
+from .changelog import Changelog
 from .faults import ConnectionDropped, Faults
 from .listing import Lister
 from .ratelimit import RateLimiter
@@ -66,6 +67,7 @@ class Sandbox:
         self.lister = Lister()
         self.lock = threading.RLock()
         self.webhooks = Webhooks(self)
+        self.changelog = Changelog(self.store, dataset)  # GET /v1/deals/{id}/changelog
         self.wsgi_app = SandboxApp(self)
 
     def __repr__(self) -> str:
@@ -132,6 +134,11 @@ class Sandbox:
 
     def reset_webhook_faults(self) -> dict:
         return self.webhooks.delivery.reset()
+
+    def add_changelog_entries(self, deal_id: int, entries: list) -> int:
+        """Add entries of any shape (hostile ones, in tests) to a deal's changelog."""
+        with self.lock:
+            return self.changelog.add_entries(deal_id, entries)
 
     # -- reads ----------------------------------------------------------------------------
 
@@ -204,6 +211,7 @@ CONTROLS = (
     "reset_faults",
     "set_webhook_faults",
     "reset_webhook_faults",
+    "add_changelog_entries",
 )
 
 

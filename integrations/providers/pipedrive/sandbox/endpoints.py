@@ -255,7 +255,7 @@ def current_user(sandbox: Sandbox, request: Request) -> Response:
 
 # Webhooks (POST/GET/DELETE /v1/webhooks) and single contacts, for webhook processing; the writes
 # (PATCH/POST deals, POST organizations and persons, deal_writes.py), as strict as v2.
-from . import deal_writes, single_records, webhooks  # noqa: E402
+from . import changelog, deal_writes, single_records, webhooks  # noqa: E402
 
 # (method, path pattern, resource name used by faults.fail_page, handler)
 ROUTES: tuple[tuple[str, re.Pattern, str, Callable[..., Response]], ...] = tuple(
@@ -281,6 +281,7 @@ ROUTES: tuple[tuple[str, re.Pattern, str, Callable[..., Response]], ...] = tuple
         ("GET", r"^/v1/webhooks$", "webhooks", webhooks.list_webhooks),
         ("POST", r"^/v1/webhooks$", "webhooks", webhooks.add_webhook),
         ("DELETE", r"^/v1/webhooks/(\d+)$", "webhooks", webhooks.delete_webhook),
+        ("GET", r"^/v1/deals/(\d+)/changelog$", "changelog", changelog.get_changelog),
     )
 )
 
