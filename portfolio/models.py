@@ -1,6 +1,7 @@
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,18 @@ def logo_content_type(name: str | None) -> str | None:
 currency_code_validator = RegexValidator(
     r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code in capitals, such as SEK or EUR.")
 )
+
+
+# First path segments under /dealflow/ that are pages, not companies (dealflow/urls.py): a company
+# with one of these slugs could never open its board.
+RESERVED_SLUGS = frozenset({"overview", "metrics", "column"})
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    if value.lower() in RESERVED_SLUGS:
+        raise ValidationError(
+            _("“%(slug)s” is the name of a page; choose another slug."), code="reserved_slug", params={"slug": value}
+        )
 
 
 class PortfolioCompanyQuerySet(models.QuerySet):
@@ -50,7 +63,7 @@ class PortfolioCompanyQuerySet(models.QuerySet):
 
 class PortfolioCompany(models.Model):
     name = models.CharField(_("name"), max_length=200)
-    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, validators=[validate_slug_not_reserved])
     reporting_currency = models.CharField(
         _("reporting currency"), max_length=3, default="SEK", validators=[currency_code_validator]
     )

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from integrations.models import Integration
+from portfolio.models import PortfolioCompany
 
 from .conftest import SENTINEL_TOKEN
 
@@ -182,3 +183,22 @@ def test_posted_tokens_are_hidden_from_error_reports(admin_client, integration):
         response = post_integration(admin_client, url, integration.company, api_token="tok-posted-1357")
         shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
         assert "tok-posted-1357" not in repr(dict(shown)), url
+
+
+def test_a_company_may_not_take_a_page_name_as_its_slug(admin_client):
+    """/dealflow/overview/ is the overview: a company slugged "overview" could never open its board."""
+    response = admin_client.post(
+        reverse("admin:portfolio_portfoliocompany_add"),
+        {
+            "name": "Overview AB",
+            "slug": "overview",
+            "reporting_currency": "SEK",
+            "integrations-TOTAL_FORMS": "0",
+            "integrations-INITIAL_FORMS": "0",
+            "integrations-MIN_NUM_FORMS": "0",
+            "integrations-MAX_NUM_FORMS": "1000",
+        },
+    )
+    assert response.status_code == 200
+    assert "is the name of a page; choose another slug" in response.content.decode()
+    assert not PortfolioCompany.objects.filter(slug="overview").exists()
