@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 
 from dealflow.columns import won_at_expression
@@ -44,10 +44,11 @@ class ClosedRows:
         return {row["currency"] for rows in (self.new, self.won, self.lost) for row in rows}
 
 
-def fetch(scope: Scope, period, *, details: bool = True) -> ClosedRows:
-    """The period's rows; without `details` (the overview) no lost reasons and no sales cycles."""
+def fetch(scope: Scope, period, currency: str, *, details: bool = True) -> ClosedRows:
+    """The period's rows; without `details` (the overview) no lost reasons and no sales cycles.
+    Amounts in `currency` (the report's) need no close day's rate: read per month, not per day."""
     ids = scope.integration_ids
-    dated = by_kind(day_rows(ids, ("won", "lost"), period.since, period.until))
+    dated = by_kind(day_rows(ids, ("won", "lost"), period.since, period.until, monthly=Q(currency=currency)))
     new = day_rows(ids, ("new",), period.since, period.until, by_day=False)
     if not details:
         return ClosedRows(new=new, won=dated["won"], lost=dated["lost"], lost_reasons=None, cycles=None)

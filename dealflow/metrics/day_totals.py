@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Case, Count, DateField, F, Func, Q, Sum, When
 from django.db.models.functions import Coalesce, TruncDate
 
 from dealflow.columns import won_at_expression
@@ -255,22 +255,46 @@ def rebuild() -> int:
 # --- Reading ----------------------------------------------------------------------------------------
 
 
+class MonthStart(Func):
+    """The first day of a date column's month (plain SQL on both databases: Django's month
+    truncation runs as Python once per row on SQLite)."""
+
+    output_field = DateField()
+    template = "CAST(date_trunc('month', %(expressions)s) AS date)"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 7) || '-01'", **extra)
+
+
 def day_rows(
-    integration_ids, kinds_wanted, since: date, until: date | None, *, per_integration: bool = True, by_day: bool = True
+    integration_ids,
+    kinds_wanted,
+    since: date,
+    until: date | None,
+    *,
+    per_integration: bool = True,
+    by_day: bool = True,
+    monthly: Q | None = None,
 ) -> list[dict]:
     """Rows of the days since..until (inclusive; None: no end): dicts with kind, currency, count and
-    value (a Decimal), day when `by_day`, integration_id when `per_integration` (else summed)."""
+    value (a Decimal), day when `by_day`, integration_id when `per_integration` (else summed).
+    Rows matching `monthly` are summed per month (their day is the month's first): for figures
+    that need no day, such as counts, or amounts in the reporting currency (no rate to look up)."""
     keys = ["kind", "currency"] + (["day"] if by_day else []) + (["integration_id"] if per_integration else [])
     rows = DealDayTotal.objects.filter(
         integration_id__in=list(integration_ids), kind__in=list(kinds_wanted), day__gte=since
     )
     if until is not None:
         rows = rows.filter(day__lte=until)
+    if by_day and monthly is not None:
+        rows = rows.annotate(grain=Case(When(monthly, then=MonthStart("day")), default=F("day")))
+        keys[2] = "grain"
     rows = rows.values_list(*keys).annotate(deals=Sum("count"), total=Sum("value_cents")).order_by()
+    names = ["day" if key == "grain" else key for key in keys]
     result = []
     for *key, count, total in rows:
         if count:
-            row = dict(zip(keys, key, strict=True))
+            row = dict(zip(names, key, strict=True))
             row.update(count=count, value=Decimal(total) / 100)
             result.append(row)
     return result

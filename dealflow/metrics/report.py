@@ -56,9 +56,9 @@ def build(
     per_integration = company_trends and not overview or len(scope.companies) == 1
     data = Fetched(
         scope=scope,
-        closed=closed.fetch(scope, period, details=not overview),
+        closed=closed.fetch(scope, period, currency, details=not overview),
         pipeline=pipeline.fetch(scope, today, forecast=not overview),
-        trends=trends.fetch(scope, period, today, per_integration=per_integration, snapshots=not overview),
+        trends=trends.fetch(scope, period, today, currency, per_integration=per_integration, snapshots=not overview),
     )
     if not overview:
         data.funnel = funnel.fetch(scope, period)

@@ -9,14 +9,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from dealflow.fx import Rates, Total
-from dealflow.metrics.day_totals import day_rows
-from dealflow.metrics.period import add_months, month_case
+from dealflow.metrics.day_totals import by_kind, day_rows
+from dealflow.metrics.period import add_months
 from dealflow.metrics.pipeline import STAGES
 from dealflow.metrics.scope import Scope, rows_of
-from dealflow.models import DealDayTotal, PipelineSnapshot
+from dealflow.models import PipelineSnapshot
 
 MONTHS = 24
 SNAPSHOT_POINTS = 31
@@ -45,31 +45,30 @@ def snapshot_days(period) -> list[date]:
     return [period.until - timedelta(days=offset) for offset in range(0, period.days, step)][::-1]
 
 
-def fetch(scope: Scope, period, today: date, *, per_integration: bool = True, snapshots: bool = True) -> TrendRows:
-    """The rows of the trends; `snapshots` False leaves the pipeline trend out (the overview)."""
+def fetch(
+    scope: Scope, period, today: date, currency: str, *, per_integration: bool = True, snapshots: bool = True
+) -> TrendRows:
+    """The rows of the trends; `snapshots` False leaves the pipeline trend out (the overview).
+    Won and new deals in one query: new deals and amounts in `currency` (the report's, no rate to
+    look up) per month, other won amounts per day (each converts at its day's rate)."""
     start = first_month(today)
-    firsts = [add_months(start, offset) for offset in range(MONTHS)]
-    ids = scope.integration_ids
-    won = day_rows(ids, ("won",), start, None, per_integration=per_integration)
-    by = ["integration_id"] if per_integration else []
-    new = (
-        DealDayTotal.objects.filter(integration_id__in=list(ids), kind="new", day__gte=start)
-        .values(*by, month=month_case("day", firsts, moments=False))
-        .annotate(count=Sum("count"))
-        .order_by()
+    months = [f"{add_months(start, offset):%Y-%m}" for offset in range(MONTHS)]
+    monthly = Q(kind="new") | Q(currency=currency)
+    dated = by_kind(
+        day_rows(scope.integration_ids, ("won", "new"), start, None, per_integration=per_integration, monthly=monthly)
     )
     pipeline = []
     if snapshots:
+        days = snapshot_days(period)
         pipeline = (
-            PipelineSnapshot.objects.filter(
-                company__in=scope.companies, day__in=snapshot_days(period), stage__in=STAGES
-            )
+            PipelineSnapshot.objects.filter(company__in=scope.companies, day__in=days, stage__in=STAGES)
             .values("company_id", "day", "stage", "currency")
             .annotate(value=Sum("value"))
             .order_by()
         )
-    months = [f"{first:%Y-%m}" for first in firsts]
-    return TrendRows(months=months, won=won, new=list(new), snapshots=list(pipeline), per_integration=per_integration)
+    return TrendRows(
+        months=months, won=dated["won"], new=dated["new"], snapshots=list(pipeline), per_integration=per_integration
+    )
 
 
 def compute(rows: TrendRows, ids: set[int], company_ids: set[int], rates: Rates) -> dict:
@@ -79,12 +78,13 @@ def compute(rows: TrendRows, ids: set[int], company_ids: set[int], rates: Rates)
     won = {month: Total() for month in rows.months}
     for row in mine(rows.won):
         month = f"{row['day']:%Y-%m}"
-        if month in won:  # not: won after the last month (a clock ahead of ours)
+        if month in won:
             won[month].add(rates, row["value"], row["currency"], row["day"])
     new = dict.fromkeys(rows.months, 0)
     for row in mine(rows.new):
-        if row["month"]:  # None: added after the last month (a clock ahead of ours)
-            new[row["month"]] += row["count"]
+        month = f"{row['day']:%Y-%m}"
+        if month in new:  # not: added after the last month (a clock ahead of ours)
+            new[month] += row["count"]
     pipeline = defaultdict(lambda: {stage: Total() for stage in STAGES})
     for row in rows.snapshots:
         if row["company_id"] in company_ids:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 
 from dealflow.metrics.day_totals import day_rows, grouped_deals, table_rows, triggers_present
 from dealflow.models import Deal, DealDayTotal, Stage
@@ -137,3 +138,16 @@ def test_the_rebuild_command_repairs_the_table_and_its_triggers(synced, capsys):
     call_command("rebuild_metric_totals", "--check")
     assert "equal" in capsys.readouterr().out
     assert triggers_present()
+
+
+def test_day_rows_sum_the_monthly_ones_per_month(db):
+    """Amounts in the reporting currency need no day's rate: read per month (day = the month's first)."""
+    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
+    for day, currency in ((3, "SEK"), (20, "SEK"), (3, "EUR"), (20, "EUR")):
+        make.deal(stage, value=10, currency=currency, add_time=datetime(2026, 5, day, 12, tzinfo=UTC))
+    rows = day_rows([stage.integration_id], ["new"], date(2026, 5, 1), None, monthly=Q(currency="SEK"))
+    assert sorted((row["currency"], row["day"], row["count"]) for row in rows) == [
+        ("EUR", date(2026, 5, 3), 1),
+        ("EUR", date(2026, 5, 20), 1),
+        ("SEK", date(2026, 5, 1), 2),
+    ]
