@@ -21,6 +21,7 @@ from integrations.admin_inlines import (
     company_integration_inline,
     provider_of,
 )
+from integrations.backfill import admin as backfill_admin
 from integrations.forms import MODEL_FIELDS, form_for
 from integrations.inbound import admin as inbound_admin
 from integrations.models import Integration, SyncRun, SyncState
@@ -46,6 +47,7 @@ OBJECT_OPERATIONS = {
     "full_resync": gettext_lazy("Full resync"),
     "confirm_suggestions": gettext_lazy("Confirm all suggestions"),
     **inbound_admin.OPERATIONS,
+    **backfill_admin.OPERATIONS,
 }
 
 
@@ -100,9 +102,15 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
     check_webhooks = inbound_admin.check_webhooks
     unregister_webhooks = inbound_admin.unregister_webhooks
     webhooks = inbound_admin.webhooks
+    # Stage history backfill (integrations/backfill/admin.py): its button and its state.
+    start_backfill = backfill_admin.start_backfill
+    backfill_status = backfill_admin.backfill_status
+    readonly_fields += ["backfill_status"]
 
     def get_fieldsets(self, request, obj=None):
-        connection = ["company", "provider", *self.provider_fields(request, provider_of(request, obj), obj)]
+        provider = provider_of(request, obj)
+        connection = ["company", "provider", *self.provider_fields(request, provider, obj)]
+        backfill = backfill_admin.fields_for(provider)
         return [
             (None, {"fields": connection}),
             (
@@ -119,13 +127,16 @@ class IntegrationAdmin(ProviderFieldsMixin, admin.ModelAdmin):
             ),
             (_("Last sync"), {"fields": LAST_SYNC_FIELDS}),
             (_("Webhooks"), {"fields": ["webhooks"]}),
+            *([(_("Stage history backfill"), {"fields": [*backfill, "backfill_status"]})] if backfill else []),
         ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         provider = provider_of(request, obj)
         kwargs["form"] = form_for(provider.key)
+        if provider.supports_stage_history:
+            kwargs["form"] = backfill_admin.with_settings(kwargs["form"])
         if self.has_change_permission(request, obj) or obj is None:
-            kwargs["fields"] = ["company", *MODEL_FIELDS, *provider.form_fields()]
+            kwargs["fields"] = ["company", *MODEL_FIELDS, *backfill_admin.fields_for(provider), *provider.form_fields()]
         return super().get_form(request, obj, change, **kwargs)
 
     def get_queryset(self, request):

@@ -16,12 +16,15 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
+import kombu.exceptions
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.models import CANNOT_READ_CREDENTIALS, Integration, StageHistoryBackfill
 from integrations.providers.base import ErrorKind, ProviderError
 from integrations.services.api_budget import budget_spent_until, note_budget_spent
+from integrations.services.scheduling import QUEUE_UNAVAILABLE_MESSAGE
 
 from .history import cached_stages, mark_read, record_history
 from .selectors import deals_needing_history, tokens_per_day
@@ -34,6 +37,25 @@ DEAL_SKIPPING_KINDS = frozenset({ErrorKind.NOT_FOUND, ErrorKind.BAD_RESPONSE, Er
 # A run that died (a worker killed) leaves "running" behind; another may start after this long.
 STALE_RUN = timedelta(hours=2)
 REPORT_LENGTH = 50  # the most recent skipped deals and entries kept on the progress row
+
+
+class BackfillRefused(Exception):
+    """The backfill cannot be queued; the message says why, for staff."""
+
+
+def queue_backfill(*, integration: Integration) -> None:
+    """Queue a run now (the admin's button), with the integration's id only."""
+    from .tasks import backfill_stage_history_task
+
+    if not integration.provider_api.supports_stage_history:
+        raise BackfillRefused(_("This provider offers no stage history to read."))
+    if not integration.backfill_stage_history:
+        raise BackfillRefused(_("Turn on “Backfill stage history” and save first."))
+    try:
+        backfill_stage_history_task.delay(integration.pk)
+    except (kombu.exceptions.OperationalError, OSError) as error:
+        logger.error("Could not queue the stage history backfill of integration %s: %s", integration.pk, error)
+        raise BackfillRefused(QUEUE_UNAVAILABLE_MESSAGE) from None
 
 
 class Run:

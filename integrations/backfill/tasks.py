@@ -15,9 +15,7 @@ def backfill_stage_history_task(integration_id: int) -> str:
 @shared_task(name="integrations.backfill_stage_history_all")
 def backfill_stage_history_all_task() -> list[int]:
     """Daily (beat): queue a run for every integration that opted in; each goes on where it stopped."""
-    ids = list(
-        Integration.objects.filter(backfill_stage_history=True, is_enabled=True).values_list("pk", flat=True)
-    )
+    ids = list(Integration.objects.filter(backfill_stage_history=True, is_enabled=True).values_list("pk", flat=True))
     for integration_id in ids:
         backfill_stage_history_task.delay(integration_id)
     return ids
