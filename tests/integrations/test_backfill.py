@@ -153,7 +153,8 @@ def test_the_share_of_the_daily_budget_stops_it_and_the_next_day_it_resumes(worl
     days = 1
     while world.progress().state != State.DONE:
         # The next day, as the progress row sees it (no sleeping): a fresh share.
-        StageHistoryBackfill.objects.filter(pk=world.integration.pk).update(day=timezone.localdate() - timedelta(days=1))
+        yesterday = timezone.localdate() - timedelta(days=1)
+        StageHistoryBackfill.objects.filter(pk=world.integration.pk).update(day=yesterday)
         world.backfill()
         days += 1
         assert world.progress().day_tokens <= 70
