@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import random
 import re
-import time
+import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from integrations.redaction import redact
 from . import responses
 from .costs import token_cost
 from .errors import ErrorKind, PipedriveError
+from .pacing import BurstPacer
 from .records import Activity, CurrentUser, Deal, DealField, Organization, Person, Pipeline, Stage, User
 
 logger = logging.getLogger(__name__)
@@ -45,12 +46,22 @@ R = TypeVar("R")
 @dataclass(slots=True)
 class ClientStats:
     """Calls that got an HTTP answer, and the token cost Pipedrive charged for them (429s and
-    5xx answers are not charged)."""
+    5xx answers are not charged). Counted under a lock: a download lists in several threads."""
 
     calls: int = 0
     token_cost: int = 0
     # Listed records with no usable id: skipped so one bad row never fails the whole listing.
     unreadable_records: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count_call(self, cost: int) -> None:
+        with self.lock:
+            self.calls += 1
+            self.token_cost += cost
+
+    def count_unreadable(self) -> None:
+        with self.lock:
+            self.unreadable_records += 1
 
 
 def _as_utc(moment: datetime) -> str:
@@ -64,7 +75,7 @@ class PipedriveClient:
         base_url: str,
         api_token: str,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 5,
         max_total_wait: float = 90.0,
@@ -81,7 +92,9 @@ class PipedriveClient:
             raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
         self.base_url = base_url.rstrip("/")
         self._token = api_token
-        self._sleep = sleep
+        # Shared by every thread of a download: the plan's burst limit, and a way to stop them all.
+        self._pacer = BurstPacer()
+        self._sleep = sleep or self._pacer.wait
         self._random = random.Random()
         self.max_retries = max_retries
         self.max_total_wait = max_total_wait
@@ -107,6 +120,10 @@ class PipedriveClient:
     def close(self) -> None:
         self._http.close()
 
+    def interrupt(self) -> None:
+        """Make every thread waiting to call Pipedrive (for a burst slot or a retry) stop now."""
+        self._pacer.interrupt()
+
     # -- single records -------------------------------------------------------------------
 
     def get_current_user(self) -> CurrentUser:
@@ -124,10 +141,18 @@ class PipedriveClient:
         updated_since: datetime | None = None,
         pipeline_id: int | None = None,
         sort_by: str = "update_time",
+        sort_direction: str | None = None,
         on_page: PageCallback | None = None,
+        more: Callable[[], bool] | None = None,
     ) -> Iterator[Deal]:
-        params = {"status": ",".join(statuses), "sort_by": sort_by, "pipeline_id": pipeline_id}
-        return self._stream("/api/v2/deals", "deals", Deal, params, updated_since, on_page)
+        """`more`, when given, is asked before each further page: False ends the listing there."""
+        params = {
+            "status": ",".join(statuses),
+            "sort_by": sort_by,
+            "sort_direction": sort_direction,
+            "pipeline_id": pipeline_id,
+        }
+        return self._stream("/api/v2/deals", "deals", Deal, params, updated_since, on_page, more)
 
     def iter_archived_deals(
         self, *, updated_since: datetime | None = None, on_page: PageCallback | None = None
@@ -187,15 +212,22 @@ class PipedriveClient:
         params: dict[str, Any],
         updated_since: datetime | None,
         on_page: PageCallback | None,
+        more: Callable[[], bool] | None = None,
     ) -> Iterator[R]:
         query = {key: value for key, value in params.items() if value is not None}
         if updated_since is not None:
             query["updated_since"] = _as_utc(_require_aware(updated_since))
         query["limit"] = self.page_size
-        return self._pages(path, resource, record, query, on_page)
+        return self._pages(path, resource, record, query, on_page, more)
 
     def _pages(
-        self, path: str, resource: str, record: type[R], query: dict[str, Any], on_page: PageCallback | None
+        self,
+        path: str,
+        resource: str,
+        record: type[R],
+        query: dict[str, Any],
+        on_page: PageCallback | None,
+        more: Callable[[], bool] | None = None,
     ) -> Iterator[R]:
         cursor: str | None = None
         page_number = 0
@@ -212,7 +244,7 @@ class PipedriveClient:
             if on_page is not None:
                 on_page(PageInfo(resource, page_number, len(rows), so_far))
             next_cursor = _next_cursor(body)
-            if not next_cursor:
+            if not next_cursor or (more is not None and not more()):
                 return
             if next_cursor == cursor:
                 raise PipedriveError(
@@ -238,7 +270,7 @@ class PipedriveClient:
         try:
             return self._parse(record, row, resource)
         except PipedriveError as error:
-            self.stats.unreadable_records += 1
+            self.stats.count_unreadable()
             logger.warning("Skipped an unreadable record while listing %s: %s", resource, error)
             return None
 
@@ -291,6 +323,8 @@ class PipedriveClient:
     def _attempt(
         self, method: str, path: str, params: dict[str, Any] | None, where: str, json: dict | None = None
     ) -> dict:
+        self._pacer.acquire()
+        response = None
         try:
             response = self._http.request(method, path, params=params, json=json)
         except httpx.TimeoutException as exc:
@@ -315,7 +349,12 @@ class PipedriveClient:
                 f"Pipedrive's answer could not be read ({where}: {type(exc).__name__}).",
                 kind=ErrorKind.BAD_RESPONSE,
             ) from None
-        self.stats.calls += 1
+        finally:
+            # A 429's own reset is waited out by the retry; other answers teach the plan's limit.
+            self._pacer.release(None if response is None or response.status_code == 429 else response.headers)
+        status = response.status_code
+        charged = status < 300 or 400 <= status < 500 and status != 429  # not redirects, 429s or 5xx
+        self.stats.count_call(token_cost(method, path) if charged else 0)
         if 300 <= response.status_code < 400:
             # Never followed: the token would go along to wherever it points.
             raise PipedriveError(
@@ -324,8 +363,6 @@ class PipedriveClient:
                 kind=ErrorKind.BAD_REQUEST,
                 status_code=response.status_code,
             )
-        if response.status_code != 429 and response.status_code < 500:
-            self.stats.token_cost += token_cost(method, path)
         return responses.payload(response, where, self._redact)
 
     def _retry_wait(self, error: PipedriveError, attempt: int) -> float | None:

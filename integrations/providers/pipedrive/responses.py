@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable
 
 import httpx
+import orjson
 
 from .errors import ErrorKind, PipedriveError
 
@@ -34,6 +35,10 @@ def _excerpt(response: httpx.Response, redact: Redactor) -> str:
 
 def _json_or_none(response: httpx.Response) -> object:
     try:
+        return orjson.loads(response.content)  # several times faster than json on a 500-deal page
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses and json reads (an integer past 64 bits, NaN): read it as before
         return json.loads(response.content)
     except ValueError:
         return None

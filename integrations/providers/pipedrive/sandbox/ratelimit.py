@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 DAY_SECONDS = 86400.0
+LOG_LENGTH = 10_000  # the latest requests' arrival times and verdicts, for tests and benchmarks
 
 
 @dataclass
@@ -38,11 +39,18 @@ class RateLimiter:
     def reset(self) -> None:
         self._recent: dict[str, deque[float]] = {}
         self._rejected: dict[str, deque[float]] = {}
+        # (arrival time, status) of every API request checked: what a test asserts the pacing on.
+        self.log: deque[tuple[float, int]] = deque(maxlen=LOG_LENGTH)
         self.spent = 0
         self._day_started = self.clock()
 
     def check(self, token: str, cost: int) -> Verdict:
         now = self.clock()
+        verdict = self._verdict(token, cost, now)
+        self.log.append((now, verdict.status))
+        return verdict
+
+    def _verdict(self, token: str, cost: int, now: float) -> Verdict:
         if now - self._day_started >= DAY_SECONDS:
             self.spent = 0
             self._day_started = now
