@@ -3,12 +3,13 @@ columns of which cache model a record fills (the provider's specs, e.g. provider
 
 Specs are listed in the order they are written, so that rows a later entity links to (a deal's
 stage, organization, person) already exist when it is written. Records need only ``id``,
-``update_time`` (for incremental entities) and ``is_deleted``.
+``update_time`` (for incremental entities and split listings) and ``is_deleted``.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import models
@@ -18,6 +19,12 @@ from integrations.sync.upsert import Upsert, upsert_for
 
 # fetch(client, updated_since, on_page) -> records
 Fetch = Callable[[Any, datetime | None, PageCallback], Iterator]
+# One cursor chain of a listing: chain(on_page) -> records.
+Chain = Callable[[PageCallback], Iterable]
+# split(client, updated_since, cached_rows) -> the chains that together list what fetch lists, to be
+# fetched at once. They may list a record more than once: the copy with the newest update_time
+# counts, and a chain that lists newer copies must deliver them after the older ones.
+Split = Callable[[Any, datetime | None, int], tuple[Chain, ...]]
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,8 @@ class EntitySpec:
     fingerprint_salt: bytes = b""
     # Records deleted upstream are removed from the cache (otherwise they keep a "deleted" status).
     removes_deleted: bool = False
+    # A large listing fetched as several chains at once (providers/pipedrive/deal_chains.py).
+    split: Split | None = None
 
     @property
     def upsert(self) -> Upsert:
@@ -51,6 +60,11 @@ class EntitySpec:
     def staged_in(self, prefix: str) -> Upsert:
         """The same columns and SQL, staged in the temp tables named by `prefix`."""
         return upsert_for(self.model, self.links, prefix)
+
+    def chains(self, client: Any, since: datetime | None, cached_rows: int) -> tuple[Chain, ...]:
+        if self.split is not None:
+            return self.split(client, since, cached_rows)
+        return (partial(self.fetch, client, since),)
 
     def is_removed(self, record) -> bool:
         return self.removes_deleted and record.is_deleted

@@ -6,6 +6,7 @@ from integrations.sync.entities import EntitySpec, Link
 
 from . import records
 from .custom_fields import NO_CUSTOM_FIELDS, CustomFields
+from .deal_chains import deal_chains
 
 
 def pipeline_columns(pipeline: records.Pipeline) -> dict:
@@ -100,6 +101,16 @@ DEAL_LINKS = (
 )
 
 
+def removable_listing(key: str, model, columns, *, links: tuple[Link, ...] = ()) -> EntitySpec:
+    """An entity listed incrementally by `client.iter_<key>(updated_since=…)` whose records deleted
+    upstream leave the cache (organizations, persons, activities)."""
+
+    def fetch(client, since, on_page):
+        return getattr(client, f"iter_{key}")(updated_since=since, on_page=on_page)
+
+    return EntitySpec(key, model, fetch, columns, incremental=True, removes_deleted=True, links=links)
+
+
 def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[EntitySpec, ...]:
     def columns_of_deal(deal):
         return deal_columns(deal, custom_fields)
@@ -116,22 +127,9 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
             links=(Link("pipeline", "pipeline_remote_id", Pipeline),),
         ),
         EntitySpec("users", Owner, lambda c, since, on_page: c.iter_users(on_page=on_page), owner_columns),
-        EntitySpec(
-            "organizations",
-            Organization,
-            lambda c, since, on_page: c.iter_organizations(updated_since=since, on_page=on_page),
-            organization_columns,
-            incremental=True,
-            removes_deleted=True,
-        ),
-        EntitySpec(
-            "persons",
-            Person,
-            lambda c, since, on_page: c.iter_persons(updated_since=since, on_page=on_page),
-            person_columns,
-            incremental=True,
-            removes_deleted=True,
-            links=(Link("organization", "org_remote_id", Organization),),
+        removable_listing("organizations", Organization, organization_columns),
+        removable_listing(
+            "persons", Person, person_columns, links=(Link("organization", "org_remote_id", Organization),)
         ),
         EntitySpec(
             "deals",
@@ -141,6 +139,7 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
             incremental=True,
             links=DEAL_LINKS,
             fingerprint_salt=custom_fields.version,
+            split=deal_chains,
         ),
         EntitySpec(
             "archived_deals",
@@ -152,13 +151,10 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
             fingerprint_salt=custom_fields.version,
         ),
         # After the deals, so that an activity's deal is written before it.
-        EntitySpec(
+        removable_listing(
             "activities",
             Activity,
-            lambda c, since, on_page: c.iter_activities(updated_since=since, on_page=on_page),
             activity_columns,
-            incremental=True,
-            removes_deleted=True,
             links=(Link("deal", "deal_remote_id", Deal), Link("owner", "owner_remote_id", Owner)),
         ),
     )

@@ -1,0 +1,289 @@
+"""The download fetches every entity, and a large deals listing as several cursor chains, at once
+(over real HTTP against the sandbox on loopback): the cache ends exactly as the sequential,
+one-chain-per-entity download left it, with no more calls than deal_chains.py allows, within the
+plan's burst limit, and a failing chain stops the others."""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import closing
+
+import pytest
+
+from dealflow.models import Activity, Deal, Organization, Owner, Person, Pipeline, Stage
+from integrations.models import SyncErrorKind, SyncOutcome
+from integrations.providers.pipedrive.deal_chains import SECOND_END_AFTER_PAGES
+from integrations.providers.pipedrive.pacing import WINDOW_SECONDS, BurstPacer, Interrupted
+from integrations.providers.pipedrive.sandbox import Sandbox
+from integrations.providers.pipedrive.sandbox.server import serve_in_thread
+from integrations.sync import download as download_module
+from integrations.sync.entities import EntitySpec
+from integrations.sync.prefetch import chains_ahead, pages_ahead
+from integrations.sync.runner import sync_integration
+from tests.integrations.conftest import connect
+
+CACHED_MODELS = (Pipeline, Stage, Owner, Organization, Person, Deal, Activity)
+PAGE_SIZE = 40
+DEALS = 1_500  # open and closed deals each take more than SECOND_END_AFTER_PAGES pages of 40
+SKIPPED_FIELDS = {"id", "integration", "synced_at"}
+
+
+def cache_of(integration) -> dict:
+    """Every cached row of the integration, keyed by model and remote id, links by remote id."""
+    contents = {}
+    for model in CACHED_MODELS:
+        names = []
+        for field in model._meta.concrete_fields:
+            if field.name in SKIPPED_FIELDS:
+                continue
+            names.append(f"{field.name}__remote_id" if field.is_relation else field.name)
+        rows = model.objects.filter(integration=integration).values(*names)
+        contents[model.__name__] = {row["remote_id"]: row for row in rows}
+    return contents
+
+
+def sequential(monkeypatch):
+    """Today's download: one chain per entity, the entities one after the other."""
+
+    def one_after_the_other(fetches, *, interrupt=None):
+        for index, fetch in enumerate(fetches):
+            with closing(pages_ahead(fetch)) as pages:
+                for records, info in pages:
+                    yield index, records, info
+
+    monkeypatch.setattr(download_module, "chains_ahead", one_after_the_other)
+    monkeypatch.setattr(
+        EntitySpec, "chains", lambda spec, client, since, rows: (lambda on_page: spec.fetch(client, since, on_page),)
+    )
+
+
+@pytest.fixture
+def two_served(db):
+    """Two integrations of one sandbox served over loopback: one syncs as today, one concurrently."""
+    sandbox = Sandbox("coeo", deals=DEALS, burst_limit=100_000)
+    base_url, stop = serve_in_thread(sandbox)
+    pair = []
+    for slug in ("today", "concurrent"):
+        connected = connect(sandbox, slug=slug)
+        connected.integration.settings["api_base_url"] = base_url
+        connected.integration.save()
+        connected.page_size = PAGE_SIZE
+        pair.append(connected)
+    yield pair
+    stop()
+
+
+def over_http(connected, *, full: bool = False, on_progress=None):
+    # No transport: the client talks to the served sandbox over a real socket, with real sleeps.
+    return sync_integration(
+        integration=connected.integration,
+        full=full,
+        on_progress=on_progress,
+        client_options={"page_size": connected.page_size},
+    )
+
+
+def sync_both(monkeypatch, today, concurrent, *, full: bool):
+    with monkeypatch.context() as patched:
+        sequential(patched)
+        before = over_http(today, full=full)
+    after = over_http(concurrent, full=full)
+    assert before.outcome == after.outcome == SyncOutcome.SUCCEEDED, (before.error, after.error)
+    return before, after
+
+
+def test_first_full_and_incremental_syncs_equal_the_sequential_ones(two_served, monkeypatch):
+    today, concurrent = two_served
+    sandbox = today.sandbox
+    before, after = sync_both(monkeypatch, today, concurrent, full=False)  # the first sync: everything
+    assert cache_of(concurrent.integration) == cache_of(today.integration)
+    assert cache_of(concurrent.integration)["Deal"]  # not two empty caches
+    assert (after.created, after.updated, after.deleted) == (before.created, before.updated, before.deleted)
+    # The split costs at most 2 calls per part (open, closed): partial last pages, the meeting
+    # page, the closing chain (deal_chains.py).
+    assert before.api_calls < after.api_calls <= before.api_calls + 4
+    assert after.token_cost <= before.token_cost + 4 * 10
+
+    open_deals = [d for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]]
+    sandbox.win_deal(open_deals[0]["id"])
+    sandbox.lose_deal(open_deals[1]["id"])
+    sandbox.delete_deal(open_deals[2]["id"])
+    sandbox.move_deal(open_deals[3]["id"], stage_id=open_deals[4]["stage_id"])
+    sandbox.add_deal(title="Arrived later")
+    before, after = sync_both(monkeypatch, today, concurrent, full=False)
+    assert cache_of(concurrent.integration) == cache_of(today.integration)
+    assert after.api_calls == before.api_calls  # a short incremental listing is one chain, as before
+    assert (
+        (after.created, after.updated, after.deleted) == (before.created, before.updated, before.deleted) != (0, 0, 0)
+    )
+
+    sandbox.purge_deal(open_deals[5]["id"])
+    before, after = sync_both(monkeypatch, today, concurrent, full=True)
+    assert cache_of(concurrent.integration) == cache_of(today.integration)
+    assert not Deal.objects.filter(integration=concurrent.integration, remote_id=open_deals[5]["id"]).exists()
+    assert after.api_calls <= before.api_calls + 4
+
+
+def test_deals_edited_while_the_chains_run_are_cached_as_they_end(two_served, monkeypatch):
+    """A deal that moves past the chains (to another status, to the top of the update_time order)
+    while they run is listed by the closing chain: nothing is missed, nothing unseen is removed."""
+    today, concurrent = two_served
+    sandbox = today.sandbox
+    ids = [d["id"] for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]]
+    edits = iter([("win_deal", ids[0]), ("lose_deal", ids[1]), ("update_deal", ids[2]), ("delete_deal", ids[3])])
+    pages_seen = 0
+
+    def edit_while_listing(line):
+        nonlocal pages_seen
+        if line.startswith("deals:"):
+            pages_seen += 1
+            if pages_seen % 3 == 0 and (edit := next(edits, None)):
+                name, deal_id = edit
+                extra = {"title": "Edited while listing"} if name == "update_deal" else {}
+                getattr(sandbox, name)(deal_id, **extra)
+
+    run = over_http(concurrent, full=True, on_progress=edit_while_listing)
+    assert run.outcome == SyncOutcome.SUCCEEDED, run.error
+    assert next(edits, None) is None  # every edit happened during the listing
+    with monkeypatch.context() as patched:
+        sequential(patched)
+        assert over_http(today, full=True).outcome == SyncOutcome.SUCCEEDED  # after the edits
+    assert cache_of(concurrent.integration) == cache_of(today.integration)
+    # The next incremental sync (from the marks this one left) has nothing to add.
+    run = over_http(concurrent)
+    assert run.outcome == SyncOutcome.SUCCEEDED and run.created == run.updated == 0
+
+
+def windows_over(log, limit: int) -> list[tuple[float, int]]:
+    """Each request (any answer) with the number of requests in the WINDOW_SECONDS it opened, if
+    that is over `limit`."""
+    times = sorted(moment for moment, _ in log)
+    return [
+        (start, count)
+        for i, start in enumerate(times)
+        if (count := sum(1 for moment in times[i:] if moment < start + WINDOW_SECONDS)) > limit
+    ]
+
+
+def test_a_lite_plan_is_never_sent_more_than_20_requests_in_any_2_seconds(db):
+    sandbox = Sandbox("coeo", deals=600, burst_limit=20)
+    base_url, stop = serve_in_thread(sandbox)
+    try:
+        connected = connect(sandbox)
+        connected.integration.settings["api_base_url"] = base_url
+        connected.integration.save()
+        connected.page_size = 25  # ~70 calls: several windows' worth at 20 per 2 s
+        run = over_http(connected, full=True)
+    finally:
+        stop()
+    log = list(sandbox.rate_limiter.log)
+    assert run.outcome == SyncOutcome.SUCCEEDED, run.error
+    assert len(log) == run.api_calls > 2 * 20
+    assert [status for _, status in log if status != 200] == []  # not one 429
+    assert windows_over(log, 20) == []
+
+
+def test_a_lowered_limit_is_waited_out_by_every_chain(two_served, monkeypatch):
+    """Another user of the token (or a plan change) leaves fewer requests than the client paced
+    for: the 429s are waited out (x-ratelimit-reset) and the sync ends as the sequential one."""
+    today, concurrent = two_served
+    sandbox = today.sandbox
+    with monkeypatch.context() as patched:
+        sequential(patched)
+        assert over_http(today).outcome == SyncOutcome.SUCCEEDED
+
+    deal_pages = 0
+
+    def lower_for_a_while(line):
+        nonlocal deal_pages
+        deal_pages += line.startswith("deals:")
+        if deal_pages == 1:
+            sandbox.set_rate_limits(burst_limit=6)
+        elif deal_pages == 8:
+            sandbox.set_rate_limits(burst_limit=100_000)
+
+    run = over_http(concurrent, on_progress=lower_for_a_while)
+    assert run.outcome == SyncOutcome.SUCCEEDED, run.error
+    assert 429 in [status for _, status in sandbox.rate_limiter.log]
+    assert cache_of(concurrent.integration) == cache_of(today.integration)
+
+
+def test_a_failing_chain_stops_the_others_and_the_run_records_it(two_served):
+    _, concurrent = two_served
+    sandbox = concurrent.sandbox
+    sandbox.set_faults(fail_page=("deals", 2))  # a malformed page: not retried
+    threads_before = threading.active_count()
+    run = over_http(concurrent)
+    requests_at_the_end = len(sandbox.rate_limiter.log)
+    time.sleep(0.5)
+    assert run.outcome == SyncOutcome.FAILED and run.error_kind == SyncErrorKind.BAD_RESPONSE
+    assert not Deal.objects.filter(integration=concurrent.integration).exists()  # nothing written
+    assert len(sandbox.rate_limiter.log) == requests_at_the_end  # no chain went on
+    assert threading.active_count() == threads_before
+
+
+def test_a_lost_lease_stops_every_chain(two_served, monkeypatch):
+    from integrations.sync import runner
+
+    _, concurrent = two_served
+    sandbox = concurrent.sandbox
+    renewals = []
+
+    def renew_lease(lease):  # lost on the fifth page, while every chain is listing
+        renewals.append(lease)
+        return len(renewals) < 5
+
+    monkeypatch.setattr(runner, "renew_lease", renew_lease)
+    monkeypatch.setattr(runner, "PROGRESS_EVERY_SECONDS", 0.0)
+    threads_before = threading.active_count()
+    run = over_http(concurrent)
+    requests_at_the_end = len(sandbox.rate_limiter.log)
+    time.sleep(0.5)
+    assert run.error_kind == SyncErrorKind.LEASE_LOST
+    assert len(sandbox.rate_limiter.log) == requests_at_the_end
+    assert threading.active_count() == threads_before
+
+
+def test_one_failing_chain_ends_chains_ahead_and_wakes_the_waiting_ones():
+    pacer = BurstPacer(limit=1)
+    pacer.acquire()  # the one slot is taken: the second chain waits for it
+    woken = []
+
+    def failing(on_page):
+        yield 1
+        raise RuntimeError("401 from Pipedrive")
+
+    def waiting(on_page):
+        try:
+            pacer.acquire()
+        except Interrupted:
+            woken.append(True)
+            raise
+        yield 2
+
+    with pytest.raises(RuntimeError, match="401"):
+        list(chains_ahead([failing, waiting], interrupt=pacer.interrupt))
+    assert woken == [True]
+
+
+def test_the_pacer_frees_a_slot_two_seconds_after_the_answer():
+    now = [0.0]
+    pacer = BurstPacer(limit=2, clock=lambda: now[0])
+    pacer.acquire()
+    pacer.acquire()
+    now[0] = 0.3
+    pacer.release({"x-ratelimit-limit": "2", "x-ratelimit-remaining": "1"})
+    assert pacer._in_flight + len(pacer._expiries) == 2  # still held: Pipedrive may count it late
+    now[0] = 0.3 + WINDOW_SECONDS
+    pacer.release({"x-ratelimit-limit": "80"})
+    pacer.acquire()  # the first slot is free again, and the plan's limit learned
+    assert pacer.limit == 80
+
+
+def test_short_listings_cost_what_they_did(connected):
+    """An incremental sync with nothing new lists each entity once: the same calls as before."""
+    assert connected.sync().outcome == SyncOutcome.SUCCEEDED
+    run = connected.sync()
+    assert run.api_calls == 9  # dealFields, 8 entities, one page each
+    assert SECOND_END_AFTER_PAGES >= 2
