@@ -32,23 +32,29 @@ class Command(BaseCommand):
             default=0.0,
             help="seconds the sandbox adds to every answer, to stand in for the network to Pipedrive (default 0)",
         )
+        parser.add_argument(
+            "--burst",
+            type=int,
+            default=1_000_000,
+            help="the sandbox's burst limit, requests per 2 s (Pipedrive plans: 20 Lite to 120; default: no limit)",
+        )
         parser.add_argument("--database-url", help="the database server to use (default: DATABASE_URL, else SQLite)")
         parser.add_argument(
             "--compare-postgres", action="store_true", help="sync into SQLite and into PostgreSQL, with ratios"
         )
         parser.add_argument("--child", metavar="BASE_URL", help=argparse.SUPPRESS)
 
-    def handle(self, *args, deals, sizes, latency, database_url, compare_postgres, child, **options):
+    def handle(self, *args, deals, sizes, latency, burst, database_url, compare_postgres, child, **options):
         if child:
             from integrations.benchmark import measure
 
             self.stdout.write(json.dumps(measure(base_url=child, token=DEFAULT_TOKEN)))
             return
         targets = servers(database_url=database_url, compare_postgres=compare_postgres)
-        results = {size: self._measure_size(size, latency, targets) for size in sorted({*sizes, deals})}
+        results = {size: self._measure_size(size, latency, burst, targets) for size in sorted({*sizes, deals})}
         self._report(results)
 
-    def _measure_size(self, size: int, latency: float, targets: list[tuple[str, str | None]]) -> dict:
+    def _measure_size(self, size: int, latency: float, burst: int, targets: list[tuple[str, str | None]]) -> dict:
         self.stdout.write(f"Measuring {size} deals…")
         children = Children(settings.VAR_DIR / "log")
         port = free_port()
@@ -62,7 +68,7 @@ class Command(BaseCommand):
                 "--deals",
                 str(size),
                 "--burst-limit",
-                "1000000",
+                str(burst),
                 "--daily-budget",
                 "1000000000",
                 "--latency",
