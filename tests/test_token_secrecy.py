@@ -390,8 +390,23 @@ def test_write_back_keeps_the_token_out_of_audit_rows_errors_pages_and_logs(db, 
     assert_token_absent(caplog.text, "the logs")
 
 
+@pytest.fixture
+def backfill_world(db):
+    """A small sandbox knowing only the sentinel token, over loopback, and an integration that
+    opted in to the backfill; yields (sandbox, integration) once synced."""
+    from integrations.sync.runner import sync_integration
+
+    sandbox = Sandbox("coeo", deals=30, api_tokens=(SENTINEL,), burst_limit=100_000)
+    base_url, stop = serve_in_thread(sandbox)
+    company = make.company("Coeo")
+    integration = make.integration(company, api_base_url=base_url, token=SENTINEL, backfill_stage_history=True)
+    assert sync_integration(integration=integration).outcome == SyncOutcome.SUCCEEDED
+    yield sandbox, integration
+    stop()
+
+
 def test_the_stage_history_backfill_keeps_the_token_out_of_logs_tasks_pages_and_errors(
-    db, admin_client, caplog, capfd, monkeypatch
+    backfill_world, admin_client, caplog, capfd, monkeypatch
 ):
     """The backfill's start button and task arguments, its run (a changelog entry that echoes the
     token, a deal gone, a rejected token), its progress row, marks and admin page stay token-free."""
@@ -399,47 +414,39 @@ def test_the_stage_history_backfill_keeps_the_token_out_of_logs_tasks_pages_and_
     from integrations.backfill.selectors import deals_needing_history
     from integrations.backfill.services import run_backfill
     from integrations.models import StageHistoryBackfill
-    from integrations.sync.runner import sync_integration
 
     caplog.set_level(logging.DEBUG)
-    sandbox = Sandbox("coeo", deals=30, api_tokens=(SENTINEL,), burst_limit=100_000)
-    base_url, stop = serve_in_thread(sandbox)
-    try:
-        integration = make.integration(make.company("Coeo"), api_base_url=base_url, token=SENTINEL)
-        assert sync_integration(integration=integration, full=True).outcome == SyncOutcome.SUCCEEDED
-        Integration.objects.filter(pk=integration.pk).update(backfill_stage_history=True)
-        first, second, *_ = deals_needing_history(integration)
-        echo = {"field_key": "stage_id", "old_value": SENTINEL, "new_value": SENTINEL, "time": SENTINEL}
-        sandbox.add_changelog_entries(first.remote_id, [echo, SENTINEL])
-        sandbox.purge_deal(second.remote_id)
+    sandbox, integration = backfill_world
+    first, second, *_ = deals_needing_history(integration)
+    echo = {"field_key": "stage_id", "old_value": SENTINEL, "new_value": SENTINEL, "time": SENTINEL}
+    sandbox.add_changelog_entries(first.remote_id, [echo, SENTINEL])
+    sandbox.purge_deal(second.remote_id)
 
-        sent = []
-        monkeypatch.setattr(
-            "integrations.backfill.tasks.backfill_stage_history_task.apply_async",
-            lambda *a, **kw: sent.append((a, kw)),
-        )
-        button = reverse("admin:integrations_integration_operation", args=[integration.pk, "start_backfill"])
-        assert admin_client.post(button, follow=True).status_code == 200
-        assert sent, "the start button queued no task"
-        assert_token_absent(repr(sent), "the backfill task's arguments")
+    sent = []
+    monkeypatch.setattr(
+        "integrations.backfill.tasks.backfill_stage_history_task.apply_async",
+        lambda *a, **kw: sent.append((a, kw)),
+    )
+    button = reverse("admin:integrations_integration_operation", args=[integration.pk, "start_backfill"])
+    assert admin_client.post(button, follow=True).status_code == 200
+    assert sent, "the start button queued no task"
+    assert_token_absent(repr(sent), "the backfill task's arguments")
 
-        assert run_backfill(integration_id=integration.pk) == "done"
-        progress = StageHistoryBackfill.objects.get(pk=integration.pk)
-        assert progress.deals_skipped == 1 and len(progress.skipped) == 3
-        page = body_of(admin_client.get(reverse("admin:integrations_integration_change", args=[integration.pk])))
-        assert "Recently skipped" in page
-        assert_token_absent(page, "the integration page's backfill progress")
+    assert run_backfill(integration_id=integration.pk) == "done"
+    progress = StageHistoryBackfill.objects.get(pk=integration.pk)
+    assert progress.deals_skipped == 1 and len(progress.skipped) == 3
+    page = body_of(admin_client.get(reverse("admin:integrations_integration_change", args=[integration.pk])))
+    assert "Recently skipped" in page
+    assert_token_absent(page, "the integration page's backfill progress")
 
-        # A rejected token: the run stops with a token-free error, shown on the page.
-        Integration.objects.filter(pk=integration.pk).update(credentials={"api_token": "tok-REJECTED-0000"})
-        DealHistoryBackfill.objects.all().delete()
-        assert run_backfill(integration_id=integration.pk) == "failed"
-        progress.refresh_from_db()
-        assert progress.last_error and "tok-REJECTED-0000" not in progress.last_error
-        page = body_of(admin_client.get(reverse("admin:integrations_integration_change", args=[integration.pk])))
-        assert progress.last_error.split(" (")[0] in page and "tok-REJECTED-0000" not in page
-    finally:
-        stop()
+    # A rejected token: the run stops with a token-free error, shown on the page.
+    Integration.objects.filter(pk=integration.pk).update(credentials={"api_token": "tok-REJECTED-0000"})
+    DealHistoryBackfill.objects.all().delete()
+    assert run_backfill(integration_id=integration.pk) == "failed"
+    progress.refresh_from_db()
+    assert progress.last_error and "tok-REJECTED-0000" not in progress.last_error
+    page = body_of(admin_client.get(reverse("admin:integrations_integration_change", args=[integration.pk])))
+    assert progress.last_error.split(" (")[0] in page and "tok-REJECTED-0000" not in page
     for row in [*StageHistoryBackfill.objects.values(), *DealHistoryBackfill.objects.values()]:
         assert_token_absent(repr(row), "the backfill's progress and marks")
     captured = capfd.readouterr()

@@ -16,6 +16,7 @@ from integrations.backfill.tasks import backfill_stage_history_all_task, backfil
 from integrations.models import Integration
 from integrations.providers.pipedrive.sandbox import Sandbox
 from integrations.services.beat_schedules import BACKFILL_TASK_NAME, ensure_schedules
+from tests.test_token_secrecy import integration_form as form_data  # the integration page's POST data
 
 pytestmark = pytest.mark.django_db
 
@@ -37,23 +38,6 @@ def change_url(integration):
 
 def start_url(integration):
     return reverse("admin:integrations_integration_operation", args=[integration.pk, "start_backfill"])
-
-
-def form_data(integration, **fields):
-    return {
-        "company": integration.company_id,
-        "provider": "pipedrive",
-        "company_domain": "coeo",
-        "api_token": "",
-        "api_base_url": integration.settings["api_base_url"],
-        "is_enabled": "on",
-        "sync_interval_minutes": "15",
-        "stage_mappings-TOTAL_FORMS": "0",
-        "stage_mappings-INITIAL_FORMS": "0",
-        "sync_runs-TOTAL_FORMS": "0",
-        "sync_runs-INITIAL_FORMS": "0",
-        **fields,
-    }
 
 
 @pytest.fixture
