@@ -3,63 +3,101 @@
 Sorting a whole column to show its newest 25 cards costs time in proportion to the column. Here
 each integration's part of the column is read from an index already in the column's order
 (models.Deal: deal_newest_idx by last update, deal_won_at_idx by win date), stopping after the
-page; the parts, a page each, are merged in one UNION ALL query. A part's rows without a sort
-date come after the dated ones, as NULLS LAST orders them: they are read as a part of their own,
-so each part is one plain index range on both databases.
+page; the parts, a page each, are merged in one UNION ALL query, and the board's columns in one
+query too. A part's rows without a sort date come after the dated ones, as NULLS LAST orders them:
+they are read as a part of their own, so each part is one plain index range on both databases.
 """
 
 from django.db import connection
-from django.db.models import F
-from django.db.models.expressions import RawSQL
 
-from dealflow.columns import CLOSED_WON, UNMAPPED, stage_ids, won_at_expression
+from dealflow.columns import CLOSED_WON, UNMAPPED, stage_ids
 from dealflow.models import Deal, DealStatus
+
+OPEN, WON = DealStatus.OPEN.value, DealStatus.WON.value
 
 
 def page_ids(*, integration_ids: list[int], targets: dict[int, str], filters, column: str, offset: int, size: int):
-    """The ids of the column's deals `offset` to `offset + size`, in the column's order: a subquery
-    for `pk__in`. `filters` without a text search (owner, pipeline and won period apply)."""
+    """The ids of the column's deals `offset` to `offset + size`, in the column's order (one query,
+    none when the column has no stages). `filters` without a text search (owner, pipeline and won
+    period apply)."""
+    pages = first_page_ids(
+        integration_ids=integration_ids, targets=targets, filters=filters, columns=[column], offset=offset, size=size
+    )
+    return pages.get(column, [])
+
+
+def first_page_ids(*, integration_ids, targets, filters, columns: list[str], offset: int = 0, size: int):
+    """`page_ids` of several columns in one query: {column: ids in the column's order}."""
+    queries = [_column_sql(integration_ids, targets, filters, column, offset, size) for column in columns]
+    queries = [query for query in queries if query]
+    if not queries:
+        return {}
+    sql = " UNION ALL ".join(f"SELECT * FROM ({sql}) c{number}" for number, (sql, _) in enumerate(queries))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param for _, params in queries for param in params])
+        return by_column(cursor.fetchall())
+
+
+def by_column(rows) -> dict[str, list[int]]:
+    """{column: ids} from rows (column, id, position in the column)."""
+    pages = {}
+    for column, deal_id, _position in sorted(rows, key=lambda row: (row[0], row[2])):
+        pages.setdefault(column, []).append(deal_id)
+    return pages
+
+
+def _column_sql(integration_ids, targets, filters, column: str, offset: int, size: int):
+    """(sql, params) of the column's page as rows (column, id, position), or None without parts."""
     parts = []
     for integration_id in integration_ids:
-        deals = Deal.objects.filter(integration_id=integration_id, is_archived=False)
-        if filters.owner_id:
-            deals = deals.filter(owner_id=filters.owner_id)
-        if filters.pipeline_id:
-            deals = deals.filter(pipeline_id=filters.pipeline_id)
-        parts += _parts(deals, targets, filters.won_since, column, limit=offset + size)
+        where, params = [f"{DEALS}.integration_id = %s", f"NOT {DEALS}.is_archived"], [integration_id]
+        for field, value in (("owner_id", filters.owner_id), ("pipeline_id", filters.pipeline_id)):
+            if value:
+                where.append(f"{DEALS}.{field} = %s")
+                params.append(value)
+        parts += _parts(where, params, targets, filters.won_since, column, limit=offset + size)
     if not parts:
-        return Deal.objects.none().values("id")
-    compiled = [part.query.get_compiler(connection=connection).as_sql() for part in parts]
-    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) p{number}" for number, (sql, _) in enumerate(compiled))
+        return None
+    union = " UNION ALL ".join(f"SELECT * FROM ({sql}) p{number}" for number, (sql, _) in enumerate(parts))
+    order = "CASE WHEN u.sort_key IS NULL THEN 1 ELSE 0 END, u.sort_key DESC, u.id DESC"
     sql = (
-        f"SELECT u.id FROM ({union}) u "
-        f"ORDER BY CASE WHEN u.sort_key IS NULL THEN 1 ELSE 0 END, u.sort_key DESC, u.id DESC "
-        f"LIMIT {int(size)} OFFSET {int(offset)}"
+        f"SELECT %s AS board_column, u.id, ROW_NUMBER() OVER (ORDER BY {order}) AS position FROM ({union}) u "
+        f"ORDER BY {order} LIMIT {int(size)} OFFSET {int(offset)}"
     )
-    return RawSQL(sql, [param for _, params in compiled for param in params])
+    return sql, [column, *(param for _, params in parts for param in params)]
 
 
-def _parts(deals, targets: dict[int, str], won_since, column: str, *, limit: int) -> list:
-    """One integration's share of the column, as index-ordered queries of `limit` rows each."""
-    sort_key = won_at_expression() if column == CLOSED_WON else F("update_time")
+# The parts are written as SQL rather than built with the ORM: a board has a hundred of them (each
+# company's share of each column, dated and undated), and compiling that many querysets took more
+# time than running them. The sort keys are the indexed expressions (models.Deal's indexes).
+DEALS = Deal._meta.db_table
+UPDATED = f"{DEALS}.update_time"
+WON_AT = f"COALESCE({DEALS}.won_time, {DEALS}.close_time, {DEALS}.stage_change_time, {DEALS}.update_time)"
+
+
+def _parts(where: list[str], params: list, targets: dict[int, str], won_since, column: str, *, limit: int) -> list:
+    """One integration's share of the column, as index-ordered queries of `limit` rows each:
+    (sql, params) selecting id and sort_key."""
+    sort_key = WON_AT if column == CLOSED_WON else UPDATED
     in_stages = stage_ids(targets, column)
-    shares = []  # (deals, whether they are won deals)
+    shares = []  # (condition, its params, whether they are won deals)
     if in_stages:
-        shares.append((deals.filter(status=DealStatus.OPEN, stage_id__in=in_stages), False))
+        placeholders = ", ".join(["%s"] * len(in_stages))
+        shares.append((f"{DEALS}.status = %s AND {DEALS}.stage_id IN ({placeholders})", [OPEN, *in_stages], False))
     if column == UNMAPPED:
-        shares.append((deals.filter(status=DealStatus.OPEN, stage__isnull=True), False))
+        shares.append((f"{DEALS}.status = %s AND {DEALS}.stage_id IS NULL", [OPEN], False))
     if column == CLOSED_WON:
-        shares.append((deals.filter(status=DealStatus.WON), True))
+        shares.append((f"{DEALS}.status = %s", [WON], True))
     parts = []
-    for share, won in shares:
-        keyed = share.annotate(sort_key=sort_key)
+    for condition, condition_params, won in shares:
+        where_sql = " AND ".join([*where, condition])
+        select = f"SELECT {DEALS}.id AS id, {sort_key} AS sort_key FROM {DEALS} WHERE {where_sql}"
+        newest = f"ORDER BY {sort_key} DESC, {DEALS}.id DESC LIMIT {int(limit)}"
         if won and won_since is not None:  # the won period (columns.on_board): dated wins only
-            parts.append(_newest(keyed.filter(sort_key__gte=won_since), limit))
+            since = connection.ops.adapt_datetimefield_value(won_since)
+            parts.append((f"{select} AND {sort_key} >= %s {newest}", [*params, *condition_params, since]))
             continue
-        parts.append(_newest(keyed.filter(sort_key__isnull=False), limit))
-        parts.append(keyed.filter(sort_key__isnull=True).order_by("-id").values("id", "sort_key")[:limit])
+        parts.append((f"{select} AND {sort_key} IS NOT NULL {newest}", [*params, *condition_params]))
+        undated = f"{select} AND {sort_key} IS NULL ORDER BY {DEALS}.id DESC LIMIT {int(limit)}"
+        parts.append((undated, [*params, *condition_params]))
     return parts
-
-
-def _newest(keyed, limit: int):
-    return keyed.order_by(F("sort_key").desc(), F("id").desc()).values("id", "sort_key")[:limit]

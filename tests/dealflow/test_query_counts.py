@@ -55,7 +55,7 @@ def test_query_counts_do_not_grow_with_the_number_of_deals(
 ):
     nordic.company.viewers.add(request.getfixturevalue("viewer"))
     client.force_login(request.getfixturevalue(who))
-    spread_deals(coeo, nordic, per_stage=10)
+    spread_deals(coeo, nordic, per_stage=30)  # load more's page (from the 26th) is not empty
     panel_deal = make.deal(coeo.stages.lead, "Panel deal", organization=coeo.acme, person=coeo.erik)
     urls["panel"] = (reverse("dealflow:deal", args=[coeo.company.slug, panel_deal.remote_id]), {})
     few = {name: count_queries(client, url, params) for name, (url, params) in urls.items()}
@@ -77,4 +77,4 @@ def test_the_unmapped_column_adds_queries_only_when_it_is_shown(client, staff, c
 
     make.deal(coeo.stages.no_mapping, "Unmapped")
 
-    assert count_queries(client, board_url, {}) == without + 2
+    assert count_queries(client, board_url, {}) == without + 1
