@@ -69,6 +69,9 @@ def test_partner_goes_from_the_overview_to_a_companys_metrics_and_its_board(page
     charts = page.locator("figure.chart img")
     assert charts.count() == 2
     assert all(charts.nth(index).evaluate("image => image.naturalWidth") > 0 for index in range(charts.count()))
+    # At 1440 px the whole table fits, its last column (sync health) included: no sideways scroll.
+    page.set_viewport_size({"width": 1440, "height": 900})
+    assert page.locator(".table-scroll").evaluate("box => box.scrollWidth <= box.clientWidth")
     shoot(page, "metrics-overview")
 
     # Sort by win rate (a server-side sort: the header is a link).
