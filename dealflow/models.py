@@ -240,6 +240,13 @@ class Deal(CachedRecord):
                 F("stage"),
                 name="deal_won_at_idx",
             ),
+            # The metrics' funnel (deals added in a period, with their column) and hygiene (open
+            # deals' rotting, expected close), off an index with the id for their subqueries.
+            models.Index(fields=["integration", "add_time", "status", "stage", "id"], name="deal_added_idx"),
+            models.Index(
+                fields=["integration", "status", "is_archived", "stage", "update_time", "expected_close_date", "id"],
+                name="deal_hygiene_idx",
+            ),
             # The metrics' lost deals of a period (top lost reasons), one range per integration
             # (dealflow.metrics.closed.lost_at_expression).
             models.Index(F("integration"), F("status"), Coalesce("lost_time", "close_time"), name="deal_lost_at_idx"),
@@ -292,12 +299,23 @@ class StageChange(models.Model):
     from_stage_remote_id = models.BigIntegerField(null=True, blank=True)
     to_stage_remote_id = models.BigIntegerField(null=True, blank=True)
     changed_at = models.DateTimeField(help_text=_("Pipedrive's stage_change_time where it has one."))
+    # How long the deal stayed in from_stage: since its previous change (by changed_at, then id),
+    # or for its first since the deal was added (null without an add time). Kept by database
+    # triggers on every write to a stage change or a deal's add time (migration 0014), so time in
+    # stage is a range of stagechange_stay_idx (dealflow/metrics/stage_time.py).
+    stay = models.DurationField(null=True, blank=True, editable=False)
     observed_at = models.DateTimeField(auto_now_add=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.SYNC)
 
     class Meta:
         ordering = ["deal", "changed_at", "id"]
-        indexes = [models.Index(fields=["deal", "changed_at"])]
+        indexes = [
+            models.Index(fields=["deal", "changed_at"]),
+            # The metrics, read off these indexes alone: the stages a deal reached (funnel.py),
+            # the stays ended in a period (stage_time.py).
+            models.Index(fields=["deal", "from_stage", "to_stage"], name="stagechange_reach_idx"),
+            models.Index(fields=["changed_at", "from_stage", "stay"], name="stagechange_stay_idx"),
+        ]
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
 
@@ -444,6 +462,7 @@ class DealHistoryBackfill(models.Model):
 
     def __str__(self):
         return f"History backfill of {self.deal_id}"
+
 
 class DealDayTotal(models.Model):
     """How many deals, and their value, were added (new), won and lost per company (integration),

@@ -3,14 +3,15 @@ stay ended in the period.
 
 A stay in stage S ends with a recorded change out of S (its from_stage) and began with the deal's
 previous recorded change, or, for its first recorded change, when the deal was added. Stays in
-stages that map to no standard stage are left out. One query: each ending change with its stay's
-start (a correlated subquery), averaged per stage in SQL.
+stages that map to no standard stage are left out. Each change carries its stay (StageChange.stay,
+kept by database triggers), so one query reads a range of stagechange_stay_idx and averages per
+stage. A change's stages are its deal's integration's (the sync resolves them there), so the stage
+gives the integration.
 """
 
 from collections import defaultdict
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Count, F
 
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import StageChange
@@ -20,24 +21,15 @@ STAGES = [stage.value for stage in StandardStage]
 
 
 def fetch(scope: Scope, period) -> list[dict]:
-    previous = (
-        StageChange.objects.filter(deal_id=OuterRef("deal_id"))
-        .filter(Q(changed_at__lt=OuterRef("changed_at")) | Q(changed_at=OuterRef("changed_at"), id__lt=OuterRef("id")))
-        .order_by("-changed_at", "-id")
-        .values("changed_at")[:1]
-    )
-    stay = ExpressionWrapper(F("changed_at") - F("began"), output_field=DurationField())
     return list(
         StageChange.objects.filter(
-            deal__integration_id__in=list(scope.company_of),
             changed_at__gte=period.start,
             changed_at__lt=period.end,
-            from_stage_id__isnull=False,
+            from_stage_id__in=list(scope.stages.target),
         )
-        .annotate(began=Coalesce(Subquery(previous), F("deal__add_time")))
-        .filter(began__isnull=False)
-        .values("from_stage_id", integration_id=F("deal__integration_id"))
-        .annotate(mean=Avg(stay), count=Count("id"))
+        .values("from_stage_id", integration_id=F("from_stage__integration_id"))
+        # A first change of a deal without an add time has no stay: Avg and Count leave it out.
+        .annotate(mean=Avg("stay"), count=Count("stay"))
         .order_by()
     )
 
