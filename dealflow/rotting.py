@@ -3,9 +3,9 @@ with a number of days (`days_to_rotten`) and the deal's last update (`update_tim
 that many days ago. The rule in Python (a card) and in SQL (counts), side by side and tested to
 agree. It is not "days in stage", which the board shows as its own figure."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Func, Q, Value
+from django.db.models import DateTimeField, F, Func, Q
 
 from dealflow.models import DealStatus
 
@@ -24,20 +24,33 @@ def is_rotting(
     )
 
 
-class Days(Func):
-    """A whole number of days as a duration, in each database's own form: SQLite keeps Django's
-    durations as microseconds, PostgreSQL as intervals (Django multiplies neither by a column)."""
+class DaysBefore(Func):
+    """`moment` minus a whole number of days (a column), computed by the database itself: on
+    PostgreSQL as an interval; on SQLite, where Django's own datetime arithmetic calls a Python
+    function per row, as Django's stored text (UTC) with the date moved back by that many days
+    (the time of day and the fraction stay, as they do in UTC), so comparisons stay exact."""
 
-    output_field = DurationField()
-    template = "make_interval(days => %(expressions)s)"
+    output_field = DateTimeField()
+
+    def __init__(self, moment: datetime, days: str):
+        super().__init__(F(days))
+        self.moment = moment
+
+    def as_sql(self, compiler, connection, **extra):
+        days, params = compiler.compile(self.get_source_expressions()[0])
+        return f"(%s - make_interval(days => {days}))", [self.moment, *params]
 
     def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, template="(%(expressions)s * 86400000000)", **extra)
+        days, params = compiler.compile(self.get_source_expressions()[0])
+        utc = self.moment.astimezone(UTC)
+        fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
+        sql = f"(strftime('%%Y-%%m-%%d %%H:%%M:%%S', %s, '-' || {days} || ' days') || %s)"
+        return sql, [utc.strftime("%Y-%m-%d %H:%M:%S"), *params, fraction]
 
 
 def rotting_q(now: datetime, prefix: str = "") -> Q:
     """Deals (reached through `prefix`, e.g. "deal__") that are rotting at `now`."""
-    cutoff = ExpressionWrapper(Value(now) - Days(F(f"{prefix}stage__days_to_rotten")), output_field=DateTimeField())
+    cutoff = DaysBefore(now, f"{prefix}stage__days_to_rotten")
     return Q(
         **{
             f"{prefix}status": DealStatus.OPEN,

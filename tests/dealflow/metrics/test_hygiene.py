@@ -2,7 +2,7 @@
 without a next activity, deals past expected close; counts and shares of the open deals, per
 company and for a set of companies, in one query whatever the data."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +15,7 @@ from dealflow.metrics.period import period_from
 from dealflow.metrics.report import build
 from dealflow.metrics.scope import Scope
 from dealflow.models import Deal, DealStatus
+from dealflow.rotting import rotting_q
 from dealflow.stages import MappingTarget
 from tests import factories as make
 
@@ -125,3 +126,24 @@ def test_the_reports_json_and_pages_carry_hygiene(client, staff, coeo, nordic):
     html = " ".join(client.get(reverse("dealflow:company_metrics", args=["coeo"])).content.decode().split())
     assert 'Rotting deals</dt><dd>1</dd><dd class="muted">50%' in html
     assert "Without a next activity" in html and "Past expected close" in html
+
+
+UTC_NOW = NOW.astimezone(UTC)  # as timezone.now() gives it
+
+
+@pytest.mark.parametrize(
+    "now", [UTC_NOW.replace(microsecond=250001), UTC_NOW.replace(second=59, microsecond=999999), UTC_NOW]
+)
+def test_rotting_in_sql_is_exact_to_the_microsecond(coeo, now):
+    # The database computes "days_to_rotten days before now" itself (rotting.DaysBefore): a deal
+    # updated exactly then is not rotting, one a microsecond earlier is, as in Python.
+    limit = now - timedelta(days=7)
+    for title, update_time in (
+        ("exactly", limit),
+        ("earlier", limit - timedelta(microseconds=1)),
+        ("later", limit + timedelta(microseconds=1)),
+    ):
+        make.deal(coeo.stages.proposal, title, update_time=update_time)
+    rows = hygiene.fetch(Scope.of([coeo.company]), now, TODAY)
+    assert hygiene.compute(rows, {coeo.integration.pk})["rotting"]["count"] == 1
+    assert list(Deal.objects.filter(rotting_q(now)).values_list("title", flat=True)) == ["earlier"]
