@@ -4,6 +4,7 @@ Each diffed page is staged at once (upsert.py), so memory holds a few pages at a
 the Python-side work of writing (binding every value of every row) is done during the download,
 outside the write transaction. Nothing reaches the cache until write.py applies the stage.
 
+On PostgreSQL a page's rows go in with COPY when none of them is staged yet (nearly always).
 On SQLite the temp schema is a separate database file of this connection: a page is staged in a
 DEFERRED transaction that touches only it, so staging never takes the main database's write lock
 (the project's transactions begin IMMEDIATE, which would) and other writers go on meanwhile.
@@ -61,8 +62,10 @@ class Staging:
     def _stage(self, spec: EntitySpec, upsert: Upsert, rows: list[tuple], *, new: bool, tally: Tally) -> None:
         rows = [(*row, new) for row in rows]
         try:
-            with temp_only_transaction(), connection.cursor() as cursor:
-                cursor.executemany(upsert.stage_sql, rows)
+            with temp_only_transaction():
+                if not (connection.vendor == "postgresql" and _copied(upsert, rows)):
+                    with connection.cursor() as cursor:
+                        cursor.executemany(upsert.stage_sql, rows)
         except DatabaseError:
             # clean.py fits every value to its column, so this is for what it could not foresee.
             at = upsert.position("remote_id")
@@ -107,6 +110,19 @@ def temp_only_transaction() -> Iterator[None]:
             cursor.execute("ROLLBACK")
             raise
         cursor.execute("COMMIT")
+
+
+def _copied(upsert: Upsert, rows: list[tuple]) -> bool:
+    """COPY `rows` into the staging table (PostgreSQL); False, having written nothing, when the
+    table refused them: one of them was staged before (a record listed twice), or a value."""
+    try:
+        with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as cursor:
+            with cursor.cursor.copy(upsert.copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+    except DatabaseError:
+        return False
+    return True
 
 
 def execute(sql: str, params) -> None:
