@@ -16,29 +16,20 @@ from dealflow.metrics.day_totals import day_rows, grouped_deals, table_rows, tri
 from dealflow.models import Deal, DealDayTotal, Stage
 from integrations.models import SyncOutcome
 from integrations.providers.pipedrive import records
-from integrations.providers.pipedrive.sandbox import Sandbox
 from integrations.sync.apply import apply_records
 from tests import factories as make
-from tests.integrations.conftest import connect
+from tests.dealflow import test_board_totals_table as board_totals_tests
 
 pytestmark = pytest.mark.django_db
+# A fully synced sandbox company, and its open deals: as the board totals' tests.
+synced = board_totals_tests.synced
+open_deals = board_totals_tests.open_deals
 
 
 def assert_exact():
     expected = grouped_deals()
     assert table_rows() == expected
     return expected
-
-
-@pytest.fixture
-def synced(db):
-    connected = connect(Sandbox("coeo", burst_limit=100_000))
-    assert connected.sync(full=True).outcome == SyncOutcome.SUCCEEDED
-    return connected
-
-
-def open_deals(sandbox) -> list[dict]:
-    return [d for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]]
 
 
 def test_a_full_sync_fills_the_table(synced):
