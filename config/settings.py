@@ -276,3 +276,15 @@ WEBHOOK_LIVE_MINUTES = env.int("WEBHOOK_LIVE_MINUTES", default=60)
 # rates, loaded offline at migrate time and refreshed daily by beat from FX_RATES_URL.
 REPORTING_CURRENCY = env.str("REPORTING_CURRENCY", default="SEK").upper()
 FX_RATES_URL = env.str("FX_RATES_URL", default="https://www.ecb.europa.eu/stats/eurofxref/eurofxref.zip")
+
+# Caches. "board_cards": the board's card HTML (dealflow/card_fragments.py), per process and keyed
+# by what each card shows, so it is never stale and needs no shared store; room for a few boards'
+# cards at a kilobyte or two each.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "board_cards": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "board-cards",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}

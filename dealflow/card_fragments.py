@@ -1,0 +1,49 @@
+"""Cards' HTML from a cache, keyed by everything a card shows: rendering the board's 175 cards
+through the template engine was most of a board request's time once its queries were cheap.
+
+The key is a digest of the card's displayed values (dealflow.selectors.Card, its next activity
+included), the page's search query string (in the card's link), whether the board shows all
+companies (the company line), the language and the time zone. A change to anything shown makes a
+new key, so a write can never leave a stale card behind (there is nothing to invalidate; old
+entries expire). The cache is each process's own memory (settings.CACHES), so a deploy with a
+changed card template starts empty. The card template is rendered with those values and nothing else: no user, no
+request, no permissions, so one user's card can never carry another's controls; anything that
+differs by user belongs outside it (templates/dealflow/partials/cards.html).
+"""
+
+import hashlib
+from dataclasses import fields
+
+from django.core.cache import caches
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+TEMPLATE = "dealflow/partials/card.html"
+TIMEOUT = 24 * 3600
+
+
+def card_context(card, *, all_companies: bool, query: str) -> dict:
+    """Everything the card template reads."""
+    return {"card": card, "all_companies": all_companies, "query": query}
+
+
+def card_key(card, *, all_companies: bool, query: str) -> str:
+    shown = [getattr(card, field.name) for field in fields(card) if field.name != "activities"]
+    shown.append(card.next_activity if card.is_open else None)
+    extra = [all_companies, query, translation.get_language(), timezone.get_current_timezone_name()]
+    return "board-card:" + hashlib.sha256(repr((shown, extra)).encode()).hexdigest()
+
+
+def rendered_cards(cards, *, all_companies: bool, query: str) -> list[str]:
+    """Each card's HTML, in order: the cached ones in one cache read, the rest rendered and stored."""
+    keys = [card_key(card, all_companies=all_companies, query=query) for card in cards]
+    cached = caches["board_cards"].get_many(keys)
+    missing = {}
+    for card, key in zip(cards, keys, strict=True):
+        if key not in cached:
+            cached[key] = missing[key] = render_to_string(
+                TEMPLATE, card_context(card, all_companies=all_companies, query=query)
+            )
+    if missing:
+        caches["board_cards"].set_many(missing, TIMEOUT)
+    return [cached[key] for key in keys]
