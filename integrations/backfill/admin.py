@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from dealflow.formatting import format_datetime
 from integrations.models import Integration
@@ -77,9 +77,12 @@ def _estimate_text(integration) -> str:
             "Your share (%(per_day)d tokens a day) is less than one call (%(cost)d tokens): raise the share or"
             " the daily budget."
         ) % {"per_day": found.tokens_per_day, "cost": found.cost_per_deal}
-    return _(
+    return ngettext(
+        "%(deals)d deals without history × %(cost)d tokens = %(tokens)d tokens, about %(days)d day at your"
+        " share of the daily budget (%(per_day)d tokens a day).",
         "%(deals)d deals without history × %(cost)d tokens = %(tokens)d tokens, about %(days)d days at your"
-        " share of the daily budget (%(per_day)d tokens a day)."
+        " share of the daily budget (%(per_day)d tokens a day).",
+        found.days,
     ) % {
         "deals": found.deals,
         "cost": found.cost_per_deal,
@@ -110,5 +113,5 @@ def _skipped_list(progress):
     recent = (progress.skipped or [])[-SKIPPED_SHOWN:]
     if not recent:
         return ""
-    items = format_html_join("", "<li>{} {}: {}</li>", ((_("Deal"), i.get("deal"), i.get("reason")) for i in recent))
-    return format_html("<br>{}<ul>{}</ul>", _("Recently skipped:"), items)
+    items = format_html_join("", "<br>{} {}: {}", ((_("Deal"), i.get("deal"), i.get("reason")) for i in recent))
+    return format_html("<br>{}{}", _("Recently skipped:"), items)

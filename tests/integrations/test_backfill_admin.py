@@ -57,7 +57,7 @@ def test_the_page_shows_the_settings_and_the_estimate_before_starting(admin_clie
     for name in ("backfill_stage_history", "backfill_budget_share", "daily_api_budget"):
         assert f'name="{name}"' in page
     days = -(-todo // (30_000 * 20 // 100 // 20))
-    assert f"{todo} deals without history × 20 tokens = {todo * 20} tokens, about {days} days" in page
+    assert f"{todo} deals without history × 20 tokens = {todo * 20} tokens, about {days} day" in page
     assert "6000 tokens a day" in page and "Not started yet." in page
     assert start_url(integration) in page and "Start stage history backfill" in page
 
