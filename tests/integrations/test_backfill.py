@@ -277,3 +277,13 @@ def test_the_backfill_does_nothing_unless_opted_in(world):
     spent = world.spent
     assert world.backfill() == "off"
     assert world.spent == spent and not StageHistoryBackfill.objects.exists()
+
+
+def test_a_second_run_while_one_holds_the_progress_row_does_nothing(world):
+    StageHistoryBackfill.objects.create(integration=world.integration, state=State.RUNNING, last_run_at=timezone.now())
+    spent = world.spent
+    assert world.backfill() == "busy"
+    assert world.spent == spent and not DealHistoryBackfill.objects.exists()
+    # One that died hours ago (its worker killed) no longer holds it.
+    StageHistoryBackfill.objects.update(last_run_at=timezone.now() - timedelta(hours=3))
+    assert world.backfill() == State.DONE
