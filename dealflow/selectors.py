@@ -10,13 +10,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Prefetch, Q, Sum, Value, When, Window
+from django.db.models import Case, Count, F, Prefetch, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealflow import newest
+from dealflow import newest, search_index
 from dealflow.activities import NextActivity, Pending, one_query_for_all_pages, panel_prefetch, pending_for_page
 from dealflow.board_totals import board_rows
 from dealflow.columns import (
@@ -34,7 +34,7 @@ from dealflow.columns import (
 )
 from dealflow.formatting import format_money
 from dealflow.fx import ConvertedTotal, converted_total, load_rates
-from dealflow.models import Deal, DealStatus, Organization, Owner, Person, Pipeline, Stage, StageChange
+from dealflow.models import Deal, DealStatus, Owner, Pipeline, Stage, StageChange
 from dealflow.rotting import is_rotting
 from dealflow.stages import StandardStage
 from integrations.models import Integration
@@ -219,22 +219,12 @@ def board_deals(*, stages: StageMap, filters: BoardFilters):
     to Closed Won has no win date, and leaving it out would make it vanish from the board."""
     deals = Deal.objects.filter(on_board(filters.won_since), integration_id__in=stages.integration_ids)
     if filters.q:
-        deals = deals.filter(matching_text(filters.q, stages.integration_ids))
+        deals = deals.filter(search_index.matches(filters.q, stages.integration_ids))
     if filters.owner_id:
         deals = deals.filter(owner_id=filters.owner_id)
     if filters.pipeline_id:
         deals = deals.filter(pipeline_id=filters.pipeline_id)
     return deals
-
-
-def matching_text(q: str, integration_ids: list[int]) -> Q:
-    """Deals whose title, organization or person contains `q`. The organizations and persons are
-    searched once each, in subqueries, rather than joined to every deal."""
-
-    def named(model):
-        return model.objects.filter(integration_id__in=integration_ids, name__icontains=q).values("id")
-
-    return Q(title__icontains=q) | Q(organization_id__in=named(Organization)) | Q(person_id__in=named(Person))
 
 
 def column_deals(*, stages: StageMap, filters: BoardFilters, column: str):
