@@ -53,15 +53,23 @@ class ClientStats:
     # Listed records with no usable id: skipped so one bad row never fails the whole listing.
     unreadable_records: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # A split listing may list a row twice (deal_chains.py): each unreadable row counts once.
+    unreadable_rows: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def count_call(self, cost: int) -> None:
         with self.lock:
             self.calls += 1
             self.token_cost += cost
 
-    def count_unreadable(self) -> None:
+    def count_unreadable(self, row: Any) -> bool:
+        """False when this row was counted already."""
+        signature = repr(row)
         with self.lock:
+            if signature in self.unreadable_rows:
+                return False
+            self.unreadable_rows.add(signature)
             self.unreadable_records += 1
+            return True
 
 
 def _as_utc(moment: datetime) -> str:
@@ -270,8 +278,8 @@ class PipedriveClient:
         try:
             return self._parse(record, row, resource)
         except PipedriveError as error:
-            self.stats.count_unreadable()
-            logger.warning("Skipped an unreadable record while listing %s: %s", resource, error)
+            if self.stats.count_unreadable(row):
+                logger.warning("Skipped an unreadable record while listing %s: %s", resource, error)
             return None
 
     def _parse(self, record: type[R], row: Any, resource: str) -> R:

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from integrations.providers.base import PageCallback
+from integrations.providers.base import PageCallback, PageInfo
 
 from .client import ALL_DEAL_STATUSES
 from .records import Deal
@@ -93,14 +93,29 @@ class SplitListing:
         self._running = 2 * len(parts)
         self._failed = False
         self._second_ends_ran = False
+        self._pages = self._records = 0
+        self._reporting = threading.Lock()
 
     def chains(self) -> tuple[Callable[[PageCallback], Iterator[Deal]], ...]:
         chains = []
         for statuses in self.parts:
             ends = _Ends()
-            chains.append(lambda on_page, s=statuses, e=ends: self._counted(self._ascending(s, e, on_page), on_page))
-            chains.append(lambda on_page, s=statuses, e=ends: self._counted(self._descending(s, e, on_page), on_page))
+            for run in (self._ascending, self._descending):
+                chains.append(
+                    lambda on_page, r=run, s=statuses, e=ends: self._counted(r(s, e, self._totals(on_page)), on_page)
+                )
         return tuple(chains)
+
+    def _totals(self, on_page: PageCallback) -> PageCallback:
+        """Progress as one listing: pages and records of every chain counted together."""
+
+        def report(info: PageInfo) -> None:
+            with self._reporting:  # held while reporting, so the totals are reported in order
+                self._pages += 1
+                self._records += info.records_on_page
+                on_page(PageInfo(info.resource, self._pages, info.records_on_page, self._records))
+
+        return report
 
     def _ascending(self, statuses: tuple[str, ...], ends: _Ends, on_page: PageCallback) -> Iterator[Deal]:
         try:
@@ -147,4 +162,4 @@ class SplitListing:
                 last = self._running == 0 and not self._failed
                 closing = last and (len(self.parts) > 1 or self._second_ends_ran)
         if closing:
-            yield from self.client.iter_deals(updated_since=self.closing_since, on_page=on_page)
+            yield from self.client.iter_deals(updated_since=self.closing_since, on_page=self._totals(on_page))
