@@ -5,7 +5,7 @@ agree. It is not "days in stage", which the board shows as its own figure."""
 
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import DateTimeField, F, Func, Q
+from django.db.models import BooleanField, F, Func, Q
 
 from dealflow.models import DealStatus
 
@@ -24,38 +24,41 @@ def is_rotting(
     )
 
 
-class DaysBefore(Func):
-    """`moment` minus a whole number of days (a column), computed by the database itself: on
-    PostgreSQL as an interval; on SQLite, where Django's own datetime arithmetic calls a Python
-    function per row, as Django's stored text (UTC) with the date moved back by that many days
-    (the time of day and the fraction stay, as they do in UTC), so comparisons stay exact."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-    output_field = DateTimeField()
 
-    def __init__(self, moment: datetime, days: str):
-        super().__init__(F(days))
-        self.moment = moment
+class OlderThanDays(Func):
+    """A moment (a column) more than a whole number of days (a column) before `now`, computed by
+    the database itself: on PostgreSQL with an interval; on SQLite, where Django's own datetime
+    arithmetic calls a Python function per row, as microseconds since 1970 compared as integers
+    (Django's stored text, UTC, read as whole seconds and the fraction): exact, and no date
+    formatting per row."""
+
+    output_field = BooleanField()
+
+    def __init__(self, moment: str, days: str, now: datetime):
+        super().__init__(F(moment), F(days))
+        self.now = now
 
     def as_sql(self, compiler, connection, **extra):
-        days, params = compiler.compile(self.get_source_expressions()[0])
-        return f"(%s - make_interval(days => {days}))", [self.moment, *params]
+        (moment, moment_params), (days, days_params) = (compiler.compile(part) for part in self.source_expressions)
+        return f"({moment} < %s - make_interval(days => {days}))", [*moment_params, self.now, *days_params]
 
     def as_sqlite(self, compiler, connection, **extra):
-        days, params = compiler.compile(self.get_source_expressions()[0])
-        utc = self.moment.astimezone(UTC)
-        fraction = f".{utc.microsecond:06d}" if utc.microsecond else ""
-        sql = f"(strftime('%%Y-%%m-%%d %%H:%%M:%%S', %s, '-' || {days} || ' days') || %s)"
-        return sql, [utc.strftime("%Y-%m-%d %H:%M:%S"), *params, fraction]
+        (moment, moment_params), (days, days_params) = (compiler.compile(part) for part in self.source_expressions)
+        micros = f"(unixepoch(substr({moment}, 1, 19)) * 1000000 + CAST(substr({moment}, 21) AS INTEGER))"
+        now = (self.now - EPOCH) // timedelta(microseconds=1)
+        return f"({micros} < %s - {days} * 86400000000)", [*moment_params, *moment_params, now, *days_params]
 
 
 def rotting_q(now: datetime, prefix: str = "") -> Q:
     """Deals (reached through `prefix`, e.g. "deal__") that are rotting at `now`."""
-    cutoff = DaysBefore(now, f"{prefix}stage__days_to_rotten")
-    return Q(
+    stage_rots = Q(
         **{
             f"{prefix}status": DealStatus.OPEN,
             f"{prefix}stage__is_deal_rot_enabled": True,
             f"{prefix}stage__days_to_rotten__isnull": False,
-            f"{prefix}update_time__lt": cutoff,
         }
     )
+    # Last, so that the database compares times only for the deals in a stage that rots.
+    return stage_rots & Q(OlderThanDays(f"{prefix}update_time", f"{prefix}stage__days_to_rotten", now))

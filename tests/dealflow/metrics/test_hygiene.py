@@ -135,8 +135,8 @@ UTC_NOW = NOW.astimezone(UTC)  # as timezone.now() gives it
     "now", [UTC_NOW.replace(microsecond=250001), UTC_NOW.replace(second=59, microsecond=999999), UTC_NOW]
 )
 def test_rotting_in_sql_is_exact_to_the_microsecond(coeo, now):
-    # The database computes "days_to_rotten days before now" itself (rotting.DaysBefore): a deal
-    # updated exactly then is not rotting, one a microsecond earlier is, as in Python.
+    # The database compares with "days_to_rotten days before now" itself (rotting.OlderThanDays):
+    # a deal updated exactly then is not rotting, one a microsecond earlier is, as in Python.
     limit = now - timedelta(days=7)
     for title, update_time in (
         ("exactly", limit),
