@@ -34,8 +34,11 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
     """How a value of `field` is handed to the driver; None when it goes as it is."""
     ops = connection.ops
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda value: str(value) if type(value) is JsonText else json.dumps(value, cls=encoder)
+        # json.dumps(value, cls=encoder) would build an encoder per value; one writes the same text.
+        encode = (field.encoder or json.JSONEncoder)().encode
+        return lambda value: str(value) if type(value) is JsonText else encode(value)
+    if connection.vendor == "postgresql" and isinstance(field, models.DateField | models.DecimalField):
+        return None  # PostgreSQL's adapt_*field_value hand these to psycopg as they are
     if isinstance(field, models.DateTimeField):
         if connection.vendor == "sqlite" and settings.USE_TZ:
             return partial(_sqlite_datetime, zone=connection.timezone)
@@ -53,6 +56,8 @@ def _sqlite_datetime(value: datetime | None, *, zone: tzinfo) -> str | None:
     deal has six datetimes."""
     if value is None:
         return None
+    if value.tzinfo is zone:  # the records' own (UTC, like the connection): text, less its "+00:00"
+        return str(value)[:-6]
     if value.utcoffset() is not None:
         value = value.astimezone(zone).replace(tzinfo=None)
     return str(value)
