@@ -52,12 +52,14 @@ def test_tokens_and_settings_move_and_move_back(at_0003, settings):
     settings.FERNET_KEYS = current_keys
 
     migrate(AFTER)
-    moved = Integration.objects.get(pk=coeo.pk)
+    # Only the columns 0006 has: fields added by later migrations are not there yet.
+    at_0006 = Integration.objects.only("provider", "category", "settings", "credentials")
+    moved = at_0006.get(pk=coeo.pk)
     assert moved.credentials == {"api_token": TOKEN}
     assert moved.settings == {"company_domain": "coeo", "api_base_url": "http://127.0.0.1:8765"}
     assert moved.category == "crm" and moved.token_hint == "••••••••" + TOKEN[-4:]
     assert TOKEN.encode() not in raw("credentials", coeo.pk)
-    unreadable = Integration.objects.get(pk=lost.pk)
+    unreadable = at_0006.get(pk=lost.pk)
     assert is_undecryptable(unreadable.credentials) and unreadable.settings["company_domain"] == "acme"
     assert raw("credentials", lost.pk) == lost_ciphertext
 
