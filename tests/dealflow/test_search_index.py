@@ -71,7 +71,7 @@ def name_deals_in_swedish():
 def test_after_a_full_sync_and_orm_writes(synced):
     assert_same_results()
     name_deals_in_swedish()
-    make.deal(make.stage(make.pipeline(synced.integration), "Extra"), "Ärtor & ÖL \"special\"")
+    make.deal(make.stage(make.pipeline(synced.integration), "Extra"), 'Ärtor & ÖL "special"')
     assert_same_results()
 
 
