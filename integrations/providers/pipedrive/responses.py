@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 
 import httpx
@@ -33,13 +34,19 @@ def _excerpt(response: httpx.Response, redact: Redactor) -> str:
     return text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
 
 
+# 20 digits in a row: maybe an integer past 64 bits, which orjson would read as an inexact float.
+LONG_NUMBER = re.compile(rb"\d{20}")
+
+
 def _json_or_none(response: httpx.Response) -> object:
-    try:
-        return orjson.loads(response.content)  # several times faster than json on a 500-deal page
-    except orjson.JSONDecodeError:
-        pass
-    try:  # what orjson refuses and json reads (an integer past 64 bits, NaN): read it as before
-        return json.loads(response.content)
+    content = response.content
+    if not LONG_NUMBER.search(content):
+        try:
+            return orjson.loads(content)  # several times faster than json on a 500-deal page
+        except orjson.JSONDecodeError:
+            pass
+    try:  # what orjson refuses or would round (NaN, an integer past 64 bits): read exactly, as before
+        return json.loads(content)
     except ValueError:
         return None
 

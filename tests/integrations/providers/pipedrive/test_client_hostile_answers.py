@@ -13,6 +13,7 @@ import pytest
 
 from integrations.providers.pipedrive import ErrorKind, PipedriveClient, PipedriveError
 from integrations.providers.pipedrive.connection import check_connection
+from integrations.providers.pipedrive.responses import _json_or_none
 from tests.sandbox_fixtures import SANDBOX_BASE_URL
 
 TOKEN = "tok-HOSTILE-3e5f7a9b1c2d"
@@ -126,3 +127,14 @@ def test_the_quick_check_fails_fast_on_a_refused_connection():
     base_url = f"http://127.0.0.1:{closed_port()}"
     report = check_connection(integration=Stored(base_url))
     assert not report.ok and base_url in report.message and TOKEN not in report.message
+
+
+@pytest.mark.parametrize("number", [2**64, 10**25, -(2**70)])
+def test_an_integer_past_64_bits_is_read_exactly_not_rounded_to_a_float(number):
+    """orjson, the fast decoder, would read these as floats (2**64 -> 1.8446744073709552e+19)."""
+    body = f'{{"data": [{{"id": 1, "value": {number}, "title": "Big"}}]}}'.encode()
+    decoded = _json_or_none(httpx.Response(200, content=body, headers={"content-type": "application/json"}))
+
+    value = decoded["data"][0]["value"]
+    assert type(value) is int
+    assert value == number
