@@ -77,11 +77,13 @@ def overview(request):
     report = build(scope.companies, period, settings.REPORTING_CURRENCY, overview=True)
     rows = pages.company_rows(report, companies_health(scope.companies, now=timezone.now()))
     sort, descending = sorting(request, pages.OVERVIEW)
+    rows = pages.sorted_rows(rows, pages.OVERVIEW, sort, descending)
+    total = {"company": TOTAL, "metrics": report.portfolio}
     context = page_context(request, scope, period, error, report)
     context.update(
-        rows=pages.sorted_rows(rows, pages.OVERVIEW, sort, descending),
+        rows=rows,
+        table=pages.overview_table([*rows, total], pages.OVERVIEW, report.currency, period.query()),
         headers=headers(request, pages.OVERVIEW, period, sort, descending),
-        total={"company": TOTAL, "metrics": report.portfolio},
         metrics=report.portfolio,
         charts=pages.charts(report.portfolio, report.currency),
         csv_url=reverse("dealflow:overview_csv"),

@@ -5,11 +5,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dealflow.metrics.charts import Chart
 from dealflow.metrics.pipeline import STAGES
 from dealflow.stages import StandardStage
+from dealflow.templatetags.dealflow_metrics import figure
 
 STAGE_LABELS = {stage.value: stage.label for stage in StandardStage}
 
@@ -81,6 +84,45 @@ def sorted_rows(rows: list[dict], measures: list[Measure], sort: str | None, des
     present = [row for row in rows if measure.sort_value(row) is not None]
     empty = [row for row in rows if measure.sort_value(row) is None]
     return sorted(present, key=measure.sort_value, reverse=descending) + empty
+
+
+def overview_table(rows: list[dict], measures: list[Measure], currency: str, period_query: str) -> list[list]:
+    """The overview table's rows (the companies', then the total) as the text each cell shows, written
+    here once so the template only places it: the template tags and includes per cell were about
+    40 % of an overview request. Each row: a list of (kind, cell) pairs in `measures`' order."""
+    weighted = gettext("weighted")
+    table = []
+    for row in rows:
+        company = row["company"]
+        links = company_links(company.slug, period_query) if company.slug else None
+        cells = []
+        for measure in measures:
+            value = measure.get(row)
+            if measure.kind == "text":
+                cell = {"name": company.name, "url": links and links["metrics"]}
+            elif measure.kind == "stage":
+                cell = {
+                    "url": links and f"{links['board']}#column-{measure.key}",
+                    "label": gettext("%(company)s, %(stage)s: board column")
+                    % {"company": company.name, "stage": measure.label},
+                    "count": figure(value["count"], "count"),
+                    "value": figure(value["value"], "money", currency),
+                    "weighted": f"{figure(value['weighted'], 'money', currency)} {weighted}",
+                }
+            elif measure.kind == "health":
+                cell = value
+            else:
+                cell = figure(value, measure.kind, currency)
+            cells.append((measure.kind, cell))
+        table.append(cells)
+    return table
+
+
+def company_links(slug: str, period_query: str) -> dict:
+    return {
+        "metrics": f"{reverse('dealflow:company_metrics', args=[slug])}?{period_query}",
+        "board": reverse("dealflow:company_board", args=[slug]),
+    }
 
 
 def csv_table(rows: list[dict], measures: list[Measure], currency: str, rates_date) -> list[list]:
