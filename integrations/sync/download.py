@@ -1,18 +1,23 @@
 """Stream every entity's pages from Pipedrive, diff each page against the cache, stage the changes.
 
 Nothing is written to the cache here (staging.py writes temporary tables only); see write.py.
-Every entity's listing (and a large listing's several cursor chains, EntitySpec.split) is fetched
-at once in background threads (prefetch.py), within the provider's burst limit (its client paces
-them); the pages are diffed and staged here, in this thread, in whatever order they arrive. That
-order changes nothing: the high-water marks are maxima, the seen sets are sets, and a record a
-split listing delivers twice counts once, as its newest copy. Memory holds a few pages per chain.
+Every entity's listing is fetched at once, each in a background thread (prefetch.py), within the
+provider's burst limit (its client paces them); the pages are diffed and staged here, in this
+thread, in whatever order they arrive. That order changes nothing: the high-water marks are
+maxima, the seen sets are sets, and each listing's own pages still arrive in order. Memory holds a
+few pages per listing.
+
+Each listing stays one cursor chain, so a download makes exactly the requests of the sequential
+one (same pages, same token cost). Splitting a listing into several chains (per status, from
+both ends) would end each extra chain in a partial page, and nothing we can know before the
+listing (Pipedrive gives no counts; the cache's are from the last sync) proves those pages free.
 """
 
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import models
@@ -23,8 +28,6 @@ from integrations.sync.entities import EntitySpec
 from integrations.sync.marks import updated_since
 from integrations.sync.prefetch import chains_ahead
 from integrations.sync.staging import Staging
-
-_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass
@@ -52,18 +55,14 @@ def download(
     # nothing is written until the download ends, so this holds for the whole download.
     cached = {model for model in {spec.model for spec in specs} if _has_rows(model, integration_id)}
     result = Download(staging=staging, marks=marks, cached=cached)
-    chains = []  # (spec, chain)
-    for spec in specs:
-        since = updated_since(marks, spec.key) if spec.incremental and not full else None
-        cached_rows = _count_rows(spec.model, integration_id) if spec.split and spec.model in cached else 0
-        chains.extend((spec, chain) for chain in spec.chains(client, since, cached_rows))
-    newest_copies: dict[str, dict[int, datetime]] = defaultdict(dict)  # split listings: id -> update_time
+    listings = [
+        spec.listing(client, updated_since(marks, spec.key) if spec.incremental and not full else None)
+        for spec in specs
+    ]
     # closing(): stop every fetching thread as soon as anything here fails (a lost lease, say).
-    with closing(chains_ahead([chain for _, chain in chains], interrupt=getattr(client, "interrupt", None))) as pages:
+    with closing(chains_ahead(listings, interrupt=getattr(client, "interrupt", None))) as pages:
         for index, page, info in pages:
-            spec = chains[index][0]
-            if spec.split is not None:
-                page = _newer_copies(page, newest_copies[spec.key])
+            spec = specs[index]
             _take_page(spec, integration_id, page, result, cached=spec.model in cached, track_seen=full)
             if info is not None:
                 on_page(info)
@@ -80,23 +79,8 @@ def _in_spec_order(staging: Staging, specs: tuple[EntitySpec, ...]) -> None:
     staging.tables = dict(sorted(staging.tables.items(), key=lambda item: order[item[0]]))
 
 
-def _newer_copies(page: list, taken: dict[int, datetime]) -> list:
-    """The page's records not already taken in this copy or a newer one (split listings overlap)."""
-    kept = []
-    for record in page:
-        moment = record.update_time or _NEVER
-        if record.id not in taken or moment > taken[record.id]:
-            taken[record.id] = moment
-            kept.append(record)
-    return kept
-
-
 def _has_rows(model: type[models.Model], integration_id: int) -> bool:
     return model.objects.filter(integration_id=integration_id).exists()
-
-
-def _count_rows(model: type[models.Model], integration_id: int) -> int:
-    return model.objects.filter(integration_id=integration_id).count()
 
 
 def _take_page(spec: EntitySpec, integration_id: int, page: list, result: Download, *, cached, track_seen) -> None:

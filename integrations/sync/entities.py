@@ -3,7 +3,7 @@ columns of which cache model a record fills (the provider's specs, e.g. provider
 
 Specs are listed in the order they are written, so that rows a later entity links to (a deal's
 stage, organization, person) already exist when it is written. Records need only ``id``,
-``update_time`` (for incremental entities and split listings) and ``is_deleted``.
+``update_time`` (for incremental entities) and ``is_deleted``.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -19,12 +19,8 @@ from integrations.sync.upsert import Upsert, upsert_for
 
 # fetch(client, updated_since, on_page) -> records
 Fetch = Callable[[Any, datetime | None, PageCallback], Iterator]
-# One cursor chain of a listing: chain(on_page) -> records.
-Chain = Callable[[PageCallback], Iterable]
-# split(client, updated_since, cached_rows) -> the chains that together list what fetch lists, to be
-# fetched at once. They may list a record more than once: the copy with the newest update_time
-# counts, and a chain that lists newer copies must deliver them after the older ones.
-Split = Callable[[Any, datetime | None, int], tuple[Chain, ...]]
+# One entity's listing, ready to run: listing(on_page) -> records.
+Listing = Callable[[PageCallback], Iterable]
 
 
 @dataclass(frozen=True)
@@ -49,8 +45,6 @@ class EntitySpec:
     fingerprint_salt: bytes = b""
     # Records deleted upstream are removed from the cache (otherwise they keep a "deleted" status).
     removes_deleted: bool = False
-    # A large listing fetched as several chains at once (providers/pipedrive/deal_chains.py).
-    split: Split | None = None
 
     @property
     def upsert(self) -> Upsert:
@@ -61,10 +55,8 @@ class EntitySpec:
         """The same columns and SQL, staged in the temp tables named by `prefix`."""
         return upsert_for(self.model, self.links, prefix)
 
-    def chains(self, client: Any, since: datetime | None, cached_rows: int) -> tuple[Chain, ...]:
-        if self.split is not None:
-            return self.split(client, since, cached_rows)
-        return (partial(self.fetch, client, since),)
+    def listing(self, client: Any, since: datetime | None) -> Listing:
+        return partial(self.fetch, client, since)
 
     def is_removed(self, record) -> bool:
         return self.removes_deleted and record.is_deleted

@@ -1,7 +1,7 @@
-"""The download fetches every entity, and a large deals listing as several cursor chains, at once
-(over real HTTP against the sandbox on loopback): the cache ends exactly as the sequential,
-one-chain-per-entity download left it, with no more calls than deal_chains.py allows, within the
-plan's burst limit, and a failing chain stops the others."""
+"""The download fetches every entity at once (over real HTTP against the sandbox on loopback):
+the cache ends exactly as the sequential, one-entity-after-the-other download left it, with never
+more calls or tokens than it, within the plan's burst limit, and a failing listing stops the
+others."""
 
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ from integrations.providers.pipedrive.pacing import WINDOW_SECONDS, BurstPacer, 
 from integrations.providers.pipedrive.sandbox import Sandbox
 from integrations.providers.pipedrive.sandbox.server import serve_in_thread
 from integrations.sync import download as download_module
-from integrations.sync.entities import EntitySpec
 from integrations.sync.prefetch import chains_ahead, pages_ahead
 from integrations.sync.runner import sync_integration
 from tests.integrations.conftest import connect
 
 CACHED_MODELS = (Pipeline, Stage, Owner, Organization, Person, Deal, Activity)
 PAGE_SIZE = 40
-DEALS = 1_500  # open and closed deals each take more pages of 40 than deal_chains.SECOND_END_AFTER_PAGES
+DEALS = 1_500  # dozens of deal pages of 40
 SKIPPED_FIELDS = {"id", "integration", "synced_at"}
 
 
@@ -43,7 +42,7 @@ def cache_of(integration) -> dict:
 
 
 def sequential(monkeypatch):
-    """Today's download: one chain per entity, the entities one after the other."""
+    """Today's download: the entities one after the other."""
 
     def one_after_the_other(fetches, *, interrupt=None):
         for index, fetch in enumerate(fetches):
@@ -52,23 +51,24 @@ def sequential(monkeypatch):
                     yield index, records, info
 
     monkeypatch.setattr(download_module, "chains_ahead", one_after_the_other)
-    monkeypatch.setattr(
-        EntitySpec, "chains", lambda spec, client, since, rows: (lambda on_page: spec.fetch(client, since, on_page),)
-    )
 
 
-@pytest.fixture
-def two_served(db):
+def serve_two(sandbox: Sandbox, page_size: int = PAGE_SIZE):
     """Two integrations of one sandbox served over loopback: one syncs as today, one concurrently."""
-    sandbox = Sandbox("coeo", deals=DEALS, burst_limit=100_000)
     base_url, stop = serve_in_thread(sandbox)
     pair = []
     for slug in ("today", "concurrent"):
         connected = connect(sandbox, slug=slug)
         connected.integration.settings["api_base_url"] = base_url
         connected.integration.save()
-        connected.page_size = PAGE_SIZE
+        connected.page_size = page_size
         pair.append(connected)
+    return pair, stop
+
+
+@pytest.fixture
+def two_served(db):
+    pair, stop = serve_two(Sandbox("coeo", deals=DEALS, burst_limit=100_000))
     yield pair
     stop()
 
@@ -89,44 +89,74 @@ def sync_both(monkeypatch, today, concurrent, *, full: bool):
         before = over_http(today, full=full)
     after = over_http(concurrent, full=full)
     assert before.outcome == after.outcome == SyncOutcome.SUCCEEDED, (before.error, after.error)
+    assert cache_of(concurrent.integration) == cache_of(today.integration)
+    assert (after.created, after.updated, after.deleted) == (before.created, before.updated, before.deleted)
+    # The contract: never more requests, never more tokens than the sequential download.
+    assert after.api_calls <= before.api_calls
+    assert after.token_cost <= before.token_cost
     return before, after
 
 
-def test_first_full_and_incremental_syncs_equal_the_sequential_ones(two_served, monkeypatch):
-    today, concurrent = two_served
-    sandbox = today.sandbox
-    before, after = sync_both(monkeypatch, today, concurrent, full=False)  # the first sync: everything
-    assert cache_of(concurrent.integration) == cache_of(today.integration)
-    assert cache_of(concurrent.integration)["Deal"]  # not two empty caches
-    assert (after.created, after.updated, after.deleted) == (before.created, before.updated, before.deleted)
-    # The split costs at most 2 calls per part (open, closed): partial last pages, the meeting
-    # page, the closing chain (deal_chains.py).
-    assert before.api_calls < after.api_calls <= before.api_calls + 4
-    assert after.token_cost <= before.token_cost + 4 * 10
-
-    open_deals = [d for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]]
-    sandbox.win_deal(open_deals[0]["id"])
-    sandbox.lose_deal(open_deals[1]["id"])
-    sandbox.delete_deal(open_deals[2]["id"])
-    sandbox.move_deal(open_deals[3]["id"], stage_id=open_deals[4]["stage_id"])
-    sandbox.add_deal(title="Arrived later")
-    before, after = sync_both(monkeypatch, today, concurrent, full=False)
-    assert cache_of(concurrent.integration) == cache_of(today.integration)
-    assert after.api_calls == before.api_calls  # a short incremental listing is one chain, as before
-    assert (
-        (after.created, after.updated, after.deleted) == (before.created, before.updated, before.deleted) != (0, 0, 0)
-    )
-
-    sandbox.purge_deal(open_deals[5]["id"])
-    before, after = sync_both(monkeypatch, today, concurrent, full=True)
-    assert cache_of(concurrent.integration) == cache_of(today.integration)
-    assert not Deal.objects.filter(integration=concurrent.integration, remote_id=open_deals[5]["id"]).exists()
-    assert after.api_calls <= before.api_calls + 4
+def listed_deals(sandbox: Sandbox) -> list[dict]:
+    return [deal for deal in sandbox.deals() if not deal["is_archived"]]
 
 
-def test_deals_edited_while_the_chains_run_are_cached_as_they_end(two_served, monkeypatch):
-    """A deal that moves past the chains (to another status, to the top of the update_time order)
-    while they run is listed by the closing chain: nothing is missed, nothing unseen is removed."""
+def shape(sandbox: Sandbox, *, open_remainder: int, closed_remainder: int) -> None:
+    """Add and win deals until the open deals and the closed ones (won, lost, deleted) each fill
+    their last page of PAGE_SIZE with the given remainder: the worst case for a listing split by
+    status is 1 each (every part ends in a page of one deal)."""
+    while (len(listed_deals(sandbox)) - open_remainder - closed_remainder) % PAGE_SIZE:
+        sandbox.add_deal(title="Shaping the remainder")
+    while (sum(deal["status"] == "open" for deal in listed_deals(sandbox)) - open_remainder) % PAGE_SIZE:
+        sandbox.win_deal(next(deal["id"] for deal in listed_deals(sandbox) if deal["status"] == "open"))
+
+
+@pytest.mark.parametrize(
+    ("deals", "open_remainder", "closed_remainder"),
+    [
+        (30, 5, 1),  # every listing fits in one page or two
+        (400, 1, 1),  # each status's last page holds one deal
+        (400, 0, 0),  # every page full
+        (900, 1, PAGE_SIZE - 1),
+        (DEALS, 1, 1),
+    ],
+)
+def test_never_more_calls_or_tokens_than_the_sequential_download(
+    db, monkeypatch, deals, open_remainder, closed_remainder
+):
+    """First sync, incremental syncs (short and long) and a full resync, over varied sizes and the
+    worst-case remainders per status: the cache as the sequential download leaves it, with no more
+    calls and no more tokens."""
+    sandbox = Sandbox("coeo", deals=deals, burst_limit=100_000)
+    shape(sandbox, open_remainder=open_remainder, closed_remainder=closed_remainder)
+    (today, concurrent), stop = serve_two(sandbox)
+    try:
+        sync_both(monkeypatch, today, concurrent, full=False)  # the first sync: everything
+        assert cache_of(concurrent.integration)["Deal"]  # not two empty caches
+
+        open_deals = [deal for deal in listed_deals(sandbox) if deal["status"] == "open"]
+        sandbox.win_deal(open_deals[0]["id"])
+        sandbox.lose_deal(open_deals[1]["id"])
+        sandbox.delete_deal(open_deals[2]["id"])
+        sandbox.add_deal(title="Arrived later")
+        _, after = sync_both(monkeypatch, today, concurrent, full=False)  # a short incremental sync
+        assert (after.created, after.updated, after.deleted) != (0, 0, 0)
+
+        for deal in listed_deals(sandbox)[: 5 * PAGE_SIZE // 2]:  # a long one: several pages of changes
+            sandbox.update_deal(deal["id"], title="Renamed")
+        shape(sandbox, open_remainder=open_remainder, closed_remainder=closed_remainder)
+        sync_both(monkeypatch, today, concurrent, full=False)
+
+        sandbox.purge_deal(open_deals[-1]["id"])
+        sync_both(monkeypatch, today, concurrent, full=True)
+        assert not Deal.objects.filter(integration=concurrent.integration, remote_id=open_deals[-1]["id"]).exists()
+    finally:
+        stop()
+
+
+def test_deals_edited_while_the_listings_run_are_cached_as_they_end(two_served, monkeypatch):
+    """A deal that moves (to another status, to the top of the update_time order) while the
+    listings run is listed again at the end: nothing is missed, nothing unseen is removed."""
     today, concurrent = two_served
     sandbox = today.sandbox
     ids = [d["id"] for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]]

@@ -53,23 +53,15 @@ class ClientStats:
     # Listed records with no usable id: skipped so one bad row never fails the whole listing.
     unreadable_records: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-    # A split listing may list a row twice (deal_chains.py): each unreadable row counts once.
-    unreadable_rows: set[str] = field(default_factory=set, repr=False, compare=False)
 
     def count_call(self, cost: int) -> None:
         with self.lock:
             self.calls += 1
             self.token_cost += cost
 
-    def count_unreadable(self, row: Any) -> bool:
-        """False when this row was counted already."""
-        signature = repr(row)
+    def count_unreadable(self) -> None:
         with self.lock:
-            if signature in self.unreadable_rows:
-                return False
-            self.unreadable_rows.add(signature)
             self.unreadable_records += 1
-            return True
 
 
 def _as_utc(moment: datetime) -> str:
@@ -149,18 +141,10 @@ class PipedriveClient:
         updated_since: datetime | None = None,
         pipeline_id: int | None = None,
         sort_by: str = "update_time",
-        sort_direction: str | None = None,
         on_page: PageCallback | None = None,
-        more: Callable[[], bool] | None = None,
     ) -> Iterator[Deal]:
-        """`more`, when given, is asked before each further page: False ends the listing there."""
-        params = {
-            "status": ",".join(statuses),
-            "sort_by": sort_by,
-            "sort_direction": sort_direction,
-            "pipeline_id": pipeline_id,
-        }
-        return self._stream("/api/v2/deals", "deals", Deal, params, updated_since, on_page, more)
+        params = {"status": ",".join(statuses), "sort_by": sort_by, "pipeline_id": pipeline_id}
+        return self._stream("/api/v2/deals", "deals", Deal, params, updated_since, on_page)
 
     def iter_archived_deals(
         self, *, updated_since: datetime | None = None, on_page: PageCallback | None = None
@@ -220,13 +204,12 @@ class PipedriveClient:
         params: dict[str, Any],
         updated_since: datetime | None,
         on_page: PageCallback | None,
-        more: Callable[[], bool] | None = None,
     ) -> Iterator[R]:
         query = {key: value for key, value in params.items() if value is not None}
         if updated_since is not None:
             query["updated_since"] = _as_utc(_require_aware(updated_since))
         query["limit"] = self.page_size
-        return self._pages(path, resource, record, query, on_page, more)
+        return self._pages(path, resource, record, query, on_page)
 
     def _pages(
         self,
@@ -235,7 +218,6 @@ class PipedriveClient:
         record: type[R],
         query: dict[str, Any],
         on_page: PageCallback | None,
-        more: Callable[[], bool] | None = None,
     ) -> Iterator[R]:
         cursor: str | None = None
         page_number = 0
@@ -252,7 +234,7 @@ class PipedriveClient:
             if on_page is not None:
                 on_page(PageInfo(resource, page_number, len(rows), so_far))
             next_cursor = _next_cursor(body)
-            if not next_cursor or (more is not None and not more()):
+            if not next_cursor:
                 return
             if next_cursor == cursor:
                 raise PipedriveError(
@@ -278,8 +260,8 @@ class PipedriveClient:
         try:
             return self._parse(record, row, resource)
         except PipedriveError as error:
-            if self.stats.count_unreadable(row):
-                logger.warning("Skipped an unreadable record while listing %s: %s", resource, error)
+            self.stats.count_unreadable()
+            logger.warning("Skipped an unreadable record while listing %s: %s", resource, error)
             return None
 
     def _parse(self, record: type[R], row: Any, resource: str) -> R:

@@ -6,7 +6,6 @@ from integrations.sync.entities import EntitySpec, Link
 
 from . import records
 from .custom_fields import NO_CUSTOM_FIELDS, CustomFields
-from .deal_chains import deal_chains
 
 
 def pipeline_columns(pipeline: records.Pipeline) -> dict:
@@ -139,7 +138,6 @@ def entity_specs(custom_fields: CustomFields = NO_CUSTOM_FIELDS) -> tuple[Entity
             incremental=True,
             links=DEAL_LINKS,
             fingerprint_salt=custom_fields.version,
-            split=deal_chains,
         ),
         EntitySpec(
             "archived_deals",
