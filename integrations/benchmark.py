@@ -4,25 +4,27 @@ import resource
 import sqlite3
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 
 from django.core.management import call_command
 from django.db import connection
 
 from integrations.models import Integration
 from integrations.providers.pipedrive.specs import entity_specs
+from integrations.sync.prefetch import chains_ahead
 from integrations.sync.runner import sync_integration
 from portfolio.models import PortfolioCompany
 
 
 def download_only(integration: Integration) -> dict:
-    """Fetch every page a full sync fetches, keeping nothing: the floor a sync cannot beat."""
+    """Fetch every page a full sync fetches, the way it fetches them (the deal fields first, then
+    every listing at once: sync/download.py), keeping nothing: the floor a sync cannot beat."""
     started = time.perf_counter()
-    records = 0
     with integration.provider_api.client(integration) as client:
-        records += sum(1 for _ in client.iter_deal_fields())
-        for spec in entity_specs():
-            records += sum(1 for _ in spec.fetch(client, None, None))
+        records = sum(1 for _ in client.iter_deal_fields())
+        listings = [spec.listing(client, None) for spec in entity_specs()]
+        with closing(chains_ahead(listings, interrupt=client.interrupt)) as pages:
+            records += sum(len(page) for _, page, _ in pages)
         return {"seconds": time.perf_counter() - started, "records": records, "api_calls": client.stats.calls}
 
 
