@@ -16,19 +16,46 @@ from dealflow.models import Deal, DealStatus
 OPEN, WON = DealStatus.OPEN.value, DealStatus.WON.value
 
 
-def page_ids(*, integration_ids: list[int], targets: dict[int, str], filters, column: str, offset: int, size: int):
+def page_ids(
+    *,
+    integration_ids: list[int],
+    targets: dict[int, str],
+    filters,
+    column: str,
+    offset: int,
+    size: int,
+    integration_of: dict[int, int] | None = None,
+):
     """The ids of the column's deals `offset` to `offset + size`, in the column's order (one query,
     none when the column has no stages). `filters` without a text search (owner, pipeline and won
-    period apply)."""
+    period apply). `integration_of` maps stage ids to their integration's (None: any stage may be
+    any integration's; with it, each integration's part reads only its own stages)."""
     pages = first_page_ids(
-        integration_ids=integration_ids, targets=targets, filters=filters, columns=[column], offset=offset, size=size
+        integration_ids=integration_ids,
+        targets=targets,
+        filters=filters,
+        columns=[column],
+        offset=offset,
+        size=size,
+        integration_of=integration_of,
     )
     return pages.get(column, [])
 
 
-def first_page_ids(*, integration_ids, targets, filters, columns: list[str], offset: int = 0, size: int):
+def first_page_ids(
+    *,
+    integration_ids,
+    targets,
+    filters,
+    columns: list[str],
+    offset: int = 0,
+    size: int,
+    integration_of: dict[int, int] | None = None,
+):
     """`page_ids` of several columns in one query: {column: ids in the column's order}."""
-    queries = [_column_sql(integration_ids, targets, filters, column, offset, size) for column in columns]
+    queries = [
+        _column_sql(integration_ids, targets, filters, column, offset, size, integration_of) for column in columns
+    ]
     queries = [query for query in queries if query]
     if not queries:
         return {}
@@ -46,16 +73,21 @@ def by_column(rows) -> dict[str, list[int]]:
     return pages
 
 
-def _column_sql(integration_ids, targets, filters, column: str, offset: int, size: int):
+def _column_sql(integration_ids, targets, filters, column: str, offset: int, size: int, integration_of=None):
     """(sql, params) of the column's page as rows (column, id, position), or None without parts."""
     parts = []
     for integration_id in integration_ids:
-        where, params = [f"{DEALS}.integration_id = %s", f"NOT {DEALS}.is_archived"], [integration_id]
+        own = targets
+        if integration_of is not None:
+            own = {stage: target for stage, target in targets.items() if integration_of.get(stage) == integration_id}
+        # is_archived as an equality (not `NOT is_archived`), so that the indexes' columns after it
+        # are used too.
+        where, params = [f"{DEALS}.integration_id = %s", f"{DEALS}.is_archived = %s"], [integration_id, False]
         for field, value in (("owner_id", filters.owner_id), ("pipeline_id", filters.pipeline_id)):
             if value:
                 where.append(f"{DEALS}.{field} = %s")
                 params.append(value)
-        parts += _parts(where, params, targets, filters.won_since, column, limit=offset + size)
+        parts += _parts(where, params, own, filters.won_since, column, limit=offset + size)
     if not parts:
         return None
     union = " UNION ALL ".join(f"SELECT * FROM ({sql}) p{number}" for number, (sql, _) in enumerate(parts))
@@ -80,10 +112,10 @@ def _parts(where: list[str], params: list, targets: dict[int, str], won_since, c
     (sql, params) selecting id and sort_key."""
     sort_key = WON_AT if column == CLOSED_WON else UPDATED
     in_stages = stage_ids(targets, column)
-    shares = []  # (condition, its params, whether they are won deals)
-    if in_stages:
-        placeholders = ", ".join(["%s"] * len(in_stages))
-        shares.append((f"{DEALS}.status = %s AND {DEALS}.stage_id IN ({placeholders})", [OPEN, *in_stages], False))
+    # One share per stage: `stage_id = s` ordered by date is one range of deal_hygiene_idx (integration,
+    # status, is_archived, stage, update_time, ...), read no further than the page; `stage_id IN (...)`
+    # would have to read (and sort) every deal of the column's stages.
+    shares = [(f"{DEALS}.status = %s AND {DEALS}.stage_id = %s", [OPEN, stage], False) for stage in in_stages]
     if column == UNMAPPED:
         shares.append((f"{DEALS}.status = %s AND {DEALS}.stage_id IS NULL", [OPEN], False))
     if column == CLOSED_WON:
@@ -91,7 +123,8 @@ def _parts(where: list[str], params: list, targets: dict[int, str], won_since, c
     parts = []
     for condition, condition_params, won in shares:
         where_sql = " AND ".join([*where, condition])
-        select = f"SELECT {DEALS}.id AS id, {sort_key} AS sort_key FROM {DEALS} WHERE {where_sql}"
+        source = f"{DEALS} {_index_hint(column, won)}"
+        select = f"SELECT {DEALS}.id AS id, {sort_key} AS sort_key FROM {source} WHERE {where_sql}"
         newest = f"ORDER BY {sort_key} DESC, {DEALS}.id DESC LIMIT {int(limit)}"
         if won and won_since is not None:  # the won period (columns.on_board): dated wins only
             since = connection.ops.adapt_datetimefield_value(won_since)
@@ -101,3 +134,16 @@ def _parts(where: list[str], params: list, targets: dict[int, str], won_since, c
         undated = f"{select} AND {sort_key} IS NULL ORDER BY {DEALS}.id DESC LIMIT {int(limit)}"
         parts.append((undated, [*params, *condition_params]))
     return parts
+
+
+def _index_hint(column: str, won: bool) -> str:
+    """SQLite's planner, left alone, reads the deals without a stage off deal_newest_idx (every open
+    deal of the integration, when none lacks a stage) and sorts a whole stage for Closed Won's open
+    deals: name the index that reads no further than the page."""
+    if connection.vendor != "sqlite":
+        return ""
+    if won:
+        return ""
+    if column == CLOSED_WON:  # open deals in Closed Won sort by their win date expression
+        return "INDEXED BY deal_won_at_idx"
+    return "INDEXED BY deal_hygiene_idx"

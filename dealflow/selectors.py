@@ -158,6 +158,9 @@ class StageMap:
     probability: dict[int, int]
     name: dict[int, str]
     company_name: dict[int, str]  # stage id -> its company's name
+    integration_of: dict[int, int] = field(default_factory=dict)  # stage id -> its integration's id
+    # integration id -> its company's (name, slug, logo): the cards' company line, without a join
+    company_of: dict[int, tuple[str, str, str]] = field(default_factory=dict)
 
     def column_of(self, status: str, stage_id: int | None) -> str:
         """The column of a deal on the board (see `columns.on_board`)."""
@@ -176,18 +179,27 @@ def weight_percent(status: str, stage_probability: int | None) -> int:
 
 
 def stage_map(companies) -> StageMap:
-    integration_ids = list(crm_integrations(companies).values_list("id", flat=True))
+    integrations = crm_integrations(companies).values_list("id", "company__name", "company__slug", "company__logo")
+    company_of = {integration_id: tuple(company) for integration_id, *company in integrations}
+    integration_ids = list(company_of)
     rows = Stage.objects.filter(integration_id__in=integration_ids).values_list(
-        "id", "name", "deal_probability", "mapping__target", "integration__company__name"
+        "id", "name", "deal_probability", "mapping__target", "integration_id"
     )
-    target, probability, name, company_name = {}, {}, {}, {}
-    for stage_id, stage_name, stage_probability, stage_target, stage_company in rows:
+    target, probability, name, company_name, integration_of = {}, {}, {}, {}, {}
+    for stage_id, stage_name, stage_probability, stage_target, integration_id in rows:
         target[stage_id] = stage_target or UNMAPPED
         probability[stage_id] = stage_probability
         name[stage_id] = stage_name
-        company_name[stage_id] = stage_company
+        company_name[stage_id] = company_of[integration_id][0]
+        integration_of[stage_id] = integration_id
     return StageMap(
-        integration_ids=integration_ids, target=target, probability=probability, name=name, company_name=company_name
+        integration_ids=integration_ids,
+        target=target,
+        probability=probability,
+        name=name,
+        company_name=company_name,
+        integration_of=integration_of,
+        company_of=company_of,
     )
 
 
@@ -364,8 +376,9 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
             filters=filters,
             columns=columns,
             size=PAGE_SIZE + 1,
+            integration_of=stages.integration_of,
         )
-        return pages_of(ids, now)
+        return pages_of(ids, stages, now)
     newest_first = [column_order_expression(stages).desc(nulls_last=True), F("id").desc()]
     ranked = (
         board_deals(stages=stages, filters=filters)
@@ -377,18 +390,20 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
         .filter(rank__lte=PAGE_SIZE + 1)
         .values_list("board_column", "id", "rank")
     )
-    return pages_of(newest.by_column(ranked), now)
+    return pages_of(newest.by_column(ranked), stages, now)
 
 
-def pages_of(ids: dict[str, list[int]], now=None) -> dict:
+def pages_of(ids: dict[str, list[int]], stages: StageMap, now=None) -> dict:
     """{column: (cards, whether more follow)} from each column's page of deal ids, in order; their
     details in one query. The ids come as a list rather than a subquery: with a subquery, the card
     query has nine relations, over PostgreSQL's join_collapse_limit (8), which then joins the
-    detail tables to every deal before it picks the page's (seconds at 100,000 deals)."""
-    rows = {
-        row["id"]: row
-        for row in Deal.objects.filter(pk__in=[i for page in ids.values() for i in page]).values(*CARD_VALUES)
-    }
+    detail tables to every deal before it picks the page's (seconds at 100,000 deals). The company
+    comes from the stage map: joined, SQLite's planner started from the integrations and read every
+    deal of each instead of the page's by id."""
+    rows = {}
+    for row in Deal.objects.filter(pk__in=[i for page in ids.values() for i in page]).values(*CARD_VALUES):
+        row["company"] = stages.company_of[row["integration_id"]]
+        rows[row["id"]] = row
     return {column: cards_page([rows[deal_id] for deal_id in page], now) for column, page in ids.items()}
 
 
@@ -410,8 +425,9 @@ def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset
             column=column,
             offset=offset,
             size=PAGE_SIZE + 1,
+            integration_of=stages.integration_of,
         )
-    return pages_of({column: page_ids}, now)[column]
+    return pages_of({column: page_ids}, stages, now)[column]
 
 
 def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
@@ -454,9 +470,7 @@ CARD_VALUES = [
     "organization__name",
     "person__name",
     "owner__name",
-    "integration__company__name",
-    "integration__company__slug",
-    "integration__company__logo",
+    "integration_id",  # its company (name, slug, logo) is added as "company": StageMap.company_of
 ]
 
 
@@ -472,12 +486,13 @@ def card_from(row: dict, now: datetime, paths: DealPaths, activities: Pending | 
     )
     organization = row["organization__name"]
     column = column_of(status=row["status"], target=row["stage__mapping__target"])
+    company_name, company_slug, company_logo = row["company"]
     return Card(
         title=row["title"],
-        url=paths(row["integration__company__slug"], row["remote_id"]),
-        company_name=row["integration__company__name"],
-        company_slug=row["integration__company__slug"],
-        company_has_logo=logo_content_type(row["integration__company__logo"]) is not None,
+        url=paths(company_slug, row["remote_id"]),
+        company_name=company_name,
+        company_slug=company_slug,
+        company_has_logo=logo_content_type(company_logo) is not None,
         stage_name=row["stage__name"],
         is_verbal=is_verbal_yes(row["status"], column),
         # Titles often start with the organization ("Acme AB – Licens"): don't say it twice.

@@ -12,6 +12,7 @@ queries of each request, with the database beside each figure, and with `--compa
 ratio PostgreSQL / SQLite.
 """
 
+import cProfile
 import json
 import os
 import random
@@ -20,10 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
@@ -32,10 +36,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.management.throwaway_db import ratio_line, servers, throwaway_database
+from dealflow.models import Deal
+from integrations.management.throwaway_db import SQLITE, ratio_line, servers, throwaway_database
 
 INSIDE_FLAG = "BENCH_BOARD_THROWAWAY_DB"
 DATABASE_PREFIX = "bench_board_"
+BENCH_USER = "bench"
 STAGES = [  # (name, target, probability)
     ("Lead - ännu ej kontaktade", "lead", 10),
     ("Prospekt - kontaktade", "qualified", 20),
@@ -62,26 +68,50 @@ class Command(BaseCommand):
         parser.add_argument(
             "--compare-postgres", action="store_true", help="run on SQLite and on the PostgreSQL server, with ratios"
         )
+        parser.add_argument(
+            "--keep-sqlite",
+            metavar="DIR",
+            help="SQLite only: keep the generated database in DIR (under the temporary directory) and reuse "
+            "it on the next run with the same --deals, --companies and --seed (generating 400,000 deals takes minutes)",
+        )
+        parser.add_argument("--profile", metavar="DIR", help="write a cProfile of each request's timed runs to DIR")
 
     def handle(self, *args, deals, companies, runs, seed, database_url, compare_postgres, **options):
+        keep, profile = options["keep_sqlite"], options["profile"]
         if os.environ.get(INSIDE_FLAG) != "1":
-            return self.run_in_throwaway_databases(
-                ["--deals", str(deals), "--companies", str(companies), "--runs", str(runs), "--seed", str(seed)],
-                servers(database_url=database_url, compare_postgres=compare_postgres),
-            )
+            arguments = ["--deals", str(deals), "--companies", str(companies), "--runs", str(runs), "--seed", str(seed)]
+            if profile:
+                arguments += ["--profile", str(Path(profile).resolve())]
+            targets = servers(database_url=database_url, compare_postgres=compare_postgres)
+            kept = None
+            if keep:
+                if compare_postgres or targets[0][0] != SQLITE:
+                    raise CommandError("--keep-sqlite measures SQLite only.")
+                directory = Path(keep).resolve()
+                if not str(directory).startswith(tempfile.gettempdir()):
+                    raise CommandError(f"--keep-sqlite needs a directory under {tempfile.gettempdir()}.")
+                directory.mkdir(parents=True, exist_ok=True)
+                kept = directory / f"{DATABASE_PREFIX}{deals}_{companies}_{seed}.sqlite3"
+            return self.run_in_throwaway_databases(arguments, targets, kept=kept)
         name = str(settings.DATABASES["default"]["NAME"])
         if not (name.startswith(tempfile.gettempdir()) or name.startswith(DATABASE_PREFIX)):
             raise CommandError("Refusing to generate benchmark data outside a throwaway database.")
         call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        urls = generate(deals=deals, companies=companies, seed=seed)
-        self.stdout.write(f"Generated {deals} deals in {time.perf_counter() - started:.1f} s ({connection.vendor}).")
-        self.stdout.write(json.dumps(self.measure(urls, runs=runs)))
+        if User.objects.filter(username=BENCH_USER).exists():  # a kept database (--keep-sqlite)
+            urls = bench_urls()
+            self.stdout.write(f"Reused the {Deal.objects.count()} deals of {name} ({connection.vendor}).")
+        else:
+            started = time.perf_counter()
+            urls = generate(deals=deals, companies=companies, seed=seed)
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"Generated {deals} deals in {seconds:.1f} s ({connection.vendor}).")
+        self.stdout.write(json.dumps(self.measure(urls, runs=runs, profile=profile)))
 
-    def run_in_throwaway_databases(self, arguments: list[str], targets: list[tuple[str, str | None]]):
+    def run_in_throwaway_databases(self, arguments: list[str], targets: list[tuple[str, str | None]], kept=None):
         results = {}
         for vendor, server in targets:
-            with throwaway_database(server, DATABASE_PREFIX) as url:
+            database = nullcontext(f"sqlite:///{kept}") if kept else throwaway_database(server, DATABASE_PREFIX)
+            with database as url:
                 env = {
                     **os.environ,
                     INSIDE_FLAG: "1",
@@ -111,7 +141,7 @@ class Command(BaseCommand):
             if line:
                 self.stdout.write(line)
 
-    def measure(self, urls, *, runs):
+    def measure(self, urls, *, runs, profile=None):
         # The test client's host; setup_test_environment() would also instrument template rendering.
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         # Without DEBUG the manifest storage needs `collectstatic`; file names do not matter here.
@@ -126,12 +156,20 @@ class Command(BaseCommand):
             for _ in range(3):  # warm up caches and connections
                 client.get(url, headers=headers, secure=True)
             timings = []
+            profiler = cProfile.Profile() if profile else None
             for _ in range(runs):
                 started = time.perf_counter()
+                if profiler:
+                    profiler.enable()
                 response = client.get(url, headers=headers, secure=True)
+                if profiler:
+                    profiler.disable()
                 timings.append((time.perf_counter() - started) * 1000)
                 if response.status_code != 200:
                     raise CommandError(f"{url} answered {response.status_code}")
+            if profiler:
+                slug = "".join(c if c.isalnum() else "-" for c in name)
+                profiler.dump_stats(Path(profile) / f"{connection.vendor}-{slug}.prof")
             with CaptureQueriesContext(connection) as queries:
                 client.get(url, headers=headers, secure=True)
             p95 = statistics.quantiles(timings, n=20)[-1]
@@ -140,10 +178,8 @@ class Command(BaseCommand):
 
 
 def generate(*, deals: int, companies: int, seed: int) -> dict:
-    """Companies, stages, owners, contacts and `deals` deals; returns the URLs to time."""
-    from django.contrib.auth.models import User
-
-    from dealflow.models import Deal, Organization, Owner, Person, Pipeline, Stage, StageChange, StageMapping
+    """Companies, stages, owners, contacts and `deals` deals; returns the URLs to time (`bench_urls`)."""
+    from dealflow.models import Organization, Owner, Person, Pipeline, Stage, StageChange, StageMapping
     from integrations.models import Integration, SyncState
     from portfolio.models import PortfolioCompany
 
@@ -199,17 +235,27 @@ def generate(*, deals: int, companies: int, seed: int) -> dict:
             ),
             batch_size=2000,
         )
-    panel_deal = Deal.objects.filter(integration__company__slug="company-1", status="open").first()
+    panel_deal = _panel_deal()
     StageChange.objects.bulk_create(
         StageChange(deal=panel_deal, to_stage_id=panel_deal.stage_id, changed_at=now - timedelta(days=day))
         for day in range(5)
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    user = User.objects.create_user("bench", is_staff=True)
+    User.objects.create_user(BENCH_USER, is_staff=True)
+    return bench_urls()
+
+
+def _panel_deal():
+    return Deal.objects.filter(integration__company__slug="company-1", status="open").order_by("pk").first()
+
+
+def bench_urls() -> dict:
+    """The generated data's user and the URLs to time (name: (url, headers))."""
+    panel_deal = _panel_deal()
     htmx = {"HX-Request": "true"}
     return {
-        "user": user,
+        "user": User.objects.get(username=BENCH_USER),
         "board, all companies": (reverse("dealflow:board"), {}),
         "board, one company": (reverse("dealflow:company_board", args=["company-1"]), {}),
         "board, search": (reverse("dealflow:board") + "?q=organisation+12", {}),
@@ -219,8 +265,6 @@ def generate(*, deals: int, companies: int, seed: int) -> dict:
 
 
 def random_deal(rng, now, integration, pipeline, stages, owners, organizations, persons, remote_id):
-    from dealflow.models import Deal
-
     status = rng.choice(STATUSES)
     changed = now - timedelta(days=rng.randint(0, 700), minutes=rng.randint(0, 1440))
     return Deal(
