@@ -44,7 +44,10 @@ StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
 def _json_bytes(body: dict) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # ASCII with \u escapes: the same JSON, and several times faster than ensure_ascii=False (a
+    # 500-deal page is the sandbox's main cost). Not orjson: it writes NaN as null, and hostile-data
+    # tests serve NaN as Pipedrive's broken answers would.
+    return json.dumps(body, separators=(",", ":")).encode("ascii")
 
 
 def _read_json(environ: dict) -> dict | None:

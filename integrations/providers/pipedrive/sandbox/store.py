@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -78,6 +79,9 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
+_deal_values = attrgetter(*DEAL_FIELDS)  # one C call for every field (a page renders 500 deals)
+
+
 class DealRow:
     __slots__ = DEAL_FIELDS
 
@@ -89,7 +93,7 @@ class DealRow:
         return getattr(self, name)
 
     def to_api(self) -> dict:
-        data = {name: getattr(self, name) for name in DEAL_FIELDS}
+        data = dict(zip(DEAL_FIELDS, _deal_values(self), strict=True))
         data["label_ids"] = list(self.label_ids or ())
         # Copied when it is an object; sent as is otherwise (tests set hostile shapes).
         custom = self.custom_fields or {}
