@@ -19,15 +19,31 @@ WON_PERIODS = [
 DEFAULT_WON_PERIOD = "365"
 
 
+class LabelIterator(forms.models.ModelChoiceIterator):
+    """The choices as (id, label) read with one values query: the board renders them on every
+    request, and a model instance per owner cost more than the rest of the filter bar."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, name, company in self.queryset.values_list("pk", "name", "integration__company__name"):
+            yield (pk, self.field.choice_label(name, company))
+
+
 class CompanyLabelledChoiceField(forms.ModelChoiceField):
     """Labels say which company a record belongs to when the board spans several."""
+
+    iterator = LabelIterator
 
     def __init__(self, *args, show_company: bool, **kwargs):
         self.show_company = show_company
         super().__init__(*args, **kwargs)
 
+    def choice_label(self, name: str, company_name: str) -> str:
+        return f"{name} · {company_name}" if self.show_company else name
+
     def label_from_instance(self, obj):
-        return f"{obj.name} · {obj.integration.company.name}" if self.show_company else obj.name
+        return self.choice_label(obj.name, obj.integration.company.name)
 
 
 class BoardFilterForm(forms.Form):

@@ -10,7 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Prefetch, Sum, Value, When, Window
+from django.db import connection
+from django.db.models import Case, Count, F, Func, IntegerField, Prefetch, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
@@ -229,7 +230,15 @@ def board_deals(*, stages: StageMap, filters: BoardFilters):
     """Deals that may show on the board (any column, excluded stages too): open ones, and won ones
     within the won period. The period applies to won deals only: an open deal in a stage mapped
     to Closed Won has no win date, and leaving it out would make it vanish from the board."""
-    deals = Deal.objects.filter(on_board(filters.won_since), integration_id__in=stages.integration_ids)
+    if filters.q and connection.vendor == "sqlite":
+        # The matches are found by id (search_index): `+integration_id` keeps SQLite's planner from
+        # reading every deal of the integrations off an index instead (twice the time at 100,000).
+        deals = Deal.objects.alias(
+            unindexed_integration=Func(F("integration_id"), template="+%(expressions)s", output_field=IntegerField())
+        )
+        deals = deals.filter(on_board(filters.won_since), unindexed_integration__in=stages.integration_ids)
+    else:
+        deals = Deal.objects.filter(on_board(filters.won_since), integration_id__in=stages.integration_ids)
     if filters.q:
         deals = deals.filter(search_index.matches(filters.q, stages.integration_ids))
     if filters.owner_id:
