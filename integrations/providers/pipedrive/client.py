@@ -12,8 +12,11 @@ import random
 import re
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx
@@ -209,7 +212,7 @@ class PipedriveClient:
         if updated_since is not None:
             query["updated_since"] = _as_utc(_require_aware(updated_since))
         query["limit"] = self.page_size
-        return self._pages(path, resource, record, query, on_page)
+        return self._pages(path, resource, record, query, on_page, ahead=True)
 
     def _pages(
         self,
@@ -218,30 +221,47 @@ class PipedriveClient:
         record: type[R],
         query: dict[str, Any],
         on_page: PageCallback | None,
+        *,
+        ahead: bool = False,
     ) -> Iterator[R]:
+        """Every page's records, following the cursor. With `ahead`, the next page is asked for (in a
+        helper thread) as soon as this page's cursor is known, and this page's records are built
+        while it travels: the same requests, each page one round trip apart instead of a round trip
+        plus the parsing. A caller that stops early may leave that one request made (the sync
+        reads its listings to the end)."""
         cursor: str | None = None
         page_number = 0
         so_far = 0
-        while True:
-            page_number += 1
-            body = self._get(path, {**query, "cursor": cursor} if cursor else query)
-            rows = self._rows(body, resource)
-            for row in rows:
-                parsed = self._parse_listed(record, row, resource)
-                if parsed is not None:
-                    yield parsed
-            so_far += len(rows)
-            if on_page is not None:
-                on_page(PageInfo(resource, page_number, len(rows), so_far))
-            next_cursor = _next_cursor(body)
-            if not next_cursor:
-                return
-            if next_cursor == cursor:
-                raise PipedriveError(
-                    f"Pipedrive returned the same cursor twice while listing {resource}.",
-                    kind=ErrorKind.BAD_RESPONSE,
-                )
-            cursor = next_cursor
+        with ThreadPoolExecutor(1, thread_name_prefix="pipedrive-ahead") if ahead else nullcontext() as helper:
+            answer: Callable[[], dict] | None = self._ask(helper, path, query)
+            while answer is not None:
+                body = answer()
+                page_number += 1
+                rows = self._rows(body, resource)
+                next_cursor = _next_cursor(body)
+                repeated = next_cursor is not None and next_cursor == cursor
+                answer = None
+                if next_cursor and not repeated:
+                    answer = self._ask(helper, path, {**query, "cursor": next_cursor})
+                for row in rows:
+                    parsed = self._parse_listed(record, row, resource)
+                    if parsed is not None:
+                        yield parsed
+                so_far += len(rows)
+                if on_page is not None:
+                    on_page(PageInfo(resource, page_number, len(rows), so_far))
+                if repeated:
+                    raise PipedriveError(
+                        f"Pipedrive returned the same cursor twice while listing {resource}.",
+                        kind=ErrorKind.BAD_RESPONSE,
+                    )
+                cursor = next_cursor
+
+    def _ask(self, helper: ThreadPoolExecutor | None, path: str, params: dict[str, Any]) -> Callable[[], dict]:
+        """The answer to GET path: asked for now in the helper thread, or when called."""
+        if helper is None:
+            return partial(self._get, path, params)
+        return helper.submit(self._get, path, params).result
 
     def _rows(self, body: dict, resource: str) -> list:
         rows = body["data"]
