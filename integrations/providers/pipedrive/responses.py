@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 
 import httpx
@@ -35,12 +34,19 @@ def _excerpt(response: httpx.Response, redact: Redactor) -> str:
 
 
 # 20 digits in a row: maybe an integer past 64 bits, which orjson would read as an inexact float.
-LONG_NUMBER = re.compile(rb"\d{20}")
+# Found by mapping every digit to "0" and anything else to " ", then one substring search: a
+# regular expression took longer on a 500-deal page (timestamps and ids are digits) than orjson.
+_DIGITS_AS_ZEROS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+LONG_NUMBER = b"0" * 20
+
+
+def has_long_number(content: bytes) -> bool:
+    return LONG_NUMBER in content.translate(_DIGITS_AS_ZEROS)
 
 
 def _json_or_none(response: httpx.Response) -> object:
     content = response.content
-    if not LONG_NUMBER.search(content):
+    if not has_long_number(content):
         try:
             return orjson.loads(content)  # several times faster than json on a 500-deal page
         except orjson.JSONDecodeError:
