@@ -13,6 +13,8 @@ differs by user belongs outside it (templates/dealflow/partials/cards.html).
 
 import hashlib
 from dataclasses import fields
+from functools import cache
+from operator import attrgetter
 
 from django.core.cache import caches
 from django.template.loader import render_to_string
@@ -27,16 +29,27 @@ def card_context(card, *, all_companies: bool, query: str) -> dict:
     return {"card": card, "all_companies": all_companies, "query": query}
 
 
-def card_key(card, *, all_companies: bool, query: str) -> str:
-    shown = [getattr(card, field.name) for field in fields(card) if field.name != "activities"]
-    shown.append(card.next_activity if card.is_open else None)
-    extra = [all_companies, query, translation.get_language(), timezone.get_current_timezone_name()]
+@cache
+def shown_fields(card_class) -> attrgetter:
+    """Reads every field a card shows (all but `activities`, which its next activity stands for)."""
+    return attrgetter(*(field.name for field in fields(card_class) if field.name != "activities"))
+
+
+def card_key(card, *, all_companies: bool, query: str, extra=None) -> str:
+    shown = (shown_fields(type(card))(card), card.next_activity if card.is_open else None)
+    extra = extra or page_extra(all_companies=all_companies, query=query)
     return "board-card:" + hashlib.sha256(repr((shown, extra)).encode()).hexdigest()
+
+
+def page_extra(*, all_companies: bool, query: str) -> tuple:
+    """What every card of a page is rendered with besides its own values."""
+    return (all_companies, query, translation.get_language(), timezone.get_current_timezone_name())
 
 
 def rendered_cards(cards, *, all_companies: bool, query: str) -> list[str]:
     """Each card's HTML, in order: the cached ones in one cache read, the rest rendered and stored."""
-    keys = [card_key(card, all_companies=all_companies, query=query) for card in cards]
+    extra = page_extra(all_companies=all_companies, query=query)
+    keys = [card_key(card, all_companies=all_companies, query=query, extra=extra) for card in cards]
     cached = caches["board_cards"].get_many(keys)
     missing = {}
     for card, key in zip(cards, keys, strict=True):

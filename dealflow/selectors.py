@@ -8,12 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, Count, F, Func, IntegerField, Prefetch, Sum, Value, When, Window
 from django.db.models.functions import RowNumber
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -410,7 +411,8 @@ def pages_of(ids: dict[str, list[int]], stages: StageMap, now=None) -> dict:
     comes from the stage map: joined, SQLite's planner started from the integrations and read every
     deal of each instead of the page's by id."""
     rows = {}
-    for row in Deal.objects.filter(pk__in=[i for page in ids.values() for i in page]).values(*CARD_VALUES):
+    page_ids = [i for page in ids.values() for i in page]
+    for row in Deal.objects.filter(pk__in=page_ids).values(*CARD_VALUES).order_by():
         row["company"] = stages.company_of[row["integration_id"]]
         rows[row["id"]] = row
     return {column: cards_page([rows[deal_id] for deal_id in page], now) for column, page in ids.items()}
@@ -450,15 +452,17 @@ def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
 
 
 class DealPaths:
-    """Deal pages' paths, reversing the URL once per company rather than once per card."""
-
-    def __init__(self):
-        self.prefixes = {}
+    """Deal pages' paths, reversing the URL once per company and process rather than once per card
+    (a reverse cost more than the rest of a card)."""
 
     def __call__(self, slug: str, deal_id: int) -> str:
-        if slug not in self.prefixes:
-            self.prefixes[slug] = reverse("dealflow:deal", args=[slug, 0]).removesuffix("0/")
-        return f"{self.prefixes[slug]}{deal_id}/"
+        return f"{deal_path_prefix(slug, get_script_prefix(), get_urlconf())}{deal_id}/"
+
+
+@lru_cache(maxsize=1024)
+def deal_path_prefix(slug: str, script_prefix: str, urlconf) -> str:
+    """A company's deal paths up to the deal id; keyed by what `reverse` reads besides the slug."""
+    return reverse("dealflow:deal", args=[slug, 0], urlconf=urlconf).removesuffix("0/")
 
 
 # What a card shows; plain values rather than model instances keep a page of cards cheap to build.
