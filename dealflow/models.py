@@ -178,6 +178,9 @@ class Deal(CachedRecord):
     lost_reason = models.TextField(blank=True)
     label_ids = models.JSONField(default=list, blank=True)
     custom_fields = models.JSONField(default=dict, blank=True, help_text=_("Custom fields keyed by their names."))
+    # Whether the deal has an activity not done (a next activity): kept by database triggers on
+    # every write (dealflow/metrics/activity_flags.py), so hygiene reads it off an index.
+    has_planned_activity = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta(CachedRecord.Meta):
         ordering = ["-update_time", "-remote_id"]
@@ -246,6 +249,23 @@ class Deal(CachedRecord):
             models.Index(
                 fields=["integration", "status", "is_archived", "stage", "update_time", "expected_close_date", "id"],
                 name="deal_hygiene_idx",
+            ),
+            # The metrics' open deals (hygiene's counts, the forecast by expected close month) off
+            # this index alone, without reading a table row or probing the activities per deal; its
+            # columns start as the forecast's GROUP BY does, so SQLite's planner prefers it there.
+            models.Index(
+                fields=[
+                    "integration",
+                    "status",
+                    "stage",
+                    "currency",
+                    "is_archived",
+                    "expected_close_date",
+                    "value",
+                    "update_time",
+                    "has_planned_activity",
+                ],
+                name="deal_open_cover_idx",
             ),
             # The metrics' lost deals of a period (top lost reasons), one range per integration
             # (dealflow.metrics.closed.lost_at_expression).

@@ -1,16 +1,19 @@
 """Pipeline hygiene: of the open deals (excluded stages left out, as in "open deals"), how many are
 rotting (dealflow.rotting: Pipedrive's rule), have no next activity (no undone activity), and are
 past their expected close date (before today). Each as a count and a share of the open deals
-(None when there are none). One GROUP BY query for every company of the scope."""
+(None when there are none).
+
+One GROUP BY query for every company of the scope, off deal_open_cover_idx: whether a deal has a
+next activity is stored on it (Deal.has_planned_activity, kept by triggers:
+dealflow/metrics/activity_flags.py), so no deal probes the activities."""
 
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 
 from dealflow.columns import EXCLUDED, in_column
 from dealflow.metrics.pipeline import open_deals
 from dealflow.metrics.scope import Scope, rows_of
-from dealflow.models import Activity
 from dealflow.rotting import rotting_q
 
 FIGURES = ("rotting", "no_next_activity", "past_expected_close")
@@ -18,7 +21,6 @@ FIGURES = ("rotting", "no_next_activity", "past_expected_close")
 
 def fetch(scope: Scope, now: datetime, today: date) -> list[dict]:
     """Per integration: its open deals and how many of them each figure counts."""
-    planned = Activity.objects.filter(deal=OuterRef("pk"), done=False)
     rows = (
         open_deals(scope)
         .exclude(in_column(scope.stages.target, EXCLUDED))
@@ -26,7 +28,7 @@ def fetch(scope: Scope, now: datetime, today: date) -> list[dict]:
         .annotate(
             open=Count("id"),
             rotting=Count("id", filter=rotting_q(now)),
-            no_next_activity=Count("id", filter=~Exists(planned)),
+            no_next_activity=Count("id", filter=Q(has_planned_activity=False)),
             past_expected_close=Count("id", filter=Q(expected_close_date__lt=today)),
         )
         .order_by()
