@@ -118,7 +118,6 @@ def shape(sandbox: Sandbox, *, open_remainder: int, closed_remainder: int) -> No
         (400, 1, 1),  # each status's last page holds one deal
         (400, 0, 0),  # every page full
         (900, 1, PAGE_SIZE - 1),
-        (DEALS, 1, 1),
     ],
 )
 def test_never_more_calls_or_tokens_than_the_sequential_download(
