@@ -1,5 +1,6 @@
-"""Cards' HTML from a cache, keyed by everything a card shows: rendering the board's 175 cards
-through the template engine was most of a board request's time once its queries were cheap.
+"""Cards' (and column headers') HTML from a cache, keyed by everything they show: rendering the
+board's 175 cards through the template engine was most of a board request's time once its queries
+were cheap.
 
 The key is a digest of the card's displayed values (dealflow.selectors.Card, its next activity
 included), the page's search query string (in the card's link), whether the board shows all
@@ -60,3 +61,42 @@ def rendered_cards(cards, *, all_companies: bool, query: str) -> list[str]:
     if missing:
         caches["board_cards"].set_many(missing, TIMEOUT)
     return [cached[key] for key in keys]
+
+
+# --- Column headers ------------------------------------------------------------------------------
+#
+# A column's header (name, count, totals, converted total, verbal yeses, the "+" for a new deal)
+# the same way: keyed by every value it shows, rendered from those values only. The "+" is there
+# for staff and the company's editors only: its stage is part of the key, so a header with it is
+# never served to someone without it.
+
+HEADER_TEMPLATE = "dealflow/partials/column_header.html"
+
+
+def header_values(column, *, first_stage, company_slug) -> dict:
+    """Everything the header template reads."""
+    return {
+        "column": {
+            "key": column.key,
+            "label": str(column.label),
+            "count": column.count,
+            "totals": column.totals,
+            "verbal_totals": column.verbal_totals,
+            "verbal_count": column.verbal_count,
+            "converted": column.converted,
+        },
+        "first_stage": first_stage,
+        "company_slug": company_slug,
+    }
+
+
+def rendered_header(column, *, first_stage, company_slug) -> str:
+    """The column header's HTML, from the cache or rendered and stored."""
+    context = header_values(column, first_stage=first_stage, company_slug=company_slug)
+    extra = (translation.get_language(), timezone.get_current_timezone_name())
+    key = "board-header:" + hashlib.sha256(repr((context, extra)).encode()).hexdigest()
+    html = caches["board_cards"].get(key)
+    if html is None:
+        html = render_to_string(HEADER_TEMPLATE, context)
+        caches["board_cards"].set(key, html, TIMEOUT)
+    return html

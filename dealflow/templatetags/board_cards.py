@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from dealflow.card_fragments import rendered_cards
+from dealflow.card_fragments import rendered_cards, rendered_header
 
 register = template.Library()
 
@@ -19,3 +19,12 @@ def card_items(context, cards, offset=0):
         for number, card in enumerate(html)
     ]
     return mark_safe("\n".join(items))  # noqa: S308 (the cards' own rendered, escaped templates)
+
+
+@register.simple_tag(takes_context=True)
+def column_header(context, column):
+    """{% column_header column %}: the column's header from the cache (dealflow/card_fragments.py)."""
+    scope = context.get("scope")
+    first_stage = (context.get("new_deal_stages") or {}).get(column.key)
+    company_slug = scope.company.slug if scope.company else None
+    return mark_safe(rendered_header(column, first_stage=first_stage, company_slug=company_slug))  # noqa: S308
