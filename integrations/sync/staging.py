@@ -34,10 +34,12 @@ class Staging:
         self.tables: dict[type[models.Model], Upsert] = {}  # in the order they were first staged
         self.removals: dict[type[models.Model], set[int]] = defaultdict(set)
         self.stage_moves: list[StageMove] = []
+        self.new_rows: dict[type[models.Model], int] = defaultdict(int)  # staged as new, per model
 
     def add(self, spec: EntitySpec, changes: PageChanges, tally: Tally) -> None:
         """Stage one page's changes; a row the database refuses is skipped and counted in `tally`."""
         upsert = self._table(spec)
+        self.new_rows[spec.model] += len(changes.inserts)
         for rows, new in ((changes.inserts, True), (changes.upserts, False)):
             if rows:
                 self._stage(spec, upsert, rows, new=new, tally=tally)
