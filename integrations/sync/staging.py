@@ -34,14 +34,15 @@ class Staging:
         self.tables: dict[type[models.Model], Upsert] = {}  # in the order they were first staged
         self.removals: dict[type[models.Model], set[int]] = defaultdict(set)
         self.stage_moves: list[StageMove] = []
-        self.new_rows: dict[type[models.Model], int] = defaultdict(int)  # staged as new, per model
+        # Rows staged per model and newness (a few may be refused): an apply skips what has none.
+        self.counts: dict[tuple[type[models.Model], bool], int] = defaultdict(int)
 
     def add(self, spec: EntitySpec, changes: PageChanges, tally: Tally) -> None:
         """Stage one page's changes; a row the database refuses is skipped and counted in `tally`."""
         upsert = self._table(spec)
-        self.new_rows[spec.model] += len(changes.inserts)
         for rows, new in ((changes.inserts, True), (changes.upserts, False)):
             if rows:
+                self.counts[spec.model, new] += len(rows)
                 self._stage(spec, upsert, rows, new=new, tally=tally)
                 # The last listing wins: a record removed on an earlier page and listed again is kept.
                 self.removals[spec.model].difference_update(row[upsert.position("remote_id")] for row in rows)

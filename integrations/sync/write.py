@@ -61,8 +61,10 @@ class Writer:
         # Staged in the specs' order, so rows a model links to are applied before it.
         for model, upsert in staging.tables.items():
             for new in (True, False):
-                set_based = new and connection.vendor == "sqlite" and staging.new_rows[model] >= SET_BASED_FROM
-                self._apply(model, upsert, stamp, new=new, set_based=set_based)
+                count = staging.counts[model, new]
+                if count:
+                    set_based = new and connection.vendor == "sqlite" and count >= SET_BASED_FROM
+                    self._apply(model, upsert, stamp, new=new, set_based=set_based)
         for model, remote_ids in staging.removals.items():
             delete_remote_ids(integration_id=self.integration_id, model=model, remote_ids=remote_ids)
         if staging.stage_moves:
