@@ -3,12 +3,13 @@ the portfolio's, each with a CSV export. Thin views over dealflow.metrics; acces
 (dealflow.access)."""
 
 import csv
+from functools import partial
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
@@ -16,10 +17,12 @@ from django.views.decorators.http import require_safe
 from dealflow.access import BoardScope, board_login_required
 from dealflow.freshness import companies_health
 from dealflow.metrics import pages
+from dealflow.metrics.overview_cache import cached_overview
 from dealflow.metrics.period import DEFAULT_DAYS, PRESETS, PeriodError, last_days, period_from
 from dealflow.metrics.report import build
 
 TOTAL = SimpleNamespace(name=_("Portfolio total"), slug="")
+CHART_CSV_URL = reverse_lazy("dealflow:portfolio_metrics_csv")
 
 
 def request_period(request):
@@ -74,20 +77,23 @@ def overview(request):
         # One company: its board is the overview.
         return redirect("dealflow:company_board", scope.companies[0].slug)
     period, error = request_period(request)
-    report = build(scope.companies, period, settings.REPORTING_CURRENCY, overview=True)
+    shown = partial(pages.overview_shown, total=TOTAL, period=period, chart_csv_url=CHART_CSV_URL)
+    report, parts = cached_overview(scope.companies, period, settings.REPORTING_CURRENCY, shown)
+    # Sync health depends on the clock: read per request, never cached.
     rows = pages.company_rows(report, companies_health(scope.companies, now=timezone.now()))
     sort, descending = sorting(request, pages.OVERVIEW)
     rows = pages.sorted_rows(rows, pages.OVERVIEW, sort, descending)
-    total = {"company": TOTAL, "metrics": report.portfolio}
     context = page_context(request, scope, period, error, report)
     context.update(
         rows=rows,
-        table=pages.overview_table([*rows, total], pages.OVERVIEW, report.currency, period.query()),
+        table=[
+            *(pages.with_health(parts["cells"][row["company"].slug], row["health"]) for row in rows),
+            parts["total"],
+        ],
         headers=headers(request, pages.OVERVIEW, period, sort, descending),
         metrics=report.portfolio,
-        charts=pages.charts(report.portfolio, report.currency),
+        charts_html=parts["charts"],
         csv_url=reverse("dealflow:overview_csv"),
-        chart_csv_url=reverse("dealflow:portfolio_metrics_csv"),
     )
     return render_page(request, "dealflow/metrics/overview.html", context, error)
 

@@ -517,3 +517,19 @@ class DealDayTotal(models.Model):
 
     def __str__(self):
         return f"{self.integration_id} {self.kind} {self.day} {self.currency}: {self.count}"
+
+
+class MetricsMark(models.Model):
+    """A random mark per integration's deals (source: the integration's id) and one for the rest the
+    overview reads (source 0: exchange rates, rebuilt totals), replaced by database triggers in the
+    transaction of every write: the overview's cache key (dealflow/metrics/overview_cache.py)."""
+
+    source = models.BigIntegerField(primary_key=True)
+    mark = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("metrics mark")
+        verbose_name_plural = _("metrics marks")
+
+    def __str__(self):
+        return f"{self.source}: {self.mark}"

@@ -239,7 +239,11 @@ def table_rows(integration_ids=None) -> dict[tuple, tuple[int, int]]:
 
 
 def rebuild() -> int:
-    """Remake the triggers (for the current TIME_ZONE) and recompute the rows; how many rows."""
+    """Remake the triggers (for the current TIME_ZONE) and recompute the rows; how many rows. The
+    overview cache's triggers too (a migration that rebuilt the deals table dropped them as well),
+    and its mark: the rows may differ without a deal write."""
+    from dealflow.metrics import overview_cache  # it reads COLUMNS from here
+
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -249,6 +253,8 @@ def rebuild() -> int:
             create_triggers(cursor, connection.vendor)
             cursor.execute(f"DELETE FROM {TABLE}")
             cursor.execute(fill_sql(connection.vendor, zone_name()))
+            overview_cache.create_triggers(cursor, connection.vendor)
+            overview_cache.mark_everything(cursor)
     return DealDayTotal.objects.count()
 
 

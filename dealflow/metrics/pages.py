@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -116,6 +117,25 @@ def overview_table(rows: list[dict], measures: list[Measure], currency: str, per
             cells.append((measure.kind, cell))
         table.append(cells)
     return table
+
+
+def with_health(cells: list, health) -> list:
+    """A row's cells from `overview_table` with its sync health (read per request) in its column."""
+    return [(kind, health if kind == "health" else cell) for kind, cell in cells]
+
+
+def overview_shown(report, *, total, period, chart_csv_url) -> dict:
+    """What the overview shows of `report`, written once per report and language (the overview cache
+    keeps it with the report): each company's cells by slug (sync health left empty: `with_health`),
+    the total's, and the charts' HTML. `total`: the total row's company (a name, no slug)."""
+    rows = [*company_rows(report), {"company": total, "metrics": report.portfolio}]
+    *cells, total_cells = overview_table(rows, OVERVIEW, report.currency, period.query())
+    context = {"charts": charts(report.portfolio, report.currency), "chart_csv_url": chart_csv_url, "period": period}
+    return {
+        "cells": {row["company"].slug: row_cells for row, row_cells in zip(rows[:-1], cells, strict=True)},
+        "total": total_cells,
+        "charts": render_to_string("dealflow/metrics/charts.html", context),
+    }
 
 
 def company_links(slug: str, period_query: str) -> dict:

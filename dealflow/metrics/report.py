@@ -47,12 +47,14 @@ def build(
     today: date | None = None,
     overview: bool = False,
     company_trends: bool = True,
+    scope: Scope | None = None,
 ) -> Report:
     """The report of `companies`. `overview`: only what the overview shows (see above).
     `company_trends` False: each company's own trends are left out when there are several
-    companies (the portfolio pages show the portfolio's; `pipeline_metrics` wants every one)."""
+    companies (the portfolio pages show the portfolio's; `pipeline_metrics` wants every one).
+    `scope`: Scope.of(companies) when the caller read it already (the overview's cache key)."""
     today = today or timezone.localdate()
-    scope = Scope.of(companies)
+    scope = scope or Scope.of(companies)
     per_integration = company_trends and not overview or len(scope.companies) == 1
     data = Fetched(
         scope=scope,
