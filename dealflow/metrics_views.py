@@ -83,13 +83,11 @@ def overview(request):
     rows = pages.company_rows(report, companies_health(scope.companies, now=timezone.now()))
     sort, descending = sorting(request, pages.OVERVIEW)
     rows = pages.sorted_rows(rows, pages.OVERVIEW, sort, descending)
+    total = {"company": TOTAL, "metrics": report.portfolio}
     context = page_context(request, scope, period, error, report)
     context.update(
         rows=rows,
-        table=[
-            *(pages.with_health(parts["cells"][row["company"].slug], row["health"]) for row in rows),
-            parts["total"],
-        ],
+        table=[{"cells": parts["cells"][row["company"].slug], "health": row.get("health")} for row in [*rows, total]],
         headers=headers(request, pages.OVERVIEW, period, sort, descending),
         metrics=report.portfolio,
         charts_html=parts["charts"],

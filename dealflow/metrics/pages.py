@@ -110,8 +110,6 @@ def overview_table(rows: list[dict], measures: list[Measure], currency: str, per
                     "value": figure(value["value"], "money", currency),
                     "weighted": f"{figure(value['weighted'], 'money', currency)} {weighted}",
                 }
-            elif measure.kind == "health":
-                cell = value
             else:
                 cell = figure(value, measure.kind, currency)
             cells.append((measure.kind, cell))
@@ -119,21 +117,20 @@ def overview_table(rows: list[dict], measures: list[Measure], currency: str, per
     return table
 
 
-def with_health(cells: list, health) -> list:
-    """A row's cells from `overview_table` with its sync health (read per request) in its column."""
-    return [(kind, health if kind == "health" else cell) for kind, cell in cells]
-
-
 def overview_shown(report, *, total, period, chart_csv_url) -> dict:
     """What the overview shows of `report`, written once per report and language (the overview cache
-    keeps it with the report): each company's cells by slug (sync health left empty: `with_health`),
-    the total's, and the charts' HTML. `total`: the total row's company (a name, no slug)."""
+    keeps it with the report): each row's cells as HTML, by company slug ("" for the total row),
+    all but the last column, sync health, which the page adds per request; and the charts' HTML.
+    `total`: the total row's company (a name, no slug)."""
+    assert OVERVIEW[-1].kind == "health"
     rows = [*company_rows(report), {"company": total, "metrics": report.portfolio}]
-    *cells, total_cells = overview_table(rows, OVERVIEW, report.currency, period.query())
+    table = overview_table(rows, OVERVIEW[:-1], report.currency, period.query())
     context = {"charts": charts(report.portfolio, report.currency), "chart_csv_url": chart_csv_url, "period": period}
     return {
-        "cells": {row["company"].slug: row_cells for row, row_cells in zip(rows[:-1], cells, strict=True)},
-        "total": total_cells,
+        "cells": {
+            row["company"].slug: render_to_string("dealflow/metrics/overview_cells.html", {"cells": cells})
+            for row, cells in zip(rows, table, strict=True)
+        },
         "charts": render_to_string("dealflow/metrics/charts.html", context),
     }
 
