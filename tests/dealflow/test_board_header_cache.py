@@ -17,6 +17,7 @@ from dealflow.fx import SOURCE_DAILY, store_rates
 from dealflow.models import Deal, StageMapping
 from dealflow.stages import MappingTarget
 from tests import factories as make
+from tests.dealflow.test_board_card_cache import spy_on_rendering
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +49,7 @@ def test_a_warm_cache_gives_the_same_headers_as_a_cold_one(client, staff, coeo, 
     for url in (reverse("dealflow:board"), reverse("dealflow:company_board", args=[coeo.company.slug])):
         cold = headers(client, url)
         assert format_money(Decimal(1500), "SEK") in cold["lead"]
-        rendered, render = [], card_fragments.render_to_string
-        monkeypatch.setattr(card_fragments, "render_to_string", lambda *args: rendered.append(args) or render(*args))
+        rendered = spy_on_rendering(monkeypatch)
         assert headers(client, url) == cold
         assert [args[0] for args in rendered if args[0] == card_fragments.HEADER_TEMPLATE] == []
         monkeypatch.undo()
