@@ -54,3 +54,16 @@ def test_a_large_sync_analyzes_the_tables_it_wrote_and_a_small_one_does_not(monk
         connected.sandbox.update_deal(deal["id"], title=f"{deal['title']} (renamed)")
     assert connected.sync().outcome == SyncOutcome.SUCCEEDED
     assert has_statistics("dealflow_deal") and has_statistics("dealflow_boardtotal")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's ANALYZE reads only indexes")
+def test_analyze_skips_the_cached_records_json_columns_on_postgresql(monkeypatch):
+    monkeypatch.setattr(analyze, "LARGE_WRITE", 1)
+    connected = connect(Sandbox("coeo", burst_limit=100_000))
+    clear_statistics()
+    assert connected.sync(full=True).outcome == SyncOutcome.SUCCEEDED
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT attname FROM pg_stats WHERE tablename = 'dealflow_deal'")
+        analyzed = {name for (name,) in cursor.fetchall()}
+    assert {"title", "status", "stage_id", "integration_id"} <= analyzed
+    assert not {"raw", "custom_fields", "label_ids"} & analyzed
