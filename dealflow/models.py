@@ -521,8 +521,8 @@ class DealDayTotal(models.Model):
 
 class MetricsMark(models.Model):
     """A random mark per integration's deals (source: the integration's id) and one for the rest the
-    overview reads (source 0: exchange rates, rebuilt totals), replaced by database triggers in the
-    transaction of every write: the overview's cache key (dealflow/metrics/overview_cache.py)."""
+    overview reads (source 0: rebuilt totals, and exchange rates on PostgreSQL), replaced by database
+    triggers in the transaction of every write: the overview's cache key (dealflow/metrics/overview_cache.py)."""
 
     source = models.BigIntegerField(primary_key=True)
     mark = models.BigIntegerField()
