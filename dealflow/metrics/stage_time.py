@@ -6,12 +6,12 @@ previous recorded change, or, for its first recorded change, when the deal was a
 stages that map to no standard stage are left out. Each change carries its stay (StageChange.stay,
 kept by database triggers), so one query reads a range of stagechange_stay_idx and averages per
 stage. A change's stages are its deal's integration's (the sync resolves them there), so the stage
-gives the integration (read from the scope's stage map, without a join).
+gives the integration.
 """
 
 from collections import defaultdict
 
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, F
 
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import StageChange
@@ -21,19 +21,17 @@ STAGES = [stage.value for stage in StandardStage]
 
 
 def fetch(scope: Scope, period) -> list[dict]:
-    rows = (
+    return list(
         StageChange.objects.filter(
             changed_at__gte=period.start,
             changed_at__lt=period.end,
             from_stage_id__in=list(scope.stages.target),
         )
-        .values("from_stage_id")
+        .values("from_stage_id", integration_id=F("from_stage__integration_id"))
         # A first change of a deal without an add time has no stay: Avg and Count leave it out.
         .annotate(mean=Avg("stay"), count=Count("stay"))
         .order_by()
     )
-    # The stage's integration from the scope's stage map, not a join per stage change.
-    return [{**row, "integration_id": scope.stages.integration_of[row["from_stage_id"]]} for row in rows]
 
 
 def compute(rows: list[dict], ids: set[int], scope: Scope) -> dict:
