@@ -4,14 +4,16 @@ stay ended in the period.
 A stay in stage S ends with a recorded change out of S (its from_stage) and began with the deal's
 previous recorded change, or, for its first recorded change, when the deal was added. Stays in
 stages that map to no standard stage are left out. Each change carries its stay (StageChange.stay,
-kept by database triggers), so one query reads a range of stagechange_stay_idx and averages per
-stage. A change's stages are its deal's integration's (the sync resolves them there), so the stage
-gives the integration.
+kept by database triggers), so one query reads one range of stagechange_stage_stay_idx per stage of
+the scope (stage, then time: no change of another company is read, and the rows come in the GROUP
+BY's order) and averages per stage. A change's stages are its deal's integration's (the sync
+resolves them there), so the stage gives the integration, read from the scope's stage map rather
+than by a join per change.
 """
 
 from collections import defaultdict
 
-from django.db.models import Avg, Count, F
+from django.db.models import Avg, Count
 
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import StageChange
@@ -21,17 +23,19 @@ STAGES = [stage.value for stage in StandardStage]
 
 
 def fetch(scope: Scope, period) -> list[dict]:
-    return list(
+    rows = (
         StageChange.objects.filter(
+            from_stage_id__in=list(scope.stages.target),
             changed_at__gte=period.start,
             changed_at__lt=period.end,
-            from_stage_id__in=list(scope.stages.target),
         )
-        .values("from_stage_id", integration_id=F("from_stage__integration_id"))
+        .values("from_stage_id")
         # A first change of a deal without an add time has no stay: Avg and Count leave it out.
         .annotate(mean=Avg("stay"), count=Count("stay"))
         .order_by()
     )
+    integration_of = scope.stages.integration_of
+    return [{**row, "integration_id": integration_of[row["from_stage_id"]]} for row in rows]
 
 
 def compute(rows: list[dict], ids: set[int], scope: Scope) -> dict:

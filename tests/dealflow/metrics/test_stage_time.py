@@ -8,6 +8,8 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from dealflow.metrics import stage_time
 from dealflow.metrics.scope import Scope
@@ -127,3 +129,27 @@ def test_time_in_stage_follows_a_mapping_change(coeo, nordic):
     after = stage_time.compute(stage_time.fetch(scope, dataset.PERIOD), scope.integration_ids, scope)
     assert after["meeting"] is None
     assert after["due_diligence"] == pytest.approx(16)
+
+
+def test_time_in_stage_reads_one_index_range_per_stage_without_a_join(coeo, nordic):
+    """The stays of one company are its stages' ranges of stagechange_stage_stay_idx (stage, then
+    time): no other company's changes of the period are read, and no stage is joined per change.
+    Same figures as the two companies' together (each change is its stage's integration's)."""
+    dataset.build(coeo, nordic)
+    scope = Scope.of([coeo.company])
+    with CaptureQueriesContext(connection) as queries:
+        rows = stage_time.fetch(scope, dataset.PERIOD)
+    [sql] = [query["sql"] for query in queries.captured_queries]
+    assert "dealflow_stage" not in sql.replace("dealflow_stagechange", "")
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "COVERING INDEX stagechange_stage_stay_idx (from_stage_id=? AND changed_at>? AND changed_at<?)" in plan
+        assert "TEMP B-TREE" not in plan
+    both = Scope.of([coeo.company, nordic.company])
+    together = stage_time.fetch(both, dataset.PERIOD)
+    assert stage_time.compute(rows, scope.integration_ids, scope) == stage_time.compute(
+        together, scope.integration_ids, both
+    )
+    assert {row["integration_id"] for row in rows} == {coeo.integration.pk}
