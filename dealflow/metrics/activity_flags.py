@@ -17,11 +17,15 @@ tables (one UPDATE of the deals per activity write, however many rows), plus a B
 on the deal for the flag's own writes. Each stays cheap: nothing runs for a write that changes no
 activity's deal or done, and a deal is written only when its flag changes.
 
-On SQLite a migration that rebuilds dealflow_deal or dealflow_activity drops their triggers:
-`manage.py rebuild_metric_totals` remakes them and refills the flags (`--check` compares).
+The triggers are written and registered through dealflow/triggers.py: `migrate` makes them again
+with the flags refilled when they are missing (a migration that rebuilt dealflow_deal or
+dealflow_activity on SQLite), as does `manage.py rebuild_metric_totals` (`--check` compares).
 """
 
 from django.db import connection
+
+from dealflow.triggers import Trigger, TriggerSet, create, drop, register
+from dealflow.triggers import triggers_present as registry_triggers_present
 
 FLAG = "has_planned_activity"
 DEALS = "dealflow_deal"
@@ -41,83 +45,77 @@ def sqlite_refresh(deal: str) -> str:
     return f"UPDATE {DEALS} SET {FLAG} = NOT {FLAG} WHERE id = {deal} AND {differs};"
 
 
-def sqlite_triggers() -> list[str]:
+def sqlite_triggers() -> list[Trigger]:
     moved = "OLD.done IS NOT NEW.done OR OLD.deal_id IS NOT NEW.deal_id"
     return [
-        f"CREATE TRIGGER {NAME}_activity_insert AFTER INSERT ON {ACTIVITIES} "
-        f"WHEN NEW.deal_id IS NOT NULL AND NOT NEW.done "
-        f"BEGIN UPDATE {DEALS} SET {FLAG} = 1 WHERE id = NEW.deal_id AND NOT {FLAG}; END",
-        f"CREATE TRIGGER {NAME}_activity_delete AFTER DELETE ON {ACTIVITIES} "
-        f"WHEN OLD.deal_id IS NOT NULL AND NOT OLD.done BEGIN {sqlite_refresh('OLD.deal_id')} END",
-        f"CREATE TRIGGER {NAME}_activity_update AFTER UPDATE OF done, deal_id ON {ACTIVITIES} WHEN {moved} "
-        f"BEGIN {sqlite_refresh('OLD.deal_id')} {sqlite_refresh('NEW.deal_id')} END",
+        Trigger(
+            f"{NAME}_activity_insert",
+            ACTIVITIES,
+            "insert",
+            f"UPDATE {DEALS} SET {FLAG} = 1 WHERE id = NEW.deal_id AND NOT {FLAG};",
+            when="NEW.deal_id IS NOT NULL AND NOT NEW.done",
+        ),
+        Trigger(
+            f"{NAME}_activity_delete",
+            ACTIVITIES,
+            "delete",
+            sqlite_refresh("OLD.deal_id"),
+            when="OLD.deal_id IS NOT NULL AND NOT OLD.done",
+        ),
+        Trigger(
+            f"{NAME}_activity_update",
+            ACTIVITIES,
+            "update",
+            f"{sqlite_refresh('OLD.deal_id')} {sqlite_refresh('NEW.deal_id')}",
+            when=moved,
+            of=("done", "deal_id"),
+        ),
         # The flag written by anyone else: put back (recursive triggers are off, so this UPDATE
         # does not come here again).
-        f"CREATE TRIGGER {NAME}_deal_update AFTER UPDATE OF {FLAG} ON {DEALS} "
-        f"WHEN OLD.{FLAG} IS NOT NEW.{FLAG} AND NEW.{FLAG} IS NOT {planned('sqlite', 'NEW.id')} "
-        f"BEGIN UPDATE {DEALS} SET {FLAG} = NOT NEW.{FLAG} WHERE id = NEW.id; END",
-        f"CREATE TRIGGER {NAME}_deal_insert AFTER INSERT ON {DEALS} "
-        f"WHEN NEW.{FLAG} AND NOT {planned('sqlite', 'NEW.id')} "
-        f"BEGIN UPDATE {DEALS} SET {FLAG} = 0 WHERE id = NEW.id; END",
+        Trigger(
+            f"{NAME}_deal_update",
+            DEALS,
+            "update",
+            f"UPDATE {DEALS} SET {FLAG} = NOT NEW.{FLAG} WHERE id = NEW.id;",
+            when=f"OLD.{FLAG} IS NOT NEW.{FLAG} AND NEW.{FLAG} IS NOT {planned('sqlite', 'NEW.id')}",
+            of=(FLAG,),
+        ),
+        Trigger(
+            f"{NAME}_deal_insert",
+            DEALS,
+            "insert",
+            f"UPDATE {DEALS} SET {FLAG} = 0 WHERE id = NEW.id;",
+            when=f"NEW.{FLAG} AND NOT {planned('sqlite', 'NEW.id')}",
+        ),
     ]
 
 
-def postgresql_triggers() -> list[str]:
+def postgresql_triggers() -> list[Trigger]:
     differs = f"d.{FLAG} {distinct('postgresql')} {planned('postgresql', 'd.id')}"
     bodies = {
-        "insert": (
-            "NEW TABLE AS new_rows",
-            f"UPDATE {DEALS} d SET {FLAG} = true "
-            f"WHERE d.id IN (SELECT deal_id FROM new_rows WHERE NOT done) AND NOT d.{FLAG};",
-        ),
-        "delete": (
-            "OLD TABLE AS old_rows",
-            f"UPDATE {DEALS} d SET {FLAG} = false "
-            f"WHERE d.id IN (SELECT deal_id FROM old_rows WHERE NOT done) AND d.{FLAG} "
-            f"AND NOT {planned('postgresql', 'd.id')};",
-        ),
-        "update": (
-            "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            "WITH moved AS (SELECT o.deal_id AS before, n.deal_id AS after FROM old_rows o "
-            "JOIN new_rows n ON n.id = o.id WHERE o.done IS DISTINCT FROM n.done "
-            "OR o.deal_id IS DISTINCT FROM n.deal_id) "
-            f"UPDATE {DEALS} d SET {FLAG} = NOT d.{FLAG} "
-            f"WHERE d.id IN (SELECT before FROM moved UNION SELECT after FROM moved) AND {differs};",
-        ),
+        "insert": f"UPDATE {DEALS} d SET {FLAG} = true "
+        f"WHERE d.id IN (SELECT deal_id FROM new_rows WHERE NOT done) AND NOT d.{FLAG};",
+        "delete": f"UPDATE {DEALS} d SET {FLAG} = false "
+        f"WHERE d.id IN (SELECT deal_id FROM old_rows WHERE NOT done) AND d.{FLAG} "
+        f"AND NOT {planned('postgresql', 'd.id')};",
+        "update": "WITH moved AS (SELECT o.deal_id AS before, n.deal_id AS after FROM old_rows o "
+        "JOIN new_rows n ON n.id = o.id WHERE o.done IS DISTINCT FROM n.done "
+        "OR o.deal_id IS DISTINCT FROM n.deal_id) "
+        f"UPDATE {DEALS} d SET {FLAG} = NOT d.{FLAG} "
+        f"WHERE d.id IN (SELECT before FROM moved UNION SELECT after FROM moved) AND {differs};",
     }
-    statements = []
-    for event, (tables, body) in bodies.items():
-        name = f"{NAME}_activity_{event}"
-        statements += [
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$",
-            f"CREATE TRIGGER {name} AFTER {event.upper()} ON {ACTIVITIES} REFERENCING {tables} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
-        ]
+    put_back = f"NEW.{FLAG} := {planned('postgresql', 'NEW.id')};"
+    differs_new = f"IS DISTINCT FROM NEW.{FLAG}"
+    deal = {"table": DEALS, "body": put_back, "before": True, "function": f"{NAME}_deal"}
     return [
-        *statements,
-        f"CREATE FUNCTION {NAME}_deal() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"NEW.{FLAG} := {planned('postgresql', 'NEW.id')}; RETURN NEW; END $$",
-        f"CREATE TRIGGER {NAME}_deal_update BEFORE UPDATE OF {FLAG} ON {DEALS} FOR EACH ROW "
-        f"WHEN (OLD.{FLAG} IS DISTINCT FROM NEW.{FLAG}) EXECUTE FUNCTION {NAME}_deal()",
-        f"CREATE TRIGGER {NAME}_deal_insert BEFORE INSERT ON {DEALS} FOR EACH ROW "
-        f"WHEN (NEW.{FLAG}) EXECUTE FUNCTION {NAME}_deal()",
+        *(Trigger(f"{NAME}_activity_{event}", ACTIVITIES, event, body) for event, body in bodies.items()),
+        Trigger(f"{NAME}_deal_update", event="update", of=(FLAG,), when=f"OLD.{FLAG} {differs_new}", **deal),
+        Trigger(f"{NAME}_deal_insert", event="insert", when=f"NEW.{FLAG}", **deal),
     ]
 
 
-def trigger_names(vendor: str) -> list[str]:
-    events = [f"activity_{event}" for event in ("insert", "delete", "update")] + ["deal_update", "deal_insert"]
-    return [f"{NAME}_{event}" for event in events]
-
-
-def drop_statements(vendor: str) -> list[str]:
-    if vendor == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in trigger_names(vendor)]
-    statements = []
-    for name in trigger_names(vendor):
-        table = DEALS if "_deal_" in name else ACTIVITIES
-        statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-    functions = [f"{NAME}_activity_{event}" for event in ("insert", "delete", "update")] + [f"{NAME}_deal"]
-    return statements + [f"DROP FUNCTION IF EXISTS {name}()" for name in functions]
+def vendor_triggers(vendor: str) -> list[Trigger]:
+    return sqlite_triggers() if vendor == "sqlite" else postgresql_triggers()
 
 
 def distinct(vendor: str) -> str:
@@ -129,16 +127,39 @@ def fill_sql(vendor: str) -> str:
     return f"UPDATE {DEALS} SET {FLAG} = NOT {FLAG} WHERE {FLAG} {distinct(vendor)} {planned(vendor, f'{DEALS}.id')}"
 
 
+def refill(cursor, vendor: str) -> None:
+    cursor.execute(fill_sql(vendor))
+
+
+# SQLite, a large insert (bulk_insert.py): the insert triggers' work for all the new rows at once.
+def activities_bulk_insert(rows: str) -> str:
+    return f"UPDATE {DEALS} SET {FLAG} = 1 WHERE id IN (SELECT d.deal_id FROM {rows} d WHERE NOT d.done) AND NOT {FLAG}"
+
+
+def deals_bulk_insert(rows: str) -> str:
+    inserted_set = f"SELECT d.id FROM {rows} d WHERE d.{FLAG}"
+    return f"UPDATE {DEALS} SET {FLAG} = 0 WHERE id IN ({inserted_set}) AND NOT {planned('sqlite', f'{DEALS}.id')}"
+
+
+TRIGGERS = register(
+    TriggerSet(
+        "activity_flags",
+        "0016_deal_has_planned_activity",
+        vendor_triggers,
+        refill,
+        {f"{NAME}_activity_insert": activities_bulk_insert, f"{NAME}_deal_insert": deals_bulk_insert},
+    )
+)
+
+
 def install(schema_editor_or_cursor, vendor: str) -> None:
     """Make the triggers again (dropping any there are) and fill every flag."""
-    for statement in [*drop_statements(vendor), *(sqlite_triggers() if vendor == "sqlite" else postgresql_triggers())]:
-        schema_editor_or_cursor.execute(statement)
-    schema_editor_or_cursor.execute(fill_sql(vendor))
+    create(schema_editor_or_cursor, vendor, TRIGGERS)
+    refill(schema_editor_or_cursor, vendor)
 
 
 def uninstall(schema_editor_or_cursor, vendor: str) -> None:
-    for statement in drop_statements(vendor):
-        schema_editor_or_cursor.execute(statement)
+    drop(schema_editor_or_cursor, vendor, TRIGGERS)
 
 
 # --- Repair and checks (rebuild_metric_totals) -------------------------------------------------
@@ -162,11 +183,4 @@ def differing() -> list[int]:
 
 
 def triggers_present() -> bool:
-    vendor = connection.vendor
-    with connection.cursor() as cursor:
-        if vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        found = {row[0] for row in cursor.fetchall()}
-    return set(trigger_names(vendor)) <= found
+    return registry_triggers_present([TRIGGERS.name])

@@ -9,9 +9,10 @@ closed.lost_at_expression. Values in cents, as integers (exact on SQLite too).
 The day is the local calendar day of settings.TIME_ZONE. PostgreSQL computes it with AT TIME
 ZONE; SQLite has no time zones, so its triggers call the function Django registers on every
 SQLite connection for its own date truncation (django_datetime_cast_date). Both name the time
-zone when they are made: `manage.py rebuild_metric_totals` remakes them and the rows (after a
-TIME_ZONE change, or after a migration that rebuilt the deals table on SQLite, which drops its
-triggers); `--check` compares the table with `grouped_deals` and looks for the triggers.
+zone when they are made: `manage.py rebuild_metric_totals` remakes them and the rows after a
+TIME_ZONE change; `--check` compares the table with `grouped_deals` and looks for the triggers.
+They are written and registered through dealflow/triggers.py, so `migrate` makes them again with
+the rows recomputed when they are missing (a migration that rebuilt the deals table on SQLite).
 
 `grouped_deals` is the GROUP BY over the deals that the table must equal; the tests compare them
 after every kind of write.
@@ -28,10 +29,12 @@ from django.db.models.functions import Coalesce, TruncDate
 
 from dealflow.columns import won_at_expression
 from dealflow.models import Deal, DealDayTotal, DealStatus
+from dealflow.triggers import Trigger, TriggerSet, create, drop, register
+from dealflow.triggers import triggers_present as registry_triggers_present
 
 TABLE = DealDayTotal._meta.db_table
+DEALS = Deal._meta.db_table
 KEY = "integration_id, kind, day, currency"
-EVENTS = ("insert", "delete", "update")
 # The deal columns a row's key or value is read from: an update that changes none moves nothing.
 COLUMNS = (
     "integration_id",
@@ -65,7 +68,7 @@ def sqlite_day(moment: str, zone: str) -> str:
     return f"django_datetime_cast_date({moment}, '{zone}', 'UTC')"
 
 
-def sqlite_statements(zone: str) -> list[str]:
+def sqlite_triggers(zone: str) -> list[Trigger]:
     add, remove = [], []
     cents = "CAST(round({d}.value * 100) AS INTEGER)"
     for kind, condition, moment in kinds("NEW"):
@@ -85,9 +88,9 @@ def sqlite_statements(zone: str) -> list[str]:
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in COLUMNS)
     add, remove = " ".join(add), " ".join(remove)
     return [
-        f"CREATE TRIGGER {TABLE}_insert AFTER INSERT ON dealflow_deal BEGIN {add} END",
-        f"CREATE TRIGGER {TABLE}_delete AFTER DELETE ON dealflow_deal BEGIN {remove} END",
-        f"CREATE TRIGGER {TABLE}_update AFTER UPDATE ON dealflow_deal WHEN {changed} BEGIN {remove} {add} END",
+        Trigger(f"{TABLE}_insert", DEALS, "insert", add),
+        Trigger(f"{TABLE}_delete", DEALS, "delete", remove),
+        Trigger(f"{TABLE}_update", DEALS, "update", f"{remove} {add}", when=changed),
     ]
 
 
@@ -140,24 +143,13 @@ def postgresql_remove(rows: str, zone: str) -> str:
     )
 
 
-def postgresql_statements(zone: str) -> list[str]:
+def postgresql_triggers(zone: str) -> list[Trigger]:
     bodies = {
-        "insert": ("NEW TABLE AS new_rows", postgresql_add("new_rows", zone)),
-        "delete": ("OLD TABLE AS old_rows", postgresql_remove("old_rows", zone)),
-        "update": (
-            "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            postgresql_remove("old_rows", zone) + postgresql_add("new_rows", zone),
-        ),
+        "insert": postgresql_add("new_rows", zone),
+        "delete": postgresql_remove("old_rows", zone),
+        "update": postgresql_remove("old_rows", zone) + postgresql_add("new_rows", zone),
     }
-    statements = []
-    for event, (tables, body) in bodies.items():
-        name = f"{TABLE}_{event}"
-        statements += [
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$",
-            f"CREATE TRIGGER {name} AFTER {event.upper()} ON dealflow_deal REFERENCING {tables} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
-        ]
-    return statements
+    return [Trigger(f"{TABLE}_{event}", DEALS, event, body) for event, body in bodies.items()]
 
 
 # --- Making the triggers, rebuilding and checking the rows ----------------------------------------
@@ -170,33 +162,42 @@ def zone_name() -> str:
     return zone
 
 
+def vendor_triggers(vendor: str) -> list[Trigger]:
+    """The triggers for settings.TIME_ZONE."""
+    return (postgresql_triggers if vendor == "postgresql" else sqlite_triggers)(zone_name())
+
+
+def refill(cursor, vendor: str) -> None:
+    cursor.execute(f"DELETE FROM {TABLE}")
+    cursor.execute(fill_sql(vendor, zone_name()))
+
+
+def bulk_insert(rows: str) -> str:
+    """SQLite: the insert trigger's work for the new deals of `rows`, grouped."""
+    return (
+        f"INSERT INTO {TABLE} ({KEY}, count, value_cents) "
+        f"SELECT * FROM ({grouped_sql(rows, 'sqlite', zone_name())}) WHERE true "
+        f"ON CONFLICT ({KEY}) DO UPDATE SET count = count + excluded.count, "
+        "value_cents = value_cents + excluded.value_cents"
+    )
+
+
+TRIGGERS = register(
+    TriggerSet("day_totals", "0013_metric_day_totals", vendor_triggers, refill, {f"{TABLE}_insert": bulk_insert})
+)
+
+
 def drop_triggers(cursor, vendor: str) -> None:
-    for event in EVENTS:
-        name = f"{TABLE}_{event}"
-        if vendor == "postgresql":
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name} ON dealflow_deal")
-            cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
-        else:
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+    drop(cursor, vendor, TRIGGERS)
 
 
 def create_triggers(cursor, vendor: str) -> None:
     """(Re)make the triggers for settings.TIME_ZONE."""
-    drop_triggers(cursor, vendor)
-    statements = postgresql_statements if vendor == "postgresql" else sqlite_statements
-    for statement in statements(zone_name()):
-        cursor.execute(statement)
+    create(cursor, vendor, TRIGGERS)
 
 
 def triggers_present() -> bool:
-    names = [f"{TABLE}_{event}" for event in EVENTS]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)", [names])
-        else:
-            marks = ", ".join("%s" for _ in names)
-            cursor.execute(f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})", names)
-        return cursor.fetchone()[0] == len(names)
+    return registry_triggers_present([TRIGGERS.name])
 
 
 def cents(value) -> int:
@@ -251,8 +252,7 @@ def rebuild() -> int:
                 # holds the database's write lock).
                 cursor.execute(f"LOCK TABLE {Deal._meta.db_table} IN SHARE MODE")
             create_triggers(cursor, connection.vendor)
-            cursor.execute(f"DELETE FROM {TABLE}")
-            cursor.execute(fill_sql(connection.vendor, zone_name()))
+            refill(cursor, connection.vendor)
             overview_cache.create_triggers(cursor, connection.vendor)
             overview_cache.mark_everything(cursor)
     return DealDayTotal.objects.count()

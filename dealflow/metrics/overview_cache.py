@@ -17,8 +17,8 @@ The key holds:
 - the period, today (the trends' months), the reporting currency and the language.
 
 What depends on the clock (sync health) is never cached: the view reads it per request. Without
-the triggers (a migration that rebuilt the deals table on SQLite drops them; `rebuild_metric_totals`
-remakes them) the report is computed every time rather than risk a stale one.
+the triggers (dropped by hand; `migrate` and `rebuild_metric_totals` make them again with new
+marks, dealflow/triggers.py) the report is computed every time rather than risk a stale one.
 """
 
 import hashlib
@@ -34,9 +34,11 @@ from dealflow.metrics import day_totals
 from dealflow.metrics.period import Period
 from dealflow.metrics.report import Report, build
 from dealflow.metrics.scope import Scope
-from dealflow.models import MetricsMark
+from dealflow.models import Deal, MetricsMark
+from dealflow.triggers import Trigger, TriggerSet, create, drop, register
 
 TABLE = MetricsMark._meta.db_table
+DEALS = Deal._meta.db_table
 EVERYTHING_ELSE = 0  # the mark of rebuilt totals, and of exchange rates on PostgreSQL
 TIMEOUT = 24 * 3600  # an entry nobody asks for again leaves; a change makes a new key anyway
 EVENTS = ("insert", "delete", "update")
@@ -50,11 +52,6 @@ def trigger_names(table: str) -> list[str]:
     return [f"{TABLE}_{table}_{event}" for event in EVENTS]
 
 
-def vendor_triggers(vendor: str) -> list[str]:
-    """SQLite has triggers on the deals only: the rates' mark there is their highest id (below)."""
-    return trigger_names("deal") + (trigger_names("fxrate") if vendor == "postgresql" else [])
-
-
 # --- Triggers ------------------------------------------------------------------------------------
 
 
@@ -66,16 +63,24 @@ def sqlite_mark(source: str) -> str:
     )
 
 
-def sqlite_statements() -> list[str]:
+def sqlite_triggers() -> list[Trigger]:
     deal = trigger_names("deal")
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in DEAL_COLUMNS)
     moved = sqlite_mark("OLD.integration_id").replace("WHERE", "WHERE OLD.integration_id IS NOT NEW.integration_id AND")
     return [
-        f"CREATE TRIGGER {deal[0]} AFTER INSERT ON dealflow_deal BEGIN {sqlite_mark('NEW.integration_id')} END",
-        f"CREATE TRIGGER {deal[1]} AFTER DELETE ON dealflow_deal BEGIN {sqlite_mark('OLD.integration_id')} END",
-        f"CREATE TRIGGER {deal[2]} AFTER UPDATE ON dealflow_deal WHEN {changed} "
-        f"BEGIN {sqlite_mark('NEW.integration_id')} {moved} END",
+        Trigger(deal[0], DEALS, "insert", sqlite_mark("NEW.integration_id")),
+        Trigger(deal[1], DEALS, "delete", sqlite_mark("OLD.integration_id")),
+        Trigger(deal[2], DEALS, "update", f"{sqlite_mark('NEW.integration_id')} {moved}", when=changed),
     ]
+
+
+def deals_bulk_insert(rows: str) -> str:
+    """SQLite, a large insert (bulk_insert.py): one new mark per integration of the new deals."""
+    sources = f"SELECT DISTINCT d.integration_id FROM {rows} d WHERE d.integration_id IS NOT NULL"
+    return (
+        f"INSERT INTO {TABLE} (source, mark) SELECT s.integration_id, random() FROM ({sources}) s WHERE true "
+        "ON CONFLICT (source) DO UPDATE SET mark = excluded.mark"
+    )
 
 
 POSTGRESQL_RANDOM = "(random() * 9.2e18)::bigint"
@@ -90,62 +95,68 @@ def postgresql_mark(sources: str) -> str:
     )
 
 
-def postgresql_statements() -> list[str]:
+def postgresql_triggers() -> list[Trigger]:
     """Statement-level triggers over the transition tables: one write per statement, not per row."""
-    fxrate = f"{TABLE}_fxrate"
-    bodies = {
-        "insert": ("NEW TABLE AS new_rows", "SELECT DISTINCT integration_id FROM new_rows"),
-        "delete": ("OLD TABLE AS old_rows", "SELECT DISTINCT integration_id FROM old_rows"),
-        "update": (
-            "OLD TABLE AS old_rows NEW TABLE AS new_rows",
-            "SELECT integration_id FROM old_rows UNION SELECT integration_id FROM new_rows",
-        ),
+    sources = {
+        "insert": "SELECT DISTINCT integration_id FROM new_rows",
+        "delete": "SELECT DISTINCT integration_id FROM old_rows",
+        "update": "SELECT integration_id FROM old_rows UNION SELECT integration_id FROM new_rows",
     }
-    statements = []
-    for name, (event, (tables, sources)) in zip(trigger_names("deal"), bodies.items(), strict=True):
-        statements += [
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"{postgresql_mark(sources)} RETURN NULL; END $$",
-            f"CREATE TRIGGER {name} AFTER {event.upper()} ON dealflow_deal REFERENCING {tables} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
-        ]
+    triggers = [
+        Trigger(name, DEALS, event, postgresql_mark(sources[event]))
+        for name, event in zip(trigger_names("deal"), EVENTS, strict=True)
+    ]
     # Rates are loaded with executemany, a statement per rate (200,000 from the packaged file): the
     # row's mark is replaced once per transaction, not per statement (a row updated again and again
     # in one transaction gets slower each time); every statement gives the transaction a new mark
     # of its own (a setting that ends with it), which `marks` reads too, so the transaction itself
     # never reads a page cached before its own later rates.
-    statements.append(
-        f"CREATE FUNCTION {fxrate}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    rates = (
         f"IF nullif(current_setting('{RATES_MARK}', true), '') IS NULL THEN "
         f"{postgresql_mark(f'SELECT {EVERYTHING_ELSE}')} END IF; "
-        f"PERFORM set_config('{RATES_MARK}', {POSTGRESQL_RANDOM}::text, true); RETURN NULL; END $$"
+        f"PERFORM set_config('{RATES_MARK}', {POSTGRESQL_RANDOM}::text, true);"
     )
-    return statements + [
-        f"CREATE TRIGGER {name} AFTER {event.upper()} ON dealflow_fxrate FOR EACH STATEMENT EXECUTE FUNCTION {fxrate}()"
+    return triggers + [
+        Trigger(name, "dealflow_fxrate", event, rates, transition=False, function=f"{TABLE}_fxrate")
         for name, event in zip(trigger_names("fxrate"), EVENTS, strict=True)
     ]
 
 
+def vendor_triggers(vendor: str) -> list[Trigger]:
+    """SQLite has triggers on the deals only: the rates' mark there is their highest id (`marks`)."""
+    return postgresql_triggers() if vendor == "postgresql" else sqlite_triggers()
+
+
+def refill(cursor, vendor: str) -> None:
+    """New marks for every integration and everything else: deals written while the triggers were
+    missing replaced none."""
+    cursor.execute(f"UPDATE {TABLE} SET mark = {POSTGRESQL_RANDOM if vendor == 'postgresql' else 'random()'}")
+    mark_everything(cursor, vendor)
+
+
+TRIGGERS = register(
+    TriggerSet(
+        "overview_marks",
+        "0017_overview_cache_marks",
+        vendor_triggers,
+        refill,
+        {trigger_names("deal")[0]: deals_bulk_insert},
+    )
+)
+
+
 def drop_triggers(cursor, vendor: str) -> None:
-    for table in ("deal", "fxrate"):
-        for name in trigger_names(table):
-            on_table = f" ON dealflow_{table}" if vendor == "postgresql" else ""
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}{on_table}")
-    if vendor == "postgresql":
-        for name in [*trigger_names("deal"), f"{TABLE}_fxrate"]:
-            cursor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    drop(cursor, vendor, TRIGGERS)
 
 
 def create_triggers(cursor, vendor: str) -> None:
-    drop_triggers(cursor, vendor)
-    for statement in postgresql_statements() if vendor == "postgresql" else sqlite_statements():
-        cursor.execute(statement)
+    create(cursor, vendor, TRIGGERS)
 
 
-def mark_everything(cursor) -> None:
+def mark_everything(cursor, vendor: str | None = None) -> None:
     """A new mark for everything else: after the totals were rebuilt without a deal write."""
     everything_else = str(EVERYTHING_ELSE)
-    if connection.vendor == "postgresql":
+    if (vendor or connection.vendor) == "postgresql":
         cursor.execute(postgresql_mark(f"SELECT {everything_else}"))
     else:
         cursor.execute(sqlite_mark(everything_else))
@@ -158,7 +169,7 @@ def marks(integration_ids) -> tuple | None:
     """The marks of these integrations, of everything else and of the rates, in one query; None (do
     not cache) when the triggers that keep them are missing."""
     sources = sorted({EVERYTHING_ELSE, *integration_ids})
-    names = vendor_triggers(connection.vendor)
+    names = [trigger.name for trigger in vendor_triggers(connection.vendor)]
     if connection.vendor == "postgresql":
         # -2: the rates' mark within this transaction, when it wrote rates.
         present = (
