@@ -1,12 +1,18 @@
 """`manage.py rebuild_board_totals`: recompute the board's totals table from the deals.
 
 The table is kept by database triggers on every write to a deal, so this is for repair (a
-database restored from elsewhere, triggers dropped by hand); `--check` only compares.
+database restored from elsewhere, triggers dropped by hand): it also makes the board's triggers
+(totals and, on SQLite, the search index) again when they are missing (dealflow/triggers.py).
+`--check` only compares, and looks for the triggers.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dealflow import triggers
 from dealflow.board_totals import grouped_deals, rebuild, table_rows
+
+# The trigger sets the board reads (dealflow/triggers.py, dealflow/migrated_triggers.py).
+BOARD_TRIGGERS = ("board_totals", "search_dealflow_deal", "search_dealflow_organization", "search_dealflow_person")
 
 
 class Command(BaseCommand):
@@ -21,5 +27,10 @@ class Command(BaseCommand):
             if differing:
                 raise CommandError(f"The board totals differ from the deals in {len(differing)} rows.")
             self.stdout.write("The board totals equal a GROUP BY over the deals.")
+            missing = [trigger_set.name for trigger_set in triggers.missing(BOARD_TRIGGERS)]
+            if missing:
+                raise CommandError(f"Triggers missing ({', '.join(missing)}): run rebuild_board_totals.")
             return
+        for name in triggers.ensure_triggers(BOARD_TRIGGERS):
+            self.stdout.write(f"Made the missing triggers of {name} again.")
         self.stdout.write(f"Rebuilt the board totals: {rebuild()} rows.")

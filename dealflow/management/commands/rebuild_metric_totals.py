@@ -2,16 +2,22 @@
 triggers that keep them, from the deals.
 
 The triggers keep the table on every write to a deal, so this is for repair: a database restored
-from elsewhere, a TIME_ZONE change (days are the studio's calendar days), or a migration that
-rebuilt the deals table on SQLite (which drops its triggers). `--check` only compares the table with
-a GROUP BY over the deals and looks for the triggers. Both do the same for the deals' planned
-activity flags (Deal.has_planned_activity: dealflow/metrics/activity_flags.py).
+from elsewhere, a TIME_ZONE change (days are the studio's calendar days), or triggers dropped by
+hand (`migrate` already makes again those a table rebuild dropped: dealflow/triggers.py). `--check`
+only compares the table with a GROUP BY over the deals and looks for the triggers. Both do the same
+for the deals' planned activity flags (Deal.has_planned_activity: dealflow/metrics/activity_flags.py),
+and look for the overview marks' and stage stays' triggers (made again, with what they keep, when
+missing).
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dealflow import triggers
 from dealflow.metrics import activity_flags
-from dealflow.metrics.day_totals import grouped_deals, rebuild, table_rows, triggers_present
+from dealflow.metrics.day_totals import grouped_deals, rebuild, table_rows
+
+# The trigger sets the metrics read (dealflow/triggers.py).
+METRIC_TRIGGERS = ("day_totals", "activity_flags", "overview_marks", "stage_stays")
 
 
 class Command(BaseCommand):
@@ -25,20 +31,21 @@ class Command(BaseCommand):
             differing = set(table_rows().items()) ^ set(grouped_deals().items())
             if differing:
                 raise CommandError(f"The metric day totals differ from the deals in {len(differing)} rows.")
-            if not triggers_present():
-                raise CommandError("The metric day totals' triggers are missing: run rebuild_metric_totals.")
             self.stdout.write("The metric day totals equal a GROUP BY over the deals.")
             self.check_planned_activity_flags()
+            missing = [trigger_set.name for trigger_set in triggers.missing(METRIC_TRIGGERS)]
+            if missing:
+                raise CommandError(f"Triggers missing ({', '.join(missing)}): run rebuild_metric_totals.")
             return
         self.stdout.write(f"Rebuilt the metric day totals and their triggers: {rebuild()} rows.")
         wrong = activity_flags.rebuild()
         self.stdout.write(f"Remade the deals' planned activity flags and their triggers: {wrong} were wrong.")
+        for name in triggers.ensure_triggers(METRIC_TRIGGERS):
+            self.stdout.write(f"Made the missing triggers of {name} again.")
 
     def check_planned_activity_flags(self):
         """Deal.has_planned_activity (dealflow/metrics/activity_flags.py) against the activities."""
         differing = activity_flags.differing()
         if differing:
             raise CommandError(f"{len(differing)} deals' planned activity flags differ from their activities.")
-        if not activity_flags.triggers_present():
-            raise CommandError("The planned activity flags' triggers are missing: run rebuild_metric_totals.")
         self.stdout.write("Every deal's planned activity flag equals its activities.")
