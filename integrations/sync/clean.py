@@ -53,11 +53,18 @@ def clean_json(value: Any) -> Any:
     return value
 
 
-def storable_json(payload: dict) -> str:
-    """`payload` as canonical JSON text that both databases store."""
+def storable_json(payload: dict, *, non_finite_marked: bool = False) -> str:
+    """`payload` as canonical JSON text that both databases store.
+
+    `non_finite_marked`: its NaN and Infinity are NonFinite (fingerprint.py), as in every answer
+    the Pipedrive client decodes. Any other payload (a webhook's) is walked first, since a plain
+    NaN would be written as null.
+    """
+    if not non_finite_marked:
+        return canonical_json(clean_json(payload))
     text = canonical_json(payload)
-    # The encoder writes a NUL as \\u0000 and non-finite floats as bare NaN/Infinity: only a
-    # payload that shows one of those is walked and encoded again (rare, and cheap to check).
+    # A NUL is written as \\u0000, and a marked non-finite float (by the json module) as bare
+    # NaN/Infinity: only a payload that shows one of those is walked and encoded again (rare).
     if "\\u0000" in text or "NaN" in text or "Infinity" in text:
         return canonical_json(clean_json(payload))
     return text

@@ -88,9 +88,16 @@ def _existing(spec: EntitySpec, integration_id: int, remote_ids: list[int]) -> d
 
 
 def diff_page(
-    spec: EntitySpec, integration_id: int, page: list, *, cached: bool = True, inserted: set[int] | None = None
+    spec: EntitySpec,
+    integration_id: int,
+    page: list,
+    *,
+    cached: bool = True,
+    inserted: set[int] | None = None,
+    non_finite_marked: bool = False,
 ) -> tuple[PageChanges, Tally]:
     """`cached=False` says the model has no cached rows for this integration: skip the lookup.
+    `non_finite_marked`: the records were decoded by the Pipedrive client (clean.storable_json).
 
     `inserted`: ids of the model this run has already staged as new rows (updated here). A
     record listed twice (edited while the listing was paged) is inserted once, then upserted.
@@ -109,7 +116,7 @@ def diff_page(
         if not fits_remote_id(record.id):
             tally.skip(spec.key, [record.id])
             continue
-        raw = storable_json(record.raw)
+        raw = storable_json(record.raw, non_finite_marked=non_finite_marked)
         digest = fingerprint_of(raw, salt=spec.fingerprint_salt)
         if old is not None and old[0] == digest:
             tally.unchanged += 1

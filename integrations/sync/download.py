@@ -39,6 +39,8 @@ class Download:
     seen: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
     cached: set[type[models.Model]] = field(default_factory=set)  # models with rows before this run
     inserted: dict[type[models.Model], set[int]] = field(default_factory=lambda: defaultdict(set))
+    # The client decodes NaN and Infinity as fingerprint.NonFinite (clean.storable_json).
+    non_finite_marked: bool = False
 
 
 def download(
@@ -54,7 +56,8 @@ def download(
     # A model with no cached rows (a first sync) needs no per-page lookup of what is cached;
     # nothing is written until the download ends, so this holds for the whole download.
     cached = {model for model in {spec.model for spec in specs} if _has_rows(model, integration_id)}
-    result = Download(staging=staging, marks=marks, cached=cached)
+    marked = getattr(client, "MARKS_NON_FINITE", False)
+    result = Download(staging=staging, marks=marks, cached=cached, non_finite_marked=marked)
     listings = [
         spec.listing(client, updated_since(marks, spec.key) if spec.incremental and not full else None)
         for spec in specs
@@ -84,7 +87,10 @@ def _has_rows(model: type[models.Model], integration_id: int) -> bool:
 
 
 def _take_page(spec: EntitySpec, integration_id: int, page: list, result: Download, *, cached, track_seen) -> None:
-    changes, tally = diff_page(spec, integration_id, page, cached=cached, inserted=result.inserted[spec.model])
+    inserted = result.inserted[spec.model]
+    changes, tally = diff_page(
+        spec, integration_id, page, cached=cached, inserted=inserted, non_finite_marked=result.non_finite_marked
+    )
     result.tally.add(tally)
     if changes:
         result.staging.add(spec, changes, result.tally)

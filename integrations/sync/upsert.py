@@ -20,6 +20,7 @@ from datetime import datetime, tzinfo
 from functools import cache, partial
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import connection, models
 
@@ -36,6 +37,8 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
     if isinstance(field, models.JSONField):
         # json.dumps(value, cls=encoder) would build an encoder per value; one writes the same text.
         encode = (field.encoder or json.JSONEncoder)().encode
+        if field.encoder is None:
+            encode = partial(_orjson_text, fallback=encode)
         return lambda value: str(value) if type(value) is JsonText else encode(value)
     if connection.vendor == "postgresql" and isinstance(field, models.DateField | models.DecimalField):
         return None  # PostgreSQL's adapt_*field_value hand these to psycopg as they are
@@ -48,6 +51,16 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
     if isinstance(field, models.DecimalField):
         return lambda value: ops.adapt_decimalfield_value(value, field.max_digits, field.decimal_places)
     return None
+
+
+def _orjson_text(value: Any, *, fallback: Callable[[Any], str]) -> str:
+    """A column's JSON value (fitted by clean.py: no NaN, which orjson would write as null) as
+    orjson's text, several times faster than the json module's; the json module's for what
+    orjson refuses (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return fallback(value)
 
 
 def _sqlite_datetime(value: datetime | None, *, zone: tzinfo) -> str | None:

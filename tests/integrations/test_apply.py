@@ -110,3 +110,15 @@ def test_a_record_that_arrives_late_is_linked_to_the_rows_pointing_at_it(synced)
 def test_an_unknown_entity_is_refused_and_changes_nothing(synced):
     with pytest.raises(ValueError, match="No entity 'invoices'"):
         apply_records(integration=synced.integration, entity="invoices", records=[], source=WEBHOOK)
+
+
+def test_a_webhook_payload_with_nan_is_stored_like_a_synced_one(synced):
+    """A webhook's JSON is not decoded by the Pipedrive client, so its NaN is a plain float: the
+    payload is walked before orjson (which would write null) encodes it."""
+    deal = {**open_deal(synced.sandbox), "value": float("nan"), "update_time": "2030-01-01T00:00:00Z"}
+    deal["custom_fields"] = {"odd": float("inf")}
+
+    assert from_webhook(synced, deal).updated == 1
+
+    raw = Deal.objects.get(remote_id=deal["id"]).raw
+    assert raw["value"] == "nan" and raw["custom_fields"] == {"odd": "inf"}

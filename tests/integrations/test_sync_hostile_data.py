@@ -158,3 +158,21 @@ def test_a_full_sync_repairs_a_mark_in_the_future(connected):
     mark = datetime.fromisoformat(Integration.objects.get(pk=connected.integration.pk).sync_state.sync_marks["deals"])
     assert mark <= run.started_at + timedelta(minutes=5)
     assert mark.astimezone(UTC).year < 2099
+
+
+def test_nan_and_infinity_are_kept_as_text_in_the_stored_payload(connected):
+    """The canonical encoding is orjson's, which writes NaN as null: the client marks what it
+    decodes (fingerprint.NonFinite) so the payload keeps "nan"/"inf", as with the json module."""
+    sandbox = connected.sandbox
+    assert connected.sync(full=True).outcome == SyncOutcome.SUCCEEDED
+    ids = sorted(sandbox.store.deals)[:2]
+    edit_deal(sandbox, ids[0], value=float("nan"), custom_fields={"odd": float("-inf")})
+    edit_deal(sandbox, ids[1], value=float("inf"), title="Ünïcode")
+
+    assert connected.sync().outcome == SyncOutcome.SUCCEEDED
+
+    raw = dict(Deal.objects.filter(remote_id__in=ids).values_list("remote_id", "raw"))
+    assert raw[ids[0]]["value"] == "nan" and raw[ids[0]]["custom_fields"] == {"odd": "-inf"}
+    assert raw[ids[1]]["value"] == "inf" and raw[ids[1]]["title"] == "Ünïcode"
+    again = connected.sync(full=True)  # the same payloads: the same fingerprints
+    assert (again.outcome, again.updated, again.created) == (SyncOutcome.SUCCEEDED, 0, 0)

@@ -72,6 +72,10 @@ def _as_utc(moment: datetime) -> str:
 
 
 class PipedriveClient:
+    # Every answer is decoded by responses.py, which reads NaN and Infinity as NonFinite: the sync
+    # may then encode the records' payloads without walking them first (sync/clean.storable_json).
+    MARKS_NON_FINITE = True
+
     def __init__(
         self,
         *,

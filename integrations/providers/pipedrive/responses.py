@@ -16,6 +16,8 @@ from collections.abc import Callable
 import httpx
 import orjson
 
+from integrations.sync.fingerprint import non_finite
+
 from .errors import ErrorKind, PipedriveError
 
 DAILY_RESET_THRESHOLD_SECONDS = 15 * 60
@@ -51,8 +53,9 @@ def _json_or_none(response: httpx.Response) -> object:
             return orjson.loads(content)  # several times faster than json on a 500-deal page
         except orjson.JSONDecodeError:
             pass
-    try:  # what orjson refuses or would round (NaN, an integer past 64 bits): read exactly, as before
-        return json.loads(content)
+    try:  # what orjson refuses or would round (NaN, an integer past 64 bits): read exactly, as before,
+        # with NaN and Infinity marked so that the sync's canonical encoding keeps them (fingerprint.py)
+        return json.loads(content, parse_constant=non_finite)
     except ValueError:
         return None
 
