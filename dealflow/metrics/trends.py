@@ -3,7 +3,9 @@ from the day totals: dealflow.metrics.day_totals), and open pipeline value per s
 day from the daily snapshots (PipelineSnapshot).
 
 Won value converts at each close day's rates, so it is read per day and currency: per company only
-when a company's own trend is wanted (`per_integration`), else summed over the scope in SQL."""
+when a company's own trend is wanted (`per_integration`), else summed over the scope in SQL; so are
+the snapshots (per day, stage and currency: a few hundred rows for the portfolio, not one per
+company too)."""
 
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,7 +30,8 @@ class TrendRows:
     won: list[dict]
     new: list[dict]
     snapshots: list[dict]
-    per_integration: bool = True  # False: won and new rows are the whole scope's (no integration_id)
+    # False: won, new and snapshot rows are the whole scope's (no integration_id, no company_id)
+    per_integration: bool = True
 
     def currencies(self) -> set[str]:
         return {row["currency"] for rows in (self.won, self.snapshots) for row in rows}
@@ -62,7 +65,7 @@ def fetch(
         days = snapshot_days(period)
         pipeline = (
             PipelineSnapshot.objects.filter(company__in=scope.companies, day__in=days, stage__in=STAGES)
-            .values("company_id", "day", "stage", "currency")
+            .values(*(["company_id"] if per_integration else []), "day", "stage", "currency")
             .annotate(value=Sum("value"))
             .order_by()
         )
@@ -86,9 +89,11 @@ def compute(rows: TrendRows, ids: set[int], company_ids: set[int], rates: Rates)
         if month in new:  # not: added after the last month (a clock ahead of ours)
             new[month] += row["count"]
     pipeline = defaultdict(lambda: {stage: Total() for stage in STAGES})
-    for row in rows.snapshots:
-        if row["company_id"] in company_ids:
-            pipeline[row["day"].isoformat()][row["stage"]].add(rates, row["value"], row["currency"], row["day"])
+    snapshots = rows.snapshots
+    if rows.per_integration:
+        snapshots = (row for row in snapshots if row["company_id"] in company_ids)
+    for row in snapshots:
+        pipeline[row["day"].isoformat()][row["stage"]].add(rates, row["value"], row["currency"], row["day"])
     return {
         "won_value_by_month": {month: total.value for month, total in won.items()},
         "new_deals_by_month": new,

@@ -78,3 +78,28 @@ def test_migrate_created_the_schedules_and_staff_edits_survive():
     assert ensure_schedules() == []
     assert not PeriodicTask.objects.get(name=FX_TASK_NAME).enabled
     assert PeriodicTask.objects.get(name=SNAPSHOT_TASK_NAME).task == "dealflow.take_pipeline_snapshots"
+
+
+def test_the_portfolio_pipeline_trend_summed_in_sql_equals_the_companies_sums(coeo, nordic):
+    # The portfolio pages read the snapshots summed over the companies (per day, stage and
+    # currency); the figures, converted and unconverted, are those of the rows per company.
+    from dealflow.metrics import trends
+    from dealflow.metrics.report import build
+    from dealflow.metrics.scope import Scope
+    from tests.dealflow.metrics import dataset
+
+    dataset.rates()
+    for day, coeo_value, nordic_value in ((date(2026, 3, 28), "1000.10", "100.05"), (date(2026, 3, 31), "7.30", "9")):
+        for company, value in ((coeo.company, coeo_value), (nordic.company, nordic_value)):
+            for currency in ("SEK", "EUR", "XYZ"):
+                PipelineSnapshot.objects.create(
+                    company=company, day=day, stage="lead", currency=currency, count=1, value=Decimal(value)
+                )
+    companies = [coeo.company, nordic.company]
+    lean = build(companies, dataset.PERIOD, "SEK", today=dataset.TODAY, company_trends=False)
+    full = build(companies, dataset.PERIOD, "SEK", today=dataset.TODAY)
+    assert len(lean.portfolio["trends"]["pipeline_by_day"]) == 2
+    assert lean.portfolio["trends"]["pipeline_by_day"] == full.portfolio["trends"]["pipeline_by_day"]
+    assert full.portfolio["trends"]["pipeline_by_day"]["2026-03-28"]["lead"] == Decimal("1100.15") * (1 + 12)
+    rows = trends.fetch(Scope.of(companies), dataset.PERIOD, dataset.TODAY, "SEK", per_integration=False)
+    assert len(rows.snapshots) == 2 * 3  # days x currencies, not x companies too
