@@ -4,7 +4,7 @@ since/until, both days inclusive, as calendar days in the studio's time zone (se
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, CharField, Value, When
+from django.db.models import Case, CharField, Func, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -91,17 +91,18 @@ def local_midnight(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def month_case(field: str, months: list[date], *, moments: bool, overdue_before: date | None = None) -> Case:
-    """Which month ("YYYY-MM") of `months` (first days) `field` falls in, as a CASE of plain range
-    comparisons ("overdue" before `overdue_before`; NULL outside): SQLite runs Django's month
-    truncation as Python, once per row, which cost more than the rest of a metrics page.
-    `moments`: the field is a DateTimeField (months begin at midnight in the studio's time zone)."""
-    whens = []
-    if overdue_before is not None:
-        whens.append(When(**{f"{field}__lt": overdue_before}, then=Value("overdue")))
-    for first in months:
-        start, end = first, add_months(first, 1)
-        if moments:
-            start, end = local_midnight(start), local_midnight(end)
-        whens.append(When(**{f"{field}__gte": start, f"{field}__lt": end}, then=Value(f"{first:%Y-%m}")))
-    return Case(*whens, default=Value(None), output_field=CharField())
+class MonthOf(Func):
+    """A date column's month as "YYYY-MM" text, in plain SQL on both databases (SQLite runs Django's
+    month truncation as Python, once per row)."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s, 'YYYY-MM')"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="substr(%(expressions)s, 1, 7)", **extra)
+
+
+def month_or_overdue(field: str, overdue_before: date) -> Case:
+    """Which month ("YYYY-MM") a date column falls in, or "overdue" before `overdue_before`: one
+    comparison and a substring per row, not a range comparison per month."""
+    return Case(When(**{f"{field}__lt": overdue_before}, then=Value("overdue")), default=MonthOf(field))

@@ -21,7 +21,7 @@ from django.utils import timezone
 from dealflow.board_totals import board_rows
 from dealflow.columns import EXCLUDED, UNMAPPED, in_column
 from dealflow.fx import Rates, Total
-from dealflow.metrics.period import add_months, month_case
+from dealflow.metrics.period import add_months, month_or_overdue
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import BoardTotal, DealStatus
 from dealflow.stages import StandardStage
@@ -49,8 +49,8 @@ def fetch(scope: Scope, today: date | None = None, *, forecast: bool = True) -> 
     today = today or timezone.localdate()
     if not forecast:
         return PipelineRows(open=open_rows(scope), forecast=None, today=today)
+    # Before the horizon, a date is overdue or in one of the forecast's months.
     horizon = add_months(today, FORECAST_MONTHS)
-    months = [add_months(today, offset) for offset in range(FORECAST_MONTHS)]
     forecast = (
         open_deals(scope)
         .exclude(in_column(scope.stages.target, EXCLUDED))
@@ -59,7 +59,7 @@ def fetch(scope: Scope, today: date | None = None, *, forecast: bool = True) -> 
             "integration_id",
             "stage_id",
             "currency",
-            month=month_case("expected_close_date", months, moments=False, overdue_before=today),
+            month=month_or_overdue("expected_close_date", overdue_before=today),
         )
         .annotate(value=Sum("value"))
         .order_by()

@@ -185,3 +185,31 @@ def test_portfolio_pages_leave_each_companys_trends_out_but_keep_the_portfolios(
     assert lean.by_company["coeo"]["won"] == report.by_company["coeo"]["won"]
     alone = build([coeo.company], dataset.PERIOD, "SEK", today=dataset.TODAY, company_trends=False)
     assert alone.by_company["coeo"]["trends"] == report.by_company["coeo"]["trends"]
+
+
+def test_forecast_months_at_their_edges(coeo):
+    # Today 31 Mar: the 1st and yesterday are overdue, today is this month; 31 Aug is the sixth
+    # month's last day, 1 Sep is past the forecast; a deal without a date is in none.
+    dataset.rates()
+    edges = {
+        date(2026, 3, 1): 1,
+        date(2026, 3, 30): 2,
+        dataset.TODAY: 4,
+        date(2026, 4, 1): 8,
+        date(2026, 8, 31): 16,
+        date(2026, 9, 1): 32,
+        None: 64,
+    }
+    for day, value in edges.items():
+        make.deal(coeo.stages.lead, f"{day}", value=value, expected_close_date=day)
+    forecast = build([coeo.company], dataset.PERIOD, "SEK", today=dataset.TODAY).by_company["coeo"]["forecast"]
+    weight = Decimal(coeo.stages.lead.deal_probability) / 100
+    assert forecast == {
+        "2026-03": 4 * weight,
+        "2026-04": 8 * weight,
+        "2026-05": 0,
+        "2026-06": 0,
+        "2026-07": 0,
+        "2026-08": 16 * weight,
+        "overdue": 3 * weight,
+    }
