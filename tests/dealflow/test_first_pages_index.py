@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from dealflow.columns import COLUMN_KEYS
 from dealflow.models import Deal
-from dealflow.selectors import PAGE_SIZE, BoardFilters, column_cards, column_deals, stage_map
+from dealflow.newest import first_page_ids
+from dealflow.selectors import PAGE_SIZE, BoardFilters, column_cards, column_deals, first_pages, stage_map
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -51,17 +52,20 @@ def sorted_page(stages, filters, column, offset):
     return list(deals.values_list("title", flat=True)[offset : offset + PAGE_SIZE + 1])
 
 
-def test_every_column_page_equals_the_sorted_column(board):
-    companies, now, coeo = board
-    stages = stage_map(companies)
-    filters_list = [
+def some_filters(now, coeo) -> list[BoardFilters]:
+    return [
         BoardFilters(),
         BoardFilters(won_since=now - timedelta(hours=20)),
         BoardFilters(owner_id=coeo.anna.pk),
         BoardFilters(pipeline_id=coeo.pipeline.pk, won_since=now - timedelta(days=3)),
     ]
+
+
+def test_every_column_page_equals_the_sorted_column(board):
+    companies, now, coeo = board
+    stages = stage_map(companies)
     checked = 0
-    for filters in filters_list:
+    for filters in some_filters(now, coeo):
         for column in COLUMN_KEYS:
             for offset in (0, PAGE_SIZE, 2 * PAGE_SIZE):
                 cards, has_more = column_cards(stages=stages, filters=filters, column=column, offset=offset, now=now)
@@ -70,6 +74,42 @@ def test_every_column_page_equals_the_sorted_column(board):
                 assert has_more == (len(expected) > PAGE_SIZE)
                 checked += len(cards)
     assert checked > 500 and Deal.objects.count() == 400
+
+
+def test_the_boards_first_pages_equal_the_sorted_columns(board):
+    """Every column's first page in one query (on PostgreSQL, LATERAL reads over arrays of shares)."""
+    companies, now, coeo = board
+    stages = stage_map(companies)
+    checked = 0
+    for filters in some_filters(now, coeo):
+        pages = first_pages(stages=stages, filters=filters, columns=COLUMN_KEYS, now=now)
+        for column in COLUMN_KEYS:
+            cards, has_more = pages.get(column, ([], False))
+            expected = sorted_page(stages, filters, column, 0)
+            assert [card.title for card in cards] == expected[:PAGE_SIZE], (filters, column)
+            assert has_more == (len(expected) > PAGE_SIZE)
+            checked += len(cards)
+    assert checked > 300
+
+
+@pytest.mark.parametrize("size", [3, PAGE_SIZE + 1])
+def test_pages_of_any_size_with_or_without_the_stage_map_are_the_sorted_columns(board, size):
+    """Small pages too (each stage's read then stops before its last deal), and without
+    `integration_of` (every stage read for every integration): the sorted column's ids."""
+    companies, now, coeo = board
+    stages = stage_map(companies)
+    checked = 0
+    for filters in some_filters(now, coeo):
+        for offset in (0, size, 3 * size):
+            arguments = {"integration_ids": stages.integration_ids, "targets": stages.target, "filters": filters}
+            arguments.update(columns=COLUMN_KEYS, offset=offset, size=size)
+            pages = first_page_ids(**arguments)
+            assert pages == first_page_ids(**arguments, integration_of=stages.integration_of)
+            for column in COLUMN_KEYS:
+                deals = column_deals(stages=stages, filters=filters, column=column).values_list("id", flat=True)
+                assert pages.get(column, []) == list(deals[offset : offset + size]), (filters, column, offset)
+                checked += len(pages.get(column, []))
+    assert checked > 150
 
 
 def card_queries(stages, column, now):
