@@ -25,6 +25,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -37,7 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealflow.models import Deal
-from integrations.management.throwaway_db import SQLITE, ratio_line, servers, throwaway_database
+from integrations.management.throwaway_db import POSTGRESQL, SQLITE, ratio_line, servers, throwaway_database
 
 INSIDE_FLAG = "BENCH_BOARD_THROWAWAY_DB"
 DATABASE_PREFIX = "bench_board_"
@@ -71,8 +72,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--keep-sqlite",
             metavar="DIR",
-            help="SQLite only: keep the generated database in DIR (under the temporary directory) and reuse "
+            help="SQLite: keep the generated database in DIR (under the temporary directory) and reuse "
             "it on the next run with the same --deals, --companies and --seed (generating 400,000 deals takes minutes)",
+        )
+        parser.add_argument(
+            "--keep-postgres",
+            action="store_true",
+            help="PostgreSQL: generate into the database bench_board_keep_<deals>_<companies>_<seed> on the server "
+            "and reuse it on later runs with the same options (never dropped: drop it yourself when done)",
         )
         parser.add_argument("--profile", metavar="DIR", help="write a cProfile of each request's timed runs to DIR")
 
@@ -83,21 +90,27 @@ class Command(BaseCommand):
             if profile:
                 arguments += ["--profile", str(Path(profile).resolve())]
             targets = servers(database_url=database_url, compare_postgres=compare_postgres)
-            kept = None
+            vendors = dict(targets)
+            kept = {}  # vendor: the URL of a database kept between runs
             if keep:
-                if compare_postgres or targets[0][0] != SQLITE:
-                    raise CommandError("--keep-sqlite measures SQLite only.")
+                if SQLITE not in vendors:
+                    raise CommandError("--keep-sqlite needs SQLite among the databases measured.")
                 directory = Path(keep).resolve()
                 if not str(directory).startswith(tempfile.gettempdir()):
                     raise CommandError(f"--keep-sqlite needs a directory under {tempfile.gettempdir()}.")
                 directory.mkdir(parents=True, exist_ok=True)
-                kept = directory / f"{DATABASE_PREFIX}{deals}_{companies}_{seed}.sqlite3"
+                kept[SQLITE] = f"sqlite:///{directory / f'{DATABASE_PREFIX}{deals}_{companies}_{seed}.sqlite3'}"
+            if options["keep_postgres"]:
+                if POSTGRESQL not in vendors:
+                    raise CommandError("--keep-postgres needs a PostgreSQL server (--database-url or DATABASE_URL).")
+                name = f"{DATABASE_PREFIX}keep_{deals}_{companies}_{seed}"
+                kept[POSTGRESQL] = kept_postgres(vendors[POSTGRESQL], name)
             return self.run_in_throwaway_databases(arguments, targets, kept=kept)
         name = str(settings.DATABASES["default"]["NAME"])
         if not (name.startswith(tempfile.gettempdir()) or name.startswith(DATABASE_PREFIX)):
             raise CommandError("Refusing to generate benchmark data outside a throwaway database.")
         call_command("migrate", verbosity=0)
-        if User.objects.filter(username=BENCH_USER).exists():  # a kept database (--keep-sqlite)
+        if User.objects.filter(username=BENCH_USER).exists():  # a kept database (--keep-sqlite, --keep-postgres)
             urls = bench_urls()
             self.stdout.write(f"Reused the {Deal.objects.count()} deals of {name} ({connection.vendor}).")
         else:
@@ -107,10 +120,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Generated {deals} deals in {seconds:.1f} s ({connection.vendor}).")
         self.stdout.write(json.dumps(self.measure(urls, runs=runs, profile=profile)))
 
-    def run_in_throwaway_databases(self, arguments: list[str], targets: list[tuple[str, str | None]], kept=None):
+    def run_in_throwaway_databases(self, arguments: list[str], targets: list[tuple[str, str | None]], kept: dict):
         results = {}
         for vendor, server in targets:
-            database = nullcontext(f"sqlite:///{kept}") if kept else throwaway_database(server, DATABASE_PREFIX)
+            database = nullcontext(kept[vendor]) if vendor in kept else throwaway_database(server, DATABASE_PREFIX)
             with database as url:
                 env = {
                     **os.environ,
@@ -177,6 +190,18 @@ class Command(BaseCommand):
         return results
 
 
+def kept_postgres(server_url: str, name: str) -> str:
+    """The URL of the database `name` on the PostgreSQL server, created when missing."""
+    import psycopg
+
+    parts = urlsplit(server_url)
+    admin = urlunsplit((POSTGRESQL, parts.netloc, "/postgres", parts.query, ""))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+
+
 def generate(*, deals: int, companies: int, seed: int) -> dict:
     """Companies, stages, owners, contacts and `deals` deals; returns the URLs to time (`bench_urls`)."""
     from dealflow.models import Organization, Owner, Person, Pipeline, Stage, StageChange, StageMapping
@@ -241,7 +266,9 @@ def generate(*, deals: int, companies: int, seed: int) -> dict:
         for day in range(5)
     )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # Planner statistics; on PostgreSQL the visibility map too (as autovacuum leaves it in a
+        # database that has run a while), so that index-only scans need not visit the table.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     User.objects.create_user(BENCH_USER, is_staff=True)
     return bench_urls()
 
