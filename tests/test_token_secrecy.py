@@ -453,3 +453,36 @@ def test_the_stage_history_backfill_keeps_the_token_out_of_logs_tasks_pages_and_
     assert_token_absent(captured.out + captured.err, "the process output")
     assert_token_absent(caplog.text, "the logs")
     assert "tok-REJECTED-0000" not in caplog.text
+
+
+@pytest.mark.parametrize("status", [400, 500])
+def test_an_error_raised_in_the_request_ahead_thread_keeps_the_token_secret(db, caplog, capfd, status):
+    """A listing asks for its next page in a helper thread (client._pages): an answer there that
+    echoes the token (a 400, or a 500 retried until given up) fails the sync token-free."""
+    import threading
+
+    import httpx
+
+    from integrations.sync.runner import sync_integration
+
+    caplog.set_level(logging.DEBUG)
+    sandbox = Sandbox("coeo", api_tokens=(SENTINEL,), burst_limit=100_000)
+    integration = make.integration(make.company("Coeo"), api_base_url="http://127.0.0.1:9", token=SENTINEL)
+    threads = []
+
+    def echo_on_a_later_deals_page(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v2/deals" and "cursor" in request.url.params:
+            threads.append(threading.current_thread().name)
+            echoed = f"cannot page for {request.headers['x-api-token']}"
+            return httpx.Response(status, json={"success": False, "error": echoed, "token": SENTINEL})
+        return sandbox.transport().handle_request(request)
+
+    options = {"transport": httpx.MockTransport(echo_on_a_later_deals_page), "page_size": 50, "sleep": lambda _: None}
+    run = sync_integration(integration=integration, full=True, client_options=options)
+
+    assert run.outcome == SyncOutcome.FAILED and run.error
+    assert threads and all(name.startswith("pipedrive-ahead") for name in threads), threads
+    assert_token_absent(run.error + run.progress, "the failed run")
+    captured = capfd.readouterr()
+    assert_token_absent(captured.out + captured.err, "the process output")
+    assert_token_absent(caplog.text, "the logs")
