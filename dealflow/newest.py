@@ -58,7 +58,9 @@ def first_page_ids(
     integration_of: dict[int, int] | None = None,
 ):
     """`page_ids` of several columns in one query: {column: ids in the column's order}."""
-    if connection.vendor == "postgresql":
+    # An owner or pipeline filter stays with the parts written out: one plan for every share, the
+    # LATERAL form read a whole stage (or the pipeline's every deal) for each company without a match.
+    if connection.vendor == "postgresql" and not (filters.owner_id or filters.pipeline_id):
         query = _lateral_sql(integration_ids, targets, filters, columns, offset, size, integration_of)
         queries = [query] if query else []
     else:
@@ -164,7 +166,8 @@ def _index_hint(column: str, won: bool) -> str:
 def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: int, size: int, integration_of=None):
     """(sql, params) of the columns' pages as rows (column, id, position), or None without parts:
     the same parts as `_parts`, as four LATERAL subqueries over arrays of shares (open deals of a
-    stage by last update, open deals of a stage by win date, open deals without a stage, won deals)."""
+    stage by last update, open deals of a stage by win date, open deals without a stage, won deals).
+    For boards without an owner or pipeline filter (the won period applies)."""
     limit = int(offset + size)
     by_update, by_won_at = [], []  # (column, integration id, stage id)
     for column in columns:
@@ -173,10 +176,6 @@ def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: 
                 if integration_of is None or integration_of.get(stage) == integration_id:
                     (by_won_at if column == CLOSED_WON else by_update).append((column, integration_id, stage))
     common, common_params = ["d.is_archived = %s"], [False]
-    for field, value in (("owner_id", filters.owner_id), ("pipeline_id", filters.pipeline_id)):
-        if value:
-            common.append(f"d.{field} = %s")
-            common_params.append(value)
     blocks, params = [], []
 
     def block(shares: str, shares_params: list, condition: str, condition_params: list, sort_key: str, since=None):
