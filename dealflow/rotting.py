@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db.models import BooleanField, F, Func, Q
 
+from dealflow.metrics.period import sqlite_epoch_microseconds
 from dealflow.models import DealStatus
 
 ONE_DAY = timedelta(days=1)
@@ -46,7 +47,7 @@ class OlderThanDays(Func):
 
     def as_sqlite(self, compiler, connection, **extra):
         (moment, moment_params), (days, days_params) = (compiler.compile(part) for part in self.source_expressions)
-        micros = f"(unixepoch(substr({moment}, 1, 19)) * 1000000 + CAST(substr({moment}, 21) AS INTEGER))"
+        micros = sqlite_epoch_microseconds(moment)
         now = (self.now - EPOCH) // timedelta(microseconds=1)
         return f"({micros} < %s - {days} * 86400000000)", [*moment_params, *moment_params, now, *days_params]
 

@@ -20,11 +20,13 @@ from django.db.models.functions import Coalesce
 from dealflow.columns import won_at_expression
 from dealflow.fx import Rates, Total
 from dealflow.metrics.day_totals import by_kind, day_rows
+from dealflow.metrics.period import MicrosecondsBetween
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import DealStatus
 
 TOP_LOST_REASONS = 5
 SECONDS_PER_DAY = 86400
+MICROSECONDS = 1_000_000  # per second
 
 
 def lost_at_expression():
@@ -57,15 +59,18 @@ def fetch(scope: Scope, period, currency: str, *, details: bool = True) -> Close
     # is_archived in both values: the ranges of deal_won_at_idx (archived deals count as won too).
     won = deals.filter(status=DealStatus.WON, is_archived__in=(False, True)).annotate(at=won_at_expression())
     lost = deals.filter(status=DealStatus.LOST).annotate(at=lost_at_expression()).filter(**in_period)
-    cycles = won.filter(**in_period, add_time__isnull=False).values_list("integration_id", "add_time", "at")
+    # The cycle in whole microseconds from the database: the same days as (at - add_time) in Python.
+    cycles = won.filter(**in_period, add_time__isnull=False).values_list(
+        "integration_id", MicrosecondsBetween("add_time", "at")
+    )
     return ClosedRows(
         new=new,
         won=dated["won"],
         lost=dated["lost"],
         lost_reasons=list(lost.values("integration_id", "lost_reason").annotate(count=Count("id")).order_by()),
         cycles=[
-            {"integration_id": integration_id, "days": (at - added).total_seconds() / SECONDS_PER_DAY}
-            for integration_id, added, at in cycles
+            {"integration_id": integration_id, "days": micros / MICROSECONDS / SECONDS_PER_DAY}
+            for integration_id, micros in cycles
         ],
     )
 

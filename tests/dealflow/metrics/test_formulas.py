@@ -1,5 +1,6 @@
 """Each formula on the hand-built dataset (dataset.py), with the answers worked out by hand."""
 
+from datetime import UTC as UTC_ZONE
 from datetime import date
 from decimal import Decimal
 
@@ -213,3 +214,37 @@ def test_forecast_months_at_their_edges(coeo):
         "2026-08": 16 * weight,
         "overdue": 3 * weight,
     }
+
+
+def test_sales_cycle_days_from_the_database_equal_pythons_to_the_microsecond(coeo):
+    # Each cycle's length comes from the database as whole microseconds (no datetimes converted
+    # per won deal): the same float as (won - added) in Python, with and without fractions of a
+    # second, across a daylight saving change, and won by close time when there is no won time.
+    from datetime import datetime, timedelta
+
+    from dealflow.metrics import closed
+    from dealflow.metrics.scope import Scope
+    from dealflow.models import DealStatus
+
+    def days(start, end):
+        # In UTC, as the deals come back from the database (two moments in one zone subtract as
+        # wall clock times in Python, an hour off across a daylight saving change).
+        return (end.astimezone(UTC_ZONE) - start.astimezone(UTC_ZONE)).total_seconds() / 86400
+
+    zone = dataset.STOCKHOLM
+    cases = [
+        (datetime(2026, 1, 10, 9, 0, tzinfo=zone), datetime(2026, 2, 10, 17, 30, 0, 1, tzinfo=zone)),
+        (datetime(2025, 12, 1, 23, 59, 59, 999999, tzinfo=zone), datetime(2026, 3, 30, 1, 0, tzinfo=zone)),
+        (datetime(2026, 3, 1, 0, 0, 0, 500000, tzinfo=zone), datetime(2026, 3, 1, 0, 0, 0, 499999, tzinfo=zone)),
+        (datetime(2024, 2, 29, 12, 0, tzinfo=UTC_ZONE), datetime(2026, 3, 31, 21, 59, 59, 999999, tzinfo=UTC_ZONE)),
+    ]
+    expected = []
+    for number, (added, won) in enumerate(cases):
+        make.deal(coeo.stages.won, f"w{number}", status=DealStatus.WON, add_time=added, won_time=won)
+        expected.append(days(added, won))
+    added, closed_at = datetime(2026, 1, 5, 8, 15, 7, 123456, tzinfo=zone), datetime(2026, 3, 3, 10, tzinfo=UTC_ZONE)
+    make.deal(coeo.stages.won, "by close time", status=DealStatus.WON, add_time=added, close_time=closed_at)
+    expected.append(days(added, closed_at))
+    rows = closed.fetch(Scope.of([coeo.company]), dataset.PERIOD, "SEK")
+    assert sorted(row["days"] for row in rows.cycles) == sorted(expected)
+    assert timedelta(days=min(expected)) < timedelta(0)  # a win recorded before the add counts as it is
