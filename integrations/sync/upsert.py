@@ -24,6 +24,8 @@ import orjson
 from django.conf import settings
 from django.db import connection, models
 
+from integrations.sync.fingerprint import ascii_json
+
 UNIQUE_COLUMNS = ("integration_id", "remote_id")
 
 
@@ -54,11 +56,11 @@ def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
 
 
 def _orjson_text(value: Any, *, fallback: Callable[[Any], str]) -> str:
-    """A column's JSON value (fitted by clean.py: no NaN, which orjson would write as null) as
-    orjson's text, several times faster than the json module's; the json module's for what
-    orjson refuses (an integer past 64 bits)."""
+    """A column's JSON value (fitted by clean.py: no NaN, which orjson would write as null) as the
+    json module writes it (fingerprint.ascii_json), several times faster; by the json module for
+    what orjson refuses (an integer past 64 bits)."""
     try:
-        return orjson.dumps(value).decode()
+        return ascii_json(orjson.dumps(value))
     except TypeError:
         return fallback(value)
 
