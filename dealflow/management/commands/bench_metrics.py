@@ -12,7 +12,7 @@ Django stack, and the SQL query count of one request). The development database 
 
 `--keep PATH` (SQLite): generate into the file PATH and keep it; when PATH exists, time the pages on
 it again without generating (generating 50,000 deals takes minutes). `--pages` times only the named
-pages (overview, company metrics, portfolio metrics).
+pages (overview, company metrics, portfolio metrics; or their first words: company, portfolio).
 """
 
 import json
@@ -82,8 +82,7 @@ class Command(BaseCommand):
             urls = generate(seed=seed, **sizes)
             self.stdout.write(f"Generated {sizes} in {time.perf_counter() - started:.0f} s.")
         if pages:
-            wanted = {page.strip() for page in pages.split(",")}
-            urls = {name: url for name, url in urls.items() if name == "user" or name in wanted}
+            urls = {"user": urls.pop("user"), **chosen_pages(urls, pages)}
         results = bench_board.Command().measure(urls, runs=runs)
         self.stdout.write(json.dumps(results))
 
@@ -121,6 +120,18 @@ def page_urls(user) -> dict:
         "company metrics": (reverse("dealflow:company_metrics", args=["company-1"]), {}),
         "portfolio metrics": (reverse("dealflow:portfolio_metrics"), {}),
     }
+
+
+def chosen_pages(urls: dict, pages: str) -> dict:
+    """The pages `--pages` names, each by its name or its name's first word ("portfolio" is the
+    portfolio metrics page); a name that matches no page is an error, not an empty benchmark."""
+    chosen = {}
+    for wanted in (page.strip() for page in pages.split(",")):
+        found = {name: url for name, url in urls.items() if wanted in (name, name.split()[0])}
+        if not found:
+            raise CommandError(f"No page {wanted!r}: choose among {', '.join(urls)}.")
+        chosen.update(found)
+    return chosen
 
 
 def generate(*, deals, stage_changes, activities, companies, seed) -> dict:
