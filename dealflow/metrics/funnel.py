@@ -11,7 +11,7 @@ takes the further of the two. The mapping is read when the query runs, so a chan
 from collections import defaultdict
 
 from django.db.models import Count, F, Func, IntegerField, Max, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 
 from dealflow.columns import column_expression, stage_ids
 from dealflow.metrics.scope import Scope, rows_of
@@ -23,24 +23,27 @@ RANK = {stage: index + 1 for index, stage in enumerate(STAGES)}
 
 
 class StageRank(Func):
-    """A stage id column's standard stage rank (1 Lead … 6 Closed Won; 0 elsewhere), as one CASE
-    of id lists written directly: Django's When(field__in=…) costs more to compile than the query
-    costs to run."""
+    """The highest standard stage rank (1 Lead … 6 Closed Won; 0 elsewhere) of some stage id columns,
+    as one CASE of id lists written directly, highest rank first, so that a row stops at its first
+    match instead of ranking each column in full (Django's When(field__in=…) also costs more to
+    compile than the query costs to run)."""
 
     output_field = IntegerField()
 
-    def __init__(self, field: str, targets: dict[int, str]):
-        super().__init__(F(field))
+    def __init__(self, fields: tuple[str, ...], targets: dict[int, str]):
+        super().__init__(*(F(field) for field in fields))
         self.targets = targets
 
     def as_sql(self, compiler, connection, **extra):
-        column, column_params = compiler.compile(self.get_source_expressions()[0])
+        columns = [compiler.compile(source) for source in self.get_source_expressions()]
         whens, params = [], []
-        for stage, rank in RANK.items():
+        for stage, rank in sorted(RANK.items(), key=lambda item: -item[1]):
             ids = stage_ids(self.targets, stage)
             if ids:
-                whens.append(f"WHEN {column} IN ({', '.join(['%s'] * len(ids))}) THEN {rank}")
-                params += [*column_params, *ids]
+                marks = ", ".join(["%s"] * len(ids))
+                whens.append(f"WHEN {' OR '.join(f'{column} IN ({marks})' for column, _ in columns)} THEN {rank}")
+                for _, column_params in columns:
+                    params += [*column_params, *ids]
         if not whens:
             return "0", []
         return f"CASE {' '.join(whens)} ELSE 0 END", params
@@ -56,7 +59,7 @@ def fetch(scope: Scope, period) -> list[dict]:
         StageChange.objects.filter(deal_id=OuterRef("pk"))
         .order_by()
         .values("deal_id")
-        .annotate(rank=Max(Greatest(StageRank("to_stage_id", targets), StageRank("from_stage_id", targets))))
+        .annotate(rank=Max(StageRank(("to_stage_id", "from_stage_id"), targets)))
         .values("rank")
     )
     return list(
