@@ -147,6 +147,13 @@ class DealStatus(models.TextChoices):
     DELETED = "deleted", _("Deleted")
 
 
+# What the searched board reads of a deal (dealflow/search_reads.py), after its organization or person.
+SEARCH_READ = [
+    *("integration", "status", "is_archived", "stage", "currency", "value", "update_time", "won_time", "close_time"),
+    *("stage_change_time", "owner", "pipeline", "id"),
+]
+
+
 class Deal(CachedRecord):
     title = models.CharField(max_length=500)
     value = models.DecimalField(max_digits=18, decimal_places=2, default=0)
@@ -270,6 +277,12 @@ class Deal(CachedRecord):
             # The metrics' lost deals of a period (top lost reasons), one range per integration
             # (dealflow.metrics.closed.lost_at_expression).
             models.Index(F("integration"), F("status"), Coalesce("lost_time", "close_time"), name="deal_lost_at_idx"),
+            # The searched board's deals of the matching organizations and persons, with all the
+            # board reads of them (dealflow/search_reads.py): consecutive index entries instead of
+            # one table row read per matching deal. The persons' has the organization too: their
+            # branch leaves out the deals that the organizations' branch found.
+            models.Index(fields=["organization", *SEARCH_READ], name="deal_organization_search_idx"),
+            models.Index(fields=["person", *SEARCH_READ, "organization"], name="deal_person_search_idx"),
         ]
         permissions = [("view_all_companies", _("Can view every company's dealflow"))]
         verbose_name = _("deal")

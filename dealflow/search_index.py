@@ -14,6 +14,10 @@ text, ignoring case (Unicode case: "öre" finds "Örebro"). `plain_matches` says
   the text's other letters; searches of one or two characters, which have no trigram, run on it.
 """
 
+import json
+from functools import reduce
+from operator import or_
+
 from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, F, Func, Q, Subquery
 from django.db.models.expressions import RawSQL
@@ -21,6 +25,7 @@ from django.db.models.expressions import RawSQL
 from dealflow.models import Deal, Organization, Person
 
 SHORTEST_INDEXED = 3  # characters: a trigram
+NAMED = [(Organization, "organization_id"), (Person, "person_id")]  # the deal's named relations
 
 
 def fts_table(model) -> str:
@@ -29,16 +34,69 @@ def fts_table(model) -> str:
 
 def matches(q: str, integration_ids: list[int]) -> Q:
     """Deals whose title, organization or person contains `q` (any case), through the index."""
+    if connection.vendor != "sqlite" or len(q) < SHORTEST_INDEXED:
+        return reduce(or_, branches(q, integration_ids).values())
+    deals = Deal._meta.db_table
+    deal_ids = [_found(Deal), *(f"SELECT id FROM {deals} WHERE {key} IN ({_found(model)})" for model, key in NAMED)]
+    return Q(pk__in=RawSQL(" UNION ALL ".join(deal_ids), [_phrase(q)] * len(deal_ids)))
+
+
+def branches(q: str, integration_ids: list[int], found: dict[str, list[int]] | None = None) -> dict[str, Q]:
+    """The ways a deal matches `q`, through the index, by the deal's key they test: its
+    organization's name, its person's name, its title (`matches` is any of them; search_reads reads
+    each off its own index). With `found` (SQLite: `found_ids`), the matching organizations,
+    persons and deals are those ids, and a key without any is left out."""
     if connection.vendor != "sqlite":
-        return any_case(q, "title") | _any_of(Organization, q, integration_ids) | _any_of(Person, q, integration_ids)
+        named = {key: _any_of(model, q, integration_ids) for model, key in NAMED}
+        return {**named, "pk": any_case(q, "title")}
     if len(q) < SHORTEST_INDEXED:
-        return plain_matches(q, integration_ids)
-    branches = [f"SELECT rowid FROM {fts_table(Deal)} WHERE {fts_table(Deal)} MATCH %s"]
-    for model, key in ((Organization, "organization_id"), (Person, "person_id")):
-        found = f"SELECT rowid FROM {fts_table(model)} WHERE {fts_table(model)} MATCH %s"
-        branches.append(f"SELECT id FROM {Deal._meta.db_table} WHERE {key} IN ({found})")
-    phrase = '"' + q.replace('"', '""') + '"'
-    return Q(pk__in=RawSQL(" UNION ALL ".join(branches), [phrase] * len(branches)))
+        return plain_branches(q, integration_ids)
+    phrase = _phrase(q)
+    searched = {key: Q(**{f"{key}__in": RawSQL(_found(model), [phrase])}) for model, key in [*NAMED, (Deal, "pk")]}
+    if found is None:
+        return searched
+    # Ids when they are few; a key with very many (a text in most titles) keeps its index lookup.
+    return {
+        key: searched[key] if len(ids) > FOUND_AT_MOST else Q(**{f"{key}__in": RawSQL(IN_JSON, [json.dumps(ids)])})
+        for key, ids in found.items()
+        if ids
+    }
+
+
+def found_ids(q: str) -> dict[str, list[int]] | None:
+    """SQLite, three characters or more: the ids of the organizations and of the persons whose name
+    and of the deals whose title contains `q`, by the deal's key ({"organization_id": [...],
+    "person_id": [...], "pk": [...]}), in one query (None otherwise). A phrase whose trigrams every
+    name shares ("organisation 12") reads those trigrams' whole lists: search_reads looks it up once
+    per board rather than once per query."""
+    if connection.vendor != "sqlite" or len(q) < SHORTEST_INDEXED:
+        return None
+    searched = [*NAMED, (Deal, "pk")]
+    found = {key: [] for _, key in searched}
+    limit = FOUND_AT_MOST + 1  # one more says "too many" (`branches`)
+    sql = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT %s, rowid FROM ({_found(model)}) LIMIT {limit})" for model, _ in searched
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param for _, key in searched for param in (key, _phrase(q))])
+        for key, found_id in cursor.fetchall():
+            found[key].append(found_id)
+    return found
+
+
+IN_JSON = "SELECT value FROM json_each(%s)"  # SQLite: a list of any length as one parameter
+FOUND_AT_MOST = 20_000
+
+
+def _found(model) -> str:
+    """SQLite: the ids of `model`'s rows whose text contains the phrase (one parameter)."""
+    return f"SELECT rowid FROM {fts_table(model)} WHERE {fts_table(model)} MATCH %s"
+
+
+def _phrase(q: str) -> str:
+    """`q` as an FTS5 phrase: quoted, its quotes doubled; the trigram tokenizer matches a phrase of
+    three or more characters as a substring."""
+    return '"' + q.replace('"', '""') + '"'
 
 
 def _any_of(model, q: str, integration_ids: list[int]) -> Q:
@@ -47,19 +105,24 @@ def _any_of(model, q: str, integration_ids: list[int]) -> Q:
     index (a BitmapOr), whatever the planner thinks of the tables' sizes; `IN (subquery)` became a
     semi join that PostgreSQL, on tables it had not analyzed yet, re-ran for every deal."""
     named = model.objects.filter(any_case(q, "name"), integration_id__in=integration_ids).order_by().values("id")
-    key = "organization_id" if model is Organization else "person_id"
+    key = dict(NAMED)[model]
     any_of = Func(F(key), Subquery(named), arg_joiner=" = ANY(ARRAY(", template="%(expressions)s))")
     return Q(ExpressionWrapper(any_of, output_field=BooleanField()))
 
 
 def plain_matches(q: str, integration_ids: list[int]) -> Q:
-    """The same as a scan: what `matches` must always equal. The organizations and persons are
-    searched once each, in subqueries, rather than joined to every deal."""
+    """The same as a scan: what `matches` must always equal."""
+    return reduce(or_, plain_branches(q, integration_ids).values())
+
+
+def plain_branches(q: str, integration_ids: list[int]) -> dict[str, Q]:
+    """`branches` as scans. The organizations and persons are searched once each, in subqueries,
+    rather than joined to every deal."""
 
     def named(model):
         return model.objects.filter(any_case(q, "name"), integration_id__in=integration_ids).values("id")
 
-    return any_case(q, "title") | Q(organization_id__in=named(Organization)) | Q(person_id__in=named(Person))
+    return {**{key: Q(**{f"{key}__in": named(model)}) for model, key in NAMED}, "pk": any_case(q, "title")}
 
 
 def any_case(q: str, field: str) -> Q:

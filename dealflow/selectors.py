@@ -5,7 +5,7 @@ are GROUP BY queries over the whole column, cards are fetched one page at a time
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -18,7 +18,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealflow import newest, search_index
+from dealflow import newest, search_index, search_reads
 from dealflow.activities import NextActivity, Pending, one_query_for_all_pages, panel_prefetch, pending_for_page
 from dealflow.board_totals import board_rows
 from dealflow.columns import (
@@ -355,12 +355,11 @@ def totals_rows(*, stages: StageMap, filters: BoardFilters) -> list[dict]:
     board; a text search, an owner or a pipeline needs the deals themselves (one GROUP BY)."""
     if not (filters.q or filters.owner_id or filters.pipeline_id):
         return board_rows(integration_ids=stages.integration_ids, won_since=filters.won_since)
-    return list(
-        board_deals(stages=stages, filters=filters)
-        .values("integration_id", "status", "stage_id", "currency")
-        .annotate(count=Count("id"), total_value=Sum("value"))
-        .order_by()
+    deals = Deal.objects if filters.q else board_deals(stages=stages, filters=filters)
+    totals = deals.values("integration_id", "status", "stage_id", "currency").annotate(
+        count=Count("id"), total_value=Sum("value")
     )
+    return over_search_matches(totals.order_by(), stages=stages, filters=filters) if filters.q else list(totals)
 
 
 def currency_totals(sums: dict) -> dict[str, list[CurrencyTotal]]:
@@ -376,8 +375,8 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
     for every page's deal ids and one for their cards.
 
     Without a text search, the ids are each column's newest deals read off an index (newest.py).
-    A text search has to read each deal's row (its title) and search the organizations and
-    persons: one windowed query ranks every column's matches in a single pass instead.
+    A text search ranks every column's matches in one windowed query, over the matching deals
+    read off the search indexes (search_reads.py).
     """
     if not filters.q:
         ids = newest.first_page_ids(
@@ -391,8 +390,7 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
         return pages_of(ids, stages, now)
     newest_first = [column_order_expression(stages).desc(nulls_last=True), F("id").desc()]
     ranked = (
-        board_deals(stages=stages, filters=filters)
-        .exclude(in_column(stages.target, EXCLUDED))
+        Deal.objects.exclude(in_column(stages.target, EXCLUDED))
         .annotate(
             board_column=column_expression(stages.target),
             rank=Window(RowNumber(), partition_by=column_expression(stages.target), order_by=newest_first),
@@ -400,7 +398,14 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
         .filter(rank__lte=PAGE_SIZE + 1)
         .values_list("board_column", "id", "rank")
     )
-    return pages_of(newest.by_column(ranked), stages, now)
+    return pages_of(newest.by_column(over_search_matches(ranked, stages=stages, filters=filters)), stages, now)
+
+
+def over_search_matches(queryset, *, stages: StageMap, filters: BoardFilters) -> list:
+    """`queryset` (on all deals) evaluated over the board's deals that match the text search, read
+    off indexes that hold what the board reads of them (search_reads.py)."""
+    deals = board_deals(stages=stages, filters=replace(filters, q=""))
+    return search_reads.over_matches(queryset, deals, filters.q, stages.integration_ids, request_scope=stages)
 
 
 def pages_of(ids: dict[str, list[int]], stages: StageMap, now=None) -> dict:

@@ -1,0 +1,114 @@
+"""The searched board's totals and first pages, off indexes that hold what they read.
+
+A search matches a deal by its organization's name, its person's name or its title
+(search_index.py). Filtered as `Deal.id IN (matching ids)`, each matching deal was read from the
+table by id, one random row read per match: most of a searched board's time at 400,000 deals (the
+bench's "organisation 12" matches 888 organizations, about 8,900 deals). Here the matching deals
+are read as a UNION ALL of one branch per way of matching, each off one index:
+
+- deals of a matching organization: deal_organization_search_idx, by organization, holds every
+  column the totals and the first pages read (deal_person_search_idx does for persons), so they
+  come off consecutive index entries, never from the table;
+- deals whose title matches: by id (the table rows, as before).
+
+Each branch leaves out the deals an earlier one found, so no deal is counted twice without a
+comparison of whole rows. On SQLite the names and titles are matched once per board (the FTS5
+lookup of a phrase whose trigrams every name shares is the costliest part) and given to the
+queries as lists of ids. The board's own queries (totals per stage and currency, each column's
+newest page) then run over that union in place of the deals table, so the column rule stays
+dealflow.columns'.
+"""
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.query import ValuesIterable
+
+from dealflow import search_index
+from dealflow.models import SEARCH_READ, Deal
+
+# What the board reads of a matching deal (the totals, the column rule, the columns' orders and
+# filters): the columns of deal_organization_search_idx / deal_person_search_idx.
+READ = [Deal._meta.get_field(name).attname for name in SEARCH_READ]
+DEALS = connection.ops.quote_name(Deal._meta.db_table)
+
+
+def over_matches(queryset, deals, q: str, integration_ids: list[int], request_scope) -> list:
+    """`queryset` (on the deals table, unfiltered) evaluated over the deals of `deals` (the board's
+    other filters applied) that match `q`: a list of its rows (unordered), dicts for `values()`.
+    `request_scope` is an object that lives for one request (the board's stage map): the matching
+    names are looked up once on it for the board's totals and first pages."""
+    source = matching(deals, q, integration_ids, request_scope)
+    rows = rows_over(queryset.order_by(), source) if source else []
+    if not issubclass(queryset._iterable_class, ValuesIterable):
+        return rows
+    query = queryset.query
+    names = [*query.extra_select, *query.values_select, *query.annotation_select]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def matching(deals, q: str, integration_ids: list[int], request_scope) -> tuple[str, list] | None:
+    """(sql, params): the deals of `deals` that match `q`, each once, as rows of READ (None: none)."""
+    found = _found_ids(q, request_scope)
+    branches = search_index.branches(q, integration_ids, found)
+    if not branches:
+        return None  # the index found nothing
+    parts = []
+    for key, condition in zip(branches, disjoint(branches), strict=True):
+        sql, params = deals.filter(condition).values(*READ).order_by().query.sql_with_params()
+        parts.append((_hinted(sql, key, by_id=found is not None), params))
+    sql = " UNION ALL ".join(f"SELECT * FROM ({sql}) b{number}" for number, (sql, _) in enumerate(parts))
+    return sql, [param for _, params in parts for param in params]
+
+
+def _hinted(sql: str, key: str, *, by_id: bool) -> str:
+    """SQLite: the branch's index named. Without statistics (ANALYZE), SQLite's planner would read
+    every deal of the integrations off an index on them instead; matching titles found by id are
+    read by id (NOT INDEXED still reads by rowid), and a title scan is left to the planner."""
+    hint = {"organization_id": f"INDEXED BY {ORGANIZATION_INDEX}", "person_id": f"INDEXED BY {PERSON_INDEX}"}
+    hint = hint.get(key, "NOT INDEXED" if by_id else "")
+    if connection.vendor != "sqlite" or not hint:
+        return sql
+    return sql.replace(f"FROM {DEALS}", f"FROM {DEALS} {hint}", 1)
+
+
+ORGANIZATION_INDEX, PERSON_INDEX = "deal_organization_search_idx", "deal_person_search_idx"  # models.Deal
+
+
+def disjoint(branches: dict[str, Q]) -> list[Q]:
+    """Each branch without the deals that an earlier one finds, so that UNION ALL has each deal
+    once (UNION would compare whole rows: a hash or sort of every match on PostgreSQL). A deal
+    without the earlier branch's relation (NULL) is not one it found."""
+    conditions, earlier = [], Q()
+    for key, condition in branches.items():
+        conditions.append(condition & ~earlier)
+        earlier |= condition & Q(**{f"{key}__isnull": False})
+    return conditions
+
+
+def _found_ids(q: str, request_scope):
+    """search_index.found_ids, once per `request_scope` and text (kept on the object: it is gone
+    with the request, so no write can make it stale)."""
+    cached = getattr(request_scope, FOUND_IDS, None)
+    if cached is None or cached[0] != q:
+        cached = (q, search_index.found_ids(q))
+        object.__setattr__(request_scope, FOUND_IDS, cached)  # a frozen dataclass's too
+    return cached[1]
+
+
+FOUND_IDS = "_search_found_ids"
+
+
+def rows_over(queryset, source: tuple[str, list]) -> list[tuple]:
+    """`queryset`'s rows (as tuples, converted as Django converts them) computed over the rows of
+    `source` in place of the deals table: the queryset's SQL reads the deals table once, and its
+    FROM becomes the source, under the table's name."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    sql, params = compiler.as_sql()
+    table = f"FROM {DEALS}"
+    at = sql.index(table)
+    before = sql[:at].count("%s")  # the SELECT clause's parameters come before the source's
+    source_sql, source_params = source
+    sql = f"{sql[:at]}FROM ({source_sql}) {DEALS}{sql[at + len(table) :]}"
+    params = (*params[:before], *source_params, *params[before:])
+    compiler.as_sql = lambda *args, **kwargs: (sql, params)
+    return list(compiler.results_iter(tuple_expected=True))

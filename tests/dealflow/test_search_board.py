@@ -1,0 +1,228 @@
+"""A searched board (totals, first pages, load more) equals a plain scan done in Python over a
+hand-built set of deals: odd characters, every case, one- and two-character texts (no trigram),
+Swedish letters, matches in the title, the organization or the person, two companies and two
+currencies, excluded stages, won deals by win date, ties and deals without dates. Runs on SQLite
+and, with `scripts/with-postgres .venv/bin/python -m pytest ...`, on PostgreSQL."""
+
+import random
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from dealflow import search_index
+from dealflow.columns import EXCLUDED, column_of_deal
+from dealflow.models import Deal, DealStatus
+from dealflow.selectors import PAGE_SIZE, BoardFilters, board_columns, column_cards, stage_map, weight_percent
+from dealflow.stages import MappingTarget
+from tests import factories as make
+
+pytestmark = pytest.mark.django_db
+
+ORGANIZATIONS = ["Örebro Ärtsoppa AB", "Acme AB", "Åkeri Västerås", "100% Procent_AB", 'Citat "AB"', "ÖL & Co"]
+PERSONS = ["Åsa Öberg", "Erik Eriksson", "Zoë Łukasz", "åsa öberg", "Per-Olof O'Hara"]
+TITLES = ["Licens", "Avtal Örebro", "ÅSA ser", "a_b test", "100% rabatt", "Ärtor & öl", "acme-projekt", "Zz", "x"]
+QUERIES = [
+    "a",
+    "Ö",
+    "ö",
+    "å",
+    "åS",
+    "ÅS",
+    "x",
+    "%",
+    "_",
+    '"',
+    "&",
+    "'",  # one or two characters: no trigram
+    "åsa",
+    "ÅSA",
+    "örebro",
+    "ÖREBRO",
+    "ärt",
+    "ÄRTSOPPA",
+    "acme",
+    "ACME AB",
+    "100%",
+    "a_b",
+    "_ab",
+    'Citat "',
+    "zoë",
+    "ZOË",
+    "łukasz",
+    "per-olof",
+    "o'hara",
+    "ab",
+    "AB",
+    "licens",
+    "avtal",
+    "rabatt",
+    "öl &",
+    "ser",
+    "nothing like it",
+]
+
+
+@pytest.fixture
+def searched(coeo, nordic):
+    """Two companies' deals, their titles, organizations and persons drawn from the lists above."""
+    rng = random.Random(14)
+    now = timezone.now().replace(microsecond=0)
+    sweden = coeo.stages
+    finland = nordic.pipeline
+    nordic_stages = [
+        nordic.lead,
+        make.stage(finland, "Won here", MappingTarget.CLOSED_WON, probability=90),
+        make.stage(finland, "Parked", MappingTarget.EXCLUDED),
+        make.stage(finland, "Nowhere", mapped=False),
+    ]
+    placements = [
+        (list(vars(sweden).values()), coeo.integration, "SEK"),
+        (nordic_stages, nordic.integration, "EUR"),
+    ]
+    for stages, integration, currency in placements:
+        organizations = [make.organization(integration, name) for name in ORGANIZATIONS]
+        persons = [make.person(integration, name) for name in PERSONS]
+        for index in range(260):
+            updated = now - timedelta(hours=rng.choice([1, 2, 3, 50, 400]))  # many ties, broken by id
+            status = rng.choice([DealStatus.OPEN] * 6 + [DealStatus.WON] * 2 + [DealStatus.LOST, DealStatus.DELETED])
+            make.deal(
+                rng.choice(stages),
+                f"{rng.choice(TITLES)} {index}",
+                value=rng.choice([0, 1, 15, 999, 250000]),
+                currency=rng.choice([currency, currency, "USD", ""]),
+                status=status,
+                is_archived=rng.random() < 0.05,
+                organization=rng.choice([*organizations, None]),
+                person=rng.choice([*persons, None]),
+                update_time=None if rng.random() < 0.03 else updated,
+                won_time=(updated - timedelta(days=rng.randint(0, 900))) if rng.random() < 0.7 else None,
+                stage_change_time=None if rng.random() < 0.1 else updated - timedelta(days=3),
+            )
+    return [coeo.company, nordic.company], now
+
+
+def scanned(q: str, *, won_since=None, deals=None) -> dict[str, list[Deal]]:
+    """The board's matching deals by column, newest first, read by Python from every deal."""
+    needle = q.lower()
+    columns = defaultdict(list)
+    for deal in deals or every_deal():
+        texts = [deal.title, deal.organization and deal.organization.name, deal.person and deal.person.name]
+        column = column_of_deal(deal, won_since=won_since)
+        if column and any(text and needle in text.lower() for text in texts):
+            columns[column].append(deal)
+    for column, deals in columns.items():
+        deals.sort(key=lambda deal: (sort_date(deal, column) is not None, sort_date(deal, column), deal.pk))
+        deals.reverse()
+    return columns
+
+
+def every_deal() -> list[Deal]:
+    return list(Deal.objects.select_related("stage__mapping", "organization", "person"))
+
+
+def sort_date(deal, column):
+    if column == "closed_won":
+        return deal.won_time or deal.close_time or deal.stage_change_time or deal.update_time
+    return deal.update_time
+
+
+def scanned_totals(deals: list[Deal]) -> dict[str, tuple[int, Decimal, Decimal]]:
+    totals = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+    for deal in deals:
+        entry = totals[deal.currency]
+        entry[0] += 1
+        entry[1] += deal.value
+        entry[2] += deal.value * weight_percent(deal.status, deal.stage.deal_probability if deal.stage else None) / 100
+    return {currency: tuple(entry) for currency, entry in totals.items()}
+
+
+@pytest.mark.parametrize("won_days", [None, 365])
+def test_a_searched_board_equals_a_plain_scan(searched, won_days):
+    companies, now = searched
+    won_since = now - timedelta(days=won_days) if won_days else None
+    assert assert_board_equals_scan(companies, now, QUERIES, won_since=won_since) > 25
+
+
+def test_many_matches_are_read_through_the_index_rather_than_as_ids(searched, monkeypatch):
+    """Above search_index.FOUND_AT_MOST matching names or titles, a branch keeps its index lookup."""
+    monkeypatch.setattr(search_index, "FOUND_AT_MOST", 5)
+    companies, now = searched
+    assert assert_board_equals_scan(companies, now, ["åsa", "acme ab", "licens", "örebro", "100%"]) == 5
+
+
+def assert_board_equals_scan(companies, now, queries, *, won_since=None) -> int:
+    """Each text's searched board equals the scan; returns how many texts found deals."""
+    found_any, every = 0, every_deal()
+    for q in queries:
+        expected = scanned(q, won_since=won_since, deals=every)
+        filters = BoardFilters(q=q, won_since=won_since)
+        board = board_columns(companies=companies, filters=filters, now=now)
+        shown = {column.key: column for column in board.columns}
+        for key, column in shown.items():
+            deals = expected.get(key, [])
+            totals = {total.currency: (total.count, total.value, total.weighted_value) for total in column.totals}
+            assert totals == scanned_totals(deals), (q, key)
+            assert [card.deal_id for card in column.cards] == [deal.pk for deal in deals[:PAGE_SIZE]], (q, key)
+            assert column.has_more == (len(deals) > PAGE_SIZE), (q, key)
+        assert set(expected) - {EXCLUDED} <= set(shown), q
+        assert board.hidden.count == len(expected.get(EXCLUDED, [])), q
+        found_any += bool(expected)
+    return found_any
+
+
+def test_load_more_of_a_searched_column_equals_a_plain_scan(searched):
+    companies, now = searched
+    stages, deals, long_columns = stage_map(companies), every_deal(), 0
+    for q in ("a", "AB", "åsa", "ö", "acme"):
+        expected = scanned(q, deals=deals)
+        filters = BoardFilters(q=q)
+        for key in ("lead", "closed_won", "unmapped"):
+            ids = [deal.pk for deal in expected.get(key, [])]
+            long_columns += len(ids) > 2 * PAGE_SIZE
+            for offset in (0, PAGE_SIZE, 2 * PAGE_SIZE):
+                cards, more = column_cards(stages=stages, filters=filters, column=key, offset=offset, now=now)
+                assert [card.deal_id for card in cards] == ids[offset : offset + PAGE_SIZE], (q, key, offset)
+                assert more == (len(ids) > offset + PAGE_SIZE)
+    assert long_columns >= 5
+
+
+def test_one_companys_searched_board_has_only_its_deals(searched):
+    companies, now = searched
+    board = board_columns(companies=companies[1:], filters=BoardFilters(q="åsa"), now=now)
+    currencies = {total.currency for column in board.columns for total in column.totals}
+    assert currencies and "SEK" not in currencies
+    nordic_ids = set(Deal.objects.filter(integration__company=companies[1]).values_list("id", flat=True))
+    assert {card.deal_id for column in board.columns for card in column.cards} <= nordic_ids
+
+
+def test_a_searched_board_reads_the_matching_deals_off_the_search_indexes(searched):
+    """The deals of matching organizations come off deal_organization_search_idx (not one table row
+    per deal), and on SQLite the names are matched once for the totals and the first pages."""
+    companies, now = searched
+    executed = []
+
+    def record(execute, sql, params, many, context):
+        executed.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        board = board_columns(companies=companies, filters=BoardFilters(q="acme ab"), now=now)
+    assert sum(column.count for column in board.columns) > 25
+    deal_reads = [(sql, params) for sql, params in executed if ") b0" in sql]  # search_reads' union
+    assert len(deal_reads) == 2  # the totals, the first pages
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    for sql, params in deal_reads:
+        with connection.cursor() as cursor:
+            if connection.vendor != "sqlite":  # a few hundred rows: a scan is cheaper, so say it is not
+                cursor.execute("SET enable_seqscan = off")
+            cursor.execute(explain + sql, params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            if connection.vendor != "sqlite":
+                cursor.execute("RESET enable_seqscan")
+        assert "deal_organization_search_idx" in plan, plan
+    if connection.vendor == "sqlite":
+        assert sum(" MATCH " in sql for sql, _ in executed) == 1
