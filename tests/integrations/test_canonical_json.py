@@ -19,7 +19,7 @@ def decoded(text: str) -> dict:
 
 
 def test_an_ascii_payload_keeps_the_json_modules_text():
-    payload = {"z": [1, 2.5, None, True], "a": {"k": "v", "b": -3}, "id": 7, "title": "Deal \"x\""}
+    payload = {"z": [1, 2.5, None, True], "a": {"k": "v", "b": -3}, "id": 7, "title": 'Deal "x"'}
     assert canonical_json(payload) == OLD.encode(payload)
 
 

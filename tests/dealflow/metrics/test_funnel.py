@@ -78,4 +78,3 @@ def test_the_furthest_stage_of_every_shape_of_history_equals_pythons(coeo):
     expected = {stage: sum(1 for value in furthest if value >= number) for stage, number in funnel.RANK.items()}
     assert counts(coeo.company) == expected
     assert expected["proposal"] > expected["closed_won"] > 0
-
