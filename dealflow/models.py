@@ -163,10 +163,14 @@ class Deal(CachedRecord):
 
     pipeline = models.ForeignKey(Pipeline, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
     stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    # No index of their own: deal_organization_search_idx and deal_person_search_idx start with
+    # them and serve every lookup by organization or person, so a deal write keeps two fewer indexes.
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals", db_index=False
     )
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals", db_index=False
+    )
     owner = models.ForeignKey(Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="deals")
     pipeline_remote_id = models.BigIntegerField(null=True, blank=True)
     stage_remote_id = models.BigIntegerField(null=True, blank=True)
@@ -216,9 +220,10 @@ class Deal(CachedRecord):
                 name="deal_board_cover_idx",
             ),
             models.Index(fields=["integration", "update_time"], name="deal_update_idx"),
-            # PostgreSQL only (Django skips an index with `include` on SQLite, which has the one
-            # above): PostgreSQL's btree entries do not carry the row id, so the index above never
-            # covers there; this one does, for the board's filtered totals and searches.
+            # For PostgreSQL: its btree entries do not carry the row id, so the index above never
+            # covers there; this one does, for the board's filtered totals and searches. (SQLite
+            # has no INCLUDE: Django makes it from the key columns, a prefix of the one above, and
+            # migration 0020 drops it there.)
             models.Index(
                 fields=["integration", "status", "stage", "currency", "is_archived"],
                 include=[
