@@ -26,11 +26,19 @@ def drop_single_column_indexes(apps, schema_editor):
 def create_single_column_indexes(apps, schema_editor):
     deal = apps.get_model("dealflow", "Deal")
     for column in COLUMNS:
+        if schema_editor._constraint_names(deal, [column], index=True, type_=models.Index.suffix):
+            continue  # already made again by a copy of the table (SQLite)
         field = next(field for field in deal._meta.local_fields if field.column == column)
         schema_editor.execute(schema_editor._create_index_sql(deal, fields=[field]))
-    if schema_editor.connection.vendor == "sqlite":
+    if schema_editor.connection.vendor == "sqlite" and not index_exists(schema_editor, deal, INCLUDE_INDEX):
         index = next(index for index in deal._meta.indexes if index.name == INCLUDE_INDEX)
         schema_editor.add_index(deal, index)
+
+
+def index_exists(schema_editor, model, name: str) -> bool:
+    """A copy of the deals table made after 0020 (SQLite) brings the index back by itself."""
+    with schema_editor.connection.cursor() as cursor:
+        return name in schema_editor.connection.introspection.get_constraints(cursor, model._meta.db_table)
 
 
 class Migration(migrations.Migration):
