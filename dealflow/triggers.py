@@ -11,8 +11,9 @@ this module writes their SQL, one way per vendor:
 
 The registry also knows which are present (`triggers_present`), and makes the missing ones again
 with what they keep recomputed (`ensure_triggers`): on SQLite a migration that rebuilds a table
-(AlterField and friends copy it to a new one) drops its triggers, so `migrate` drops them all
-before it applies migrations there and ends with `ensure_triggers` (apps.py; see `on_pre_migrate`);
+(AlterField and friends copy it to a new one) drops its triggers, so before a plan that may
+rebuild a table there `migrate` drops the sets that name it, and ends with `ensure_triggers`
+(apps.py; see `on_pre_migrate`);
 `rebuild_metric_totals` and `rebuild_board_totals` check and make them through it too.
 
 A set can also name, per insert trigger, the set-based statement that does that trigger's work for
@@ -22,10 +23,13 @@ SQLite insert.
 
 import importlib
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from django.apps import apps as django_apps
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.migrations import operations
 from django.db.migrations.recorder import MigrationRecorder
 
 logger = logging.getLogger(__name__)
@@ -207,26 +211,82 @@ def ensure_triggers(names=None, using: str = DEFAULT_DB_ALIAS) -> list[str]:
     return [trigger_set.name for trigger_set in wanted]
 
 
+# Schema operations that never copy, drop or rename an existing table on SQLite. RunPython and
+# RunSQL are data or trigger migrations here; a raw ALTER TABLE in one would fail loudly on a trigger
+# that names its table, not silently.
+KEEPS_TABLES = (
+    operations.AddIndex,
+    operations.RemoveIndex,
+    operations.RenameIndex,
+    operations.AlterModelOptions,
+    operations.AlterModelManagers,
+    operations.RunPython,
+    operations.RunSQL,
+)
+
+# The sets `on_pre_migrate` dropped, per database, so `on_post_migrate` knows which it expected.
+dropped_by_migrate: dict[str, set[str]] = {}
+
+
+def schema_operations(migration):
+    for operation in migration.operations:
+        if isinstance(operation, operations.SeparateDatabaseAndState):
+            yield from operation.database_operations
+        else:
+            yield operation
+
+
+def tables_altered(plan) -> set[str]:
+    """The tables of today's models that the plan's schema operations may copy, drop or rename."""
+    models = django_apps.get_models(include_auto_created=True)
+    tables = set()
+    for migration, backwards in plan:
+        for operation in schema_operations(migration):
+            if isinstance(operation, KEEPS_TABLES) or (isinstance(operation, operations.CreateModel) and not backwards):
+                continue  # (a new table: no trigger names it yet)
+            tables |= {
+                model._meta.db_table
+                for model in models
+                if operation.references_model(model._meta.model_name, model._meta.app_label)
+            }
+    return tables
+
+
+def names_a_table(trigger_set: TriggerSet, tables: set[str]) -> bool:
+    sql = " ".join(create_statements(trigger_set.triggers("sqlite"), "sqlite"))
+    return any(re.search(rf"\b{re.escape(table)}\b", sql) for table in tables)
+
+
 def on_pre_migrate(sender, plan=None, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
-    """Before `migrate` applies migrations on SQLite: drop every set's triggers. A migration that
-    rebuilds a table (AlterField and friends copy it to a new one, drop it and rename the copy)
-    drops the table's own triggers without a word, and fails outright while a trigger on another
-    table names it (the rename checks every trigger: the flags' triggers on the activities name the
-    deals, the stays' trigger on the deals names the stage changes). `on_post_migrate` makes them
-    all again and recomputes what they keep."""
+    """Before `migrate` applies migrations on SQLite: drop the triggers of every set that names a
+    table the plan may copy. A migration that rebuilds a table (AlterField and friends copy it to a
+    new one, drop it and rename the copy) drops the table's own triggers without a word, and fails
+    outright while a trigger on another table names it (the rename checks every trigger: the flags'
+    triggers on the activities name the deals, the stays' trigger on the deals names the stage
+    changes). `on_post_migrate` makes them again and recomputes what they keep, which costs minutes
+    on a large database: a plan that rebuilds none of their tables leaves them alone."""
     connection = connections[using]
-    if plan and connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            for trigger_set in trigger_sets():
+    dropped_by_migrate[using] = set()
+    if not plan or connection.vendor != "sqlite":
+        return
+    altered = tables_altered(plan)
+    with connection.cursor() as cursor:
+        for trigger_set in trigger_sets():
+            if names_a_table(trigger_set, altered):
                 drop(cursor, connection.vendor, trigger_set)
+                dropped_by_migrate[using].add(trigger_set.name)
 
 
 def on_post_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     """After `migrate` (and a test's flush): make the missing triggers again, with what they keep
-    recomputed (the writes of data migrations meanwhile went uncounted)."""
+    recomputed (the writes of data migrations meanwhile went uncounted). Those migrate dropped itself
+    are routine; any other missing set is worth a warning (dropped by hand, or lost another way)."""
     remade = ensure_triggers(using=using)
-    if remade:
-        logger.warning("Made missing triggers again and recomputed what they keep: %s", ", ".join(remade))
+    expected = dropped_by_migrate.pop(using, set())
+    if routine := [name for name in remade if name in expected]:
+        logger.info("Made the triggers migrate dropped again and recomputed what they keep: %s", ", ".join(routine))
+    if unexpected := [name for name in remade if name not in expected]:
+        logger.warning("Made missing triggers again and recomputed what they keep: %s", ", ".join(unexpected))
 
 
 def bulk_insert_statements(table: str) -> dict[str, Callable[[str], str]]:

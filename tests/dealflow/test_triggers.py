@@ -13,6 +13,9 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations import Migration
+from django.db.migrations.operations import AddField, AddIndex, AlterField, CreateModel, RunPython
+from django.db.models import CharField, Index, IntegerField, TextField
 from django.utils import timezone
 
 from dealflow import board_totals, triggers
@@ -77,6 +80,13 @@ def drop_every_set():
             triggers.drop(cursor, connection.vendor, trigger_set)
 
 
+def plan(*operations, app: str = "dealflow", backwards: bool = False):
+    """A migration plan of one migration holding these operations, as `migrate` hands it out."""
+    migration = Migration("0999_test", app)
+    migration.operations = list(operations)
+    return [(migration, backwards)]
+
+
 def test_every_set_is_registered_and_present_after_migrate(db):
     assert {trigger_set.name for trigger_set in triggers.trigger_sets()} >= EVERY_SET
     assert triggers.missing() == []
@@ -107,7 +117,7 @@ def test_a_table_rebuild_by_a_migration_on_sqlite_leaves_the_figures_maintained(
     write(stage, "före")
     # What `migrate` does on SQLite before it applies a plan: without it the rebuild below fails
     # (the rename of the copy checks the triggers on other tables that name the deals).
-    triggers.on_pre_migrate(sender=None, plan=[("a migration", False)], using="default")
+    triggers.on_pre_migrate(sender=None, plan=plan(AlterField("deal", "title", CharField(max_length=255))))
     with connection.schema_editor() as editor:
         editor._remake_table(Deal)  # what AlterField and friends do on SQLite
     write(stage, "utan")
@@ -148,3 +158,52 @@ def test_migrate_leaves_sets_whose_migration_is_not_applied_alone(stage, monkeyp
     )
     assert "overview_marks" not in triggers.ensure_triggers()
     assert [trigger_set.name for trigger_set in triggers.missing()] == ["overview_marks"]
+
+
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="migrate drops triggers on SQLite only")
+
+
+@sqlite_only
+def test_a_plan_that_rebuilds_no_table_a_trigger_names_keeps_every_trigger(stage):
+    """Recomputing every stored figure costs minutes on a large database: a plan that adds an index
+    to the deals, moves data, makes a table or changes another app's table leaves the triggers be."""
+    quiet = plan(
+        AddIndex("deal", Index(fields=["title", "value"], name="test_deal_title_value_idx")),
+        RunPython(RunPython.noop),
+        CreateModel("Scratch", [("id", IntegerField(primary_key=True))]),
+    ) + plan(AddField("syncrun", "note", TextField(default="")), app="integrations")
+    assert triggers.tables_altered(quiet) == {"integrations_syncrun"}
+    triggers.on_pre_migrate(sender=None, plan=quiet)
+    assert triggers.missing() == []
+
+
+@sqlite_only
+def test_a_plan_that_rebuilds_a_table_drops_only_the_sets_that_name_it(stage, caplog):
+    organization_rebuilt = plan(AlterField("organization", "address", TextField(blank=True, default="")))
+    assert triggers.tables_altered(organization_rebuilt) == {"dealflow_organization"}
+    triggers.on_pre_migrate(sender=None, plan=organization_rebuilt)
+    assert [trigger_set.name for trigger_set in triggers.missing()] == ["search_dealflow_organization"]
+    triggers.on_post_migrate(sender=None)
+    assert triggers.missing() == []
+
+    deals_rebuilt = plan(AlterField("deal", "title", CharField(max_length=255)))
+    assert triggers.tables_altered(deals_rebuilt) >= {"dealflow_deal"}
+    triggers.on_pre_migrate(sender=None, plan=deals_rebuilt)
+    dropped = {trigger_set.name for trigger_set in triggers.missing()}
+    assert dropped == EVERY_SET - {"search_dealflow_organization", "search_dealflow_person"}
+
+    # Made again after the migration, quietly: migrate dropped them itself.
+    caplog.clear()
+    with caplog.at_level("INFO", logger="dealflow.triggers"):
+        triggers.on_post_migrate(sender=None)
+    assert triggers.missing() == []
+    assert [record.levelname for record in caplog.records] == ["INFO"]
+    assert all(name in caplog.records[0].getMessage() for name in dropped)
+
+
+def test_triggers_missing_for_another_reason_are_made_again_with_a_warning(stage, caplog):
+    drop_every_set()
+    with caplog.at_level("INFO", logger="dealflow.triggers"):
+        call_command("migrate", verbosity=0)
+    assert triggers.missing() == []
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
