@@ -21,6 +21,7 @@ dealflow.columns'.
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.query import ValuesIterable
 
 from dealflow import search_index
@@ -32,18 +33,29 @@ READ = [Deal._meta.get_field(name).attname for name in SEARCH_READ]
 DEALS = connection.ops.quote_name(Deal._meta.db_table)
 
 
-def over_matches(queryset, deals, q: str, integration_ids: list[int], request_scope) -> list:
+def over_matches(queryset, deals, q: str, integration_ids: list[int], request_scope, *, ordered=False) -> list:
     """`queryset` (on the deals table, unfiltered) evaluated over the deals of `deals` (the board's
-    other filters applied) that match `q`: a list of its rows (unordered), dicts for `values()`.
+    other filters applied) that match `q`: a list of its rows, dicts for `values()`; unordered
+    unless `ordered` (then the queryset's own order and slice: a column's page to load more).
     `request_scope` is an object that lives for one request (the board's stage map): the matching
     names are looked up once on it for the board's totals and first pages."""
     source = matching(deals, q, integration_ids, request_scope)
-    rows = rows_over(queryset.order_by(), source) if source else []
+    rows = rows_over(queryset if ordered else queryset.order_by(), source) if source else []
     if not issubclass(queryset._iterable_class, ValuesIterable):
         return rows
     query = queryset.query
     names = [*query.extra_select, *query.values_select, *query.annotation_select]
     return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def matching_ids(deals, q: str, integration_ids: list[int], request_scope) -> Q:
+    """The deals that match `q` among `deals` (the board's other filters applied) as a condition on
+    the deal's id, for reads that need whole deals with their relations (the CSV export)."""
+    source = matching(deals, q, integration_ids, request_scope)
+    if source is None:
+        return Q(pk__in=[])
+    sql, params = source
+    return Q(pk__in=RawSQL(f"SELECT id FROM ({sql}) matched", params))
 
 
 def matching(deals, q: str, integration_ids: list[int], request_scope) -> tuple[str, list] | None:

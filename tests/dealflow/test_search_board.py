@@ -11,12 +11,21 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dealflow import search_index
 from dealflow.columns import EXCLUDED, column_of_deal
 from dealflow.models import Deal, DealStatus
-from dealflow.selectors import PAGE_SIZE, BoardFilters, board_columns, column_cards, stage_map, weight_percent
+from dealflow.selectors import (
+    PAGE_SIZE,
+    BoardFilters,
+    board_columns,
+    column_cards,
+    export_deals,
+    stage_map,
+    weight_percent,
+)
 from dealflow.stages import MappingTarget
 from tests import factories as make
 
@@ -228,3 +237,44 @@ def test_a_searched_board_reads_the_matching_deals_off_the_search_indexes(search
         assert "deal_organization_search_idx" in plan, plan
     if connection.vendor == "sqlite":
         assert sum(" MATCH " in sql for sql, _ in executed) == 1
+
+
+def test_the_board_load_more_and_the_export_agree_with_a_plain_scan(searched):
+    """One search rule: each column's first page and the pages loaded after it are the scan's
+    deals in order, and the export holds exactly the board's deals of every column."""
+    companies, now = searched
+    stages, deals = stage_map(companies), every_deal()
+    for q in ("a", "åsa", "ÖREBRO", "acme ab", "100%", "licens", "nothing like it"):
+        expected = scanned(q, deals=deals)
+        filters = BoardFilters(q=q)
+        board = {column.key: column for column in board_columns(companies=companies, filters=filters, now=now).columns}
+        exported = defaultdict(set)
+        for deal in export_deals(companies=companies, filters=filters):
+            exported[deal.board_column].add(deal.pk)
+        assert set(exported) == {key for key, matched in expected.items() if key != EXCLUDED and matched}, q
+        for key, column in board.items():
+            ids = [card.deal_id for card in column.cards]
+            offset, more = len(ids), column.has_more
+            while more:
+                cards, more = column_cards(stages=stages, filters=filters, column=key, offset=offset, now=now)
+                ids += [card.deal_id for card in cards]
+                offset += len(cards)
+            assert ids == [deal.pk for deal in expected.get(key, [])], (q, key)
+            assert len(ids) == column.count and set(ids) == exported.get(key, set()), (q, key)
+
+
+def test_load_more_and_the_export_read_the_matching_deals_off_the_search_indexes(searched):
+    """Load more and the export read the matches as the board does (search_reads' union), not
+    through a separate rule."""
+    companies, now = searched
+    stages, filters = stage_map(companies), BoardFilters(q="acme ab")
+    reads = {}
+    for name, read in {
+        "load more": lambda: column_cards(stages=stages, filters=filters, column="lead", offset=PAGE_SIZE, now=now),
+        "export": lambda: list(export_deals(companies=companies, filters=filters)),
+    }.items():
+        with CaptureQueriesContext(connection) as queries:
+            read()
+        reads[name] = [query["sql"] for query in queries if ") b0" in query["sql"]]
+    assert len(reads["load more"]) == 1 and "LIMIT" in reads["load more"][0], reads
+    assert len(reads["export"]) == 1 and "matched" in reads["export"][0], reads
