@@ -1,5 +1,9 @@
+import html
+
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from dealflow.formatting import format_date, format_datetime, format_money, format_number, format_percent
 
@@ -59,12 +63,18 @@ def plain_select(field):
     """
     value = field.value()
     selected = "" if value is None else str(value)
-    options = format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((str(key), " selected" if str(key) == selected else "", label) for key, label in field.field.choices),
+    options = "".join(
+        f'<option value="{escape_text(key)}"{" selected" if str(key) == selected else ""}>{escape_text(label)}</option>'
+        for key, label in field.field.choices
     )
-    return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.id_for_label, options)
+    return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.id_for_label, mark_safe(options))
+
+
+def escape_text(value) -> str:
+    """What conditional_escape returns, without its lazy-aware wrappers: they cost more than the
+    rest of an option, and the owners' select has an option per owner of every company."""
+    value = str(value) if isinstance(value, Promise) else value
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
 @register.filter

@@ -42,3 +42,28 @@ def test_a_valid_won_period_is_shown_and_kept(coeo):
 
     assert 'value="30" selected' in str(plain_select(form["won"]))
     assert form.query_string() == "q=AB&won=30"
+
+
+def test_plain_selects_are_the_html_format_html_join_wrote(coeo, nordic):
+    """The options are joined with an f-string (format_html per option was a tenth of a board
+    request): byte for byte what format_html_join wrote, for names that need escaping."""
+    from django.utils.html import format_html, format_html_join
+
+    def joined(field):
+        selected = "" if field.value() is None else str(field.value())
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(key), " selected" if str(key) == selected else "", label) for key, label in field.field.choices),
+        )
+        return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.id_for_label, options)
+
+    for name in ('Ove <Olsson> & "Co"', "O'Brien", "Åsa Öberg"):
+        make.owner(coeo.integration, name)
+    data = QueryDict(f"owner={coeo.anna.pk}&won=30")
+    for form in (
+        BoardFilterForm(data, companies=[coeo.company, nordic.company]),
+        BoardFilterForm(None, companies=[coeo.company]),
+    ):
+        for name in ("owner", "pipeline", "won"):
+            assert str(plain_select(form[name])) == str(joined(form[name])), name
