@@ -88,6 +88,19 @@ IN_JSON = "SELECT value FROM json_each(%s)"  # SQLite: a list of any length as o
 FOUND_AT_MOST = 20_000
 
 
+def merge_segments() -> None:
+    """SQLite: each search index merged into one segment (FTS5's 'optimize'), for after a large
+    write, as ANALYZE is. Every write transaction adds a segment and FTS5 merges them only by and
+    by, and a phrase whose trigrams every name shares ("organisation 12") reads those trigrams'
+    whole lists segment by segment: at 400,000 deals written a company at a time, the names' lookup
+    took 30-60 ms in seven segments and 2-3 ms in one. About a second at 400,000 deals."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for model in (Deal, Organization, Person):
+            cursor.execute(f"INSERT INTO {fts_table(model)} ({fts_table(model)}) VALUES ('optimize')")
+
+
 def _found(model) -> str:
     """SQLite: the ids of `model`'s rows whose text contains the phrase (one parameter)."""
     return f"SELECT rowid FROM {fts_table(model)} WHERE {fts_table(model)} MATCH %s"
