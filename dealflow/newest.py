@@ -64,9 +64,8 @@ def first_page_ids(
         query = _lateral_sql(integration_ids, targets, filters, columns, offset, size, integration_of)
         queries = [query] if query else []
     else:
-        queries = [
-            _column_sql(integration_ids, targets, filters, column, offset, size, integration_of) for column in columns
-        ]
+        shares = stages_by_integration(integration_ids, targets, integration_of)
+        queries = [_column_sql(shares, filters, column, offset, size) for column in columns]
         queries = [query for query in queries if query]
     if not queries:
         return {}
@@ -84,13 +83,23 @@ def by_column(rows) -> dict[str, list[int]]:
     return pages
 
 
-def _column_sql(integration_ids, targets, filters, column: str, offset: int, size: int, integration_of=None):
-    """(sql, params) of the column's page as rows (column, id, position), or None without parts."""
+def stages_by_integration(integration_ids, targets, integration_of=None) -> dict[int, dict[int, str]]:
+    """{integration id: the targets of the stages its part reads} (every stage's without
+    `integration_of`), worked out once for all columns."""
+    if integration_of is None:
+        return dict.fromkeys(integration_ids, targets)
+    own = {integration_id: {} for integration_id in integration_ids}
+    for stage, target in targets.items():
+        if integration_of.get(stage) in own:
+            own[integration_of[stage]][stage] = target
+    return own
+
+
+def _column_sql(shares: dict[int, dict[int, str]], filters, column: str, offset: int, size: int):
+    """(sql, params) of the column's page as rows (column, id, position), or None without parts;
+    `shares` as `stages_by_integration` returns them."""
     parts = []
-    for integration_id in integration_ids:
-        own = targets
-        if integration_of is not None:
-            own = {stage: target for stage, target in targets.items() if integration_of.get(stage) == integration_id}
+    for integration_id, own in shares.items():
         # is_archived as an equality (not `NOT is_archived`), so that the indexes' columns after it
         # are used too.
         where, params = [f"{DEALS}.integration_id = %s", f"{DEALS}.is_archived = %s"], [integration_id, False]

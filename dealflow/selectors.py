@@ -454,10 +454,14 @@ def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
 
 class DealPaths:
     """Deal pages' paths, reversing the URL once per company and process rather than once per card
-    (a reverse cost more than the rest of a card)."""
+    (a reverse cost more than the rest of a card). What `reverse` reads besides the slug is read
+    once per page: it is the request's, and reading it per card cost more than the rest of the path."""
+
+    def __init__(self) -> None:
+        self.resolver = (get_script_prefix(), get_urlconf())
 
     def __call__(self, slug: str, deal_id: int) -> str:
-        return f"{deal_path_prefix(slug, get_script_prefix(), get_urlconf())}{deal_id}/"
+        return f"{deal_path_prefix(slug, *self.resolver)}{deal_id}/"
 
 
 @lru_cache(maxsize=1024)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.test.utils import override_script_prefix
 from django.urls import reverse
 from django.utils import timezone
 
@@ -88,3 +89,19 @@ def test_a_card_is_rendered_from_its_own_values_only(client, staff, viewer, coeo
     for template in ("card.html", "card_activity.html"):
         source = (Path(settings.BASE_DIR) / "templates/dealflow/partials" / template).read_text()
         assert not re.search(r"\b(user|perms|request|scope|can_\w+|csrf_token)\b", source), template
+
+
+def test_card_links_carry_the_script_prefix_of_their_request(client, viewer, coeo):
+    """The deal paths read the script prefix once per page (DealPaths): a board served under a
+    prefix links its cards under it, and the same board without one does not."""
+    deal = make.deal(coeo.stages.lead, "Prefixed")
+    client.force_login(viewer)
+    url = reverse("dealflow:company_board", args=[coeo.company.slug])
+    path = reverse("dealflow:deal", args=[coeo.company.slug, deal.remote_id])
+
+    with override_script_prefix("/studio/"):
+        prefixed = client.get(url).content.decode()
+    plain = client.get(url).content.decode()
+
+    assert f'href="/studio{path}"' in prefixed
+    assert f'href="{path}"' in plain and f'href="/studio{path}"' not in plain
