@@ -32,7 +32,11 @@ def insert_set_based(table: str, sql: str, params) -> None:
             f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name IN ({marks})",
             [table, *names],
         )
-        triggers = cursor.fetchall()
+        # Statements that write the new rows themselves (the planned activity flags' put-back) run
+        # after those that count them: the write fires the update triggers (the open deal totals
+        # move a deal by its flag), which must find the rows counted already.
+        writes_rows = f"UPDATE {table} "
+        triggers = sorted(cursor.fetchall(), key=lambda trigger: replaced[trigger[0]]("").startswith(writes_rows))
         # Ids only grow (AUTOINCREMENT): the rows past the largest id are this INSERT's.
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
         (before,) = cursor.fetchone()

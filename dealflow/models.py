@@ -288,6 +288,14 @@ class Deal(CachedRecord):
             # branch leaves out the deals that the organizations' branch found.
             models.Index(fields=["organization", *SEARCH_READ], name="deal_organization_search_idx"),
             models.Index(fields=["person", *SEARCH_READ, "organization"], name="deal_person_search_idx"),
+            # The metrics' open deals of the current month (forecast and hygiene split it at today:
+            # dealflow/metrics/open_totals.py), a range of this small index of open deals only.
+            models.Index(
+                # status and is_archived too: else SQLite reads each deal's row for them.
+                fields=["integration", "expected_close_date", "stage", "currency", "value", "status", "is_archived"],
+                name="deal_open_close_idx",
+                condition=models.Q(status="open", is_archived=False),
+            ),
         ]
         permissions = [("view_all_companies", _("Can view every company's dealflow"))]
         verbose_name = _("deal")
@@ -552,3 +560,40 @@ class MetricsMark(models.Model):
 
     def __str__(self):
         return f"{self.source}: {self.mark}"
+
+
+class DealOpenTotal(models.Model):
+    """How many open deals (not archived), their value and how many have no next activity, per
+    company (integration), stage, currency and expected close month: the metrics' forecast and
+    hygiene read these rows instead of every open deal (dealflow/metrics/open_totals.py).
+
+    As DealDayTotal, triggers keep it in the transaction of every write to a deal, so it stays
+    exactly equal to a GROUP BY over the deals; `manage.py rebuild_metric_totals` recomputes it.
+    """
+
+    # The unique key has no NULLs (they never conflict): NO_STAGE, and for a deal without an
+    # expected close date open_totals.NO_MONTH (never a month's first day).
+    NO_STAGE = 0
+
+    # No database constraint, as BoardTotal.integration (an integration's delete moves its deals).
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    stage_id = models.BigIntegerField(default=NO_STAGE)  # a plain number, as BoardTotal.stage_id
+    currency = models.CharField(max_length=3, blank=True)
+    month = models.DateField()  # the first day of the expected close month
+    count = models.IntegerField(default=0)
+    value_cents = models.BigIntegerField(default=0)  # exact sums on SQLite too
+    no_activity = models.IntegerField(default=0)  # of them, without a next activity
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "stage_id", "currency", "month"], name="dealopentotal_unique_key"
+            )
+        ]
+        verbose_name = _("open deal total")
+        verbose_name_plural = _("open deal totals")
+
+    def __str__(self):
+        return f"{self.integration_id} {self.stage_id} {self.currency} {self.month}: {self.count}"

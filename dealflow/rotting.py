@@ -65,27 +65,23 @@ def rotting_q(now: datetime, prefix: str = "") -> Q:
     return stage_rots & Q(OlderThanDays(f"{prefix}update_time", f"{prefix}stage__days_to_rotten", now))
 
 
-def rotting_stages(integration_ids) -> dict[int, list[int]]:
-    """The stages of some integrations that rot, by their number of days: {days: [stage id, …]}."""
+def rotting_stages(integration_ids) -> dict[int, dict[int, list[int]]]:
+    """The stages of some integrations that rot, per integration by their number of days:
+    {integration id: {days: [stage id, …]}}."""
     from dealflow.models import Stage
 
     stages = Stage.objects.filter(
         integration_id__in=list(integration_ids), is_deal_rot_enabled=True, days_to_rotten__isnull=False
     )
-    by_days = {}
-    for days, stage_id in stages.values_list("days_to_rotten", "id").order_by("days_to_rotten", "id"):
-        by_days.setdefault(days, []).append(stage_id)
-    return by_days
+    found = {}
+    rows = stages.values_list("integration_id", "days_to_rotten", "id")
+    for integration_id, days, stage_id in rows.order_by("integration_id", "days_to_rotten", "id"):
+        found.setdefault(integration_id, {}).setdefault(days, []).append(stage_id)
+    return found
 
 
-def rotting_in_stages_q(now: datetime, by_days: dict[int, list[int]]) -> Q | None:
-    """`rotting_q` for deals of the stages `rotting_stages` read, without a join with the stage: per
-    number of days, the stages' deals updated before a moment computed here, as a plain comparison
-    (exact to the microsecond; a range of an index on the stage and update time). None: no stage
-    rots."""
-    if not by_days:
-        return None
-    older = Q()
-    for days, stage_ids in by_days.items():
-        older |= Q(stage_id__in=stage_ids, update_time__lt=now - days * ONE_DAY)
-    return Q(status=DealStatus.OPEN) & older
+def rotting_in_stages_q(now: datetime, days: int, stage_ids: list[int]) -> Q:
+    """`rotting_q` for deals of stages that rot after `days` (as `rotting_stages` read them), without
+    a join with the stage: the stages' open deals updated before a moment computed here, as a plain
+    comparison (exact to the microsecond; a range of an index on the stage and update time)."""
+    return Q(status=DealStatus.OPEN, stage_id__in=stage_ids, update_time__lt=now - days * ONE_DAY)

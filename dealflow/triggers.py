@@ -84,6 +84,7 @@ MODULES = (
     "dealflow.metrics.day_totals",
     "dealflow.metrics.activity_flags",
     "dealflow.metrics.overview_cache",
+    "dealflow.metrics.open_totals",
 )
 
 

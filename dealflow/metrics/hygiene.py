@@ -3,40 +3,66 @@ rotting (dealflow.rotting: Pipedrive's rule), have no next activity (no undone a
 past their expected close date (before today). Each as a count and a share of the open deals
 (None when there are none).
 
-One GROUP BY query for every company of the scope, off deal_open_cover_idx: whether a deal has a
-next activity is stored on it (Deal.has_planned_activity, kept by triggers:
-dealflow/metrics/activity_flags.py), so no deal probes the activities; rotting compares each deal's
-update time with a moment per number of days, worked out beforehand from the stages that rot
-(rotting.rotting_in_stages_q), so no deal joins its stage."""
+One query for every company of the scope, a UNION ALL of three small reads: the open deal totals
+(dealflow/metrics/open_totals.py: open deals, those without a next activity, those expected to
+close in a month before today's, per integration, kept by triggers), today's month's deals before
+today (a range of deal_open_close_idx), and the rotting deals. Rotting depends on the moment, so it
+is counted from the deals each time: it compares each deal's update time with a moment per number
+of days, worked out beforehand from the stages that rot (rotting.rotting_in_stages_q), so no deal
+joins its stage, and ranges of deal_hygiene_idx are counted."""
 
+from collections import defaultdict
 from datetime import date, datetime
 
-from django.db.models import Count, Q, Value
+from django.db.models import Count, IntegerField, Q, Sum, Value
 
-from dealflow.columns import EXCLUDED, in_column
-from dealflow.metrics.pipeline import open_deals
+from dealflow.columns import EXCLUDED, stage_ids
+from dealflow.metrics.open_totals import current_month_deals, totals
 from dealflow.metrics.scope import Scope, rows_of
+from dealflow.models import Deal
 from dealflow.rotting import rotting_in_stages_q, rotting_stages
 
 FIGURES = ("rotting", "no_next_activity", "past_expected_close")
+COUNTS = ("open", *FIGURES)
 
 
 def fetch(scope: Scope, now: datetime, today: date) -> list[dict]:
     """Per integration: its open deals and how many of them each figure counts."""
-    rotting = rotting_in_stages_q(now, rotting_stages(scope.integration_ids))
-    rows = (
-        open_deals(scope)
-        .exclude(in_column(scope.stages.target, EXCLUDED))
+    zero = Value(0, output_field=IntegerField())
+    parts = [
+        totals(scope)
         .values("integration_id")
         .annotate(
-            open=Count("id"),
-            rotting=Count("id", filter=rotting) if rotting else Value(0),
-            no_next_activity=Count("id", filter=Q(has_planned_activity=False)),
-            past_expected_close=Count("id", filter=Q(expected_close_date__lt=today)),
-        )
-        .order_by()
-    )
-    return list(rows)
+            open=Sum("count"),
+            rotting=zero,
+            no_next_activity=Sum("no_activity"),
+            past_expected_close=Sum("count", filter=Q(month__lt=today.replace(day=1)), default=0),
+        ),
+        current_month_deals(scope, today)
+        .filter(expected_close_date__lt=today)
+        .values("integration_id")
+        .annotate(open=zero, rotting=zero, no_next_activity=zero, past_expected_close=Count("id")),
+    ]
+    # Rotting: a branch per integration and number of days, each ranges of deal_hygiene_idx per
+    # stage (an equality on is_archived, which SQLite's index search uses and NOT is_archived is
+    # not; a list of every integration's stages made it scan deal_newest_idx instead).
+    excluded = set(stage_ids(scope.stages.target, EXCLUDED))
+    for integration_id, by_days in rotting_stages(scope.integration_ids).items():
+        for days, rotting in by_days.items():
+            counted = [stage for stage in rotting if stage not in excluded]
+            if counted:
+                parts.append(
+                    Deal.objects.filter(integration_id=integration_id, is_archived=Value(False))
+                    .filter(rotting_in_stages_q(now, days, counted))
+                    .values("integration_id")
+                    .annotate(open=zero, rotting=Count("id"), no_next_activity=zero, past_expected_close=zero)
+                )
+    first, *others = (part.order_by() for part in parts)
+    summed = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
+    for row in first.union(*others, all=True):
+        for key in COUNTS:
+            summed[row["integration_id"]][key] += row[key]
+    return [{"integration_id": integration_id, **counts} for integration_id, counts in summed.items()]
 
 
 def compute(rows: list[dict], ids: set[int]) -> dict:

@@ -7,7 +7,9 @@ counted apart, as are unmapped ones. All at the latest rates.
 
 The open deals' counts and values are the board's own totals (dealflow.board_totals: rows per
 integration, stage and currency kept by triggers), so they cost a few hundred rows whatever the
-number of deals; the forecast groups the open deals by expected close month (metrics pages only).
+number of deals; so does the forecast by expected close month (metrics pages only), off the open
+deal totals (dealflow.metrics.open_totals: rows per integration, stage, currency and month, and
+this month's deals split at today).
 """
 
 from collections import defaultdict
@@ -15,13 +17,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 
 from dealflow.board_totals import board_rows
-from dealflow.columns import EXCLUDED, UNMAPPED, in_column
+from dealflow.columns import EXCLUDED, UNMAPPED
 from dealflow.fx import Rates, Total
-from dealflow.metrics.period import add_months, month_or_overdue
+from dealflow.metrics.open_totals import forecast_rows
+from dealflow.metrics.period import add_months
 from dealflow.metrics.scope import Scope, rows_of
 from dealflow.models import BoardTotal, DealStatus
 from dealflow.stages import StandardStage
@@ -40,31 +42,14 @@ class PipelineRows:
         return {row["currency"] for row in self.open}
 
 
-def open_deals(scope: Scope):
-    return scope.deals().filter(status=DealStatus.OPEN, is_archived=False)
-
-
 def fetch(scope: Scope, today: date | None = None, *, forecast: bool = True) -> PipelineRows:
     """The open rows, and the forecast's unless `forecast` is False (the overview shows none)."""
     today = today or timezone.localdate()
     if not forecast:
         return PipelineRows(open=open_rows(scope), forecast=None, today=today)
     # Before the horizon, a date is overdue or in one of the forecast's months.
-    horizon = add_months(today, FORECAST_MONTHS)
-    forecast = (
-        open_deals(scope)
-        .exclude(in_column(scope.stages.target, EXCLUDED))
-        .filter(expected_close_date__isnull=False, expected_close_date__lt=horizon)
-        .values(
-            "integration_id",
-            "stage_id",
-            "currency",
-            month=month_or_overdue("expected_close_date", overdue_before=today),
-        )
-        .annotate(value=Sum("value"))
-        .order_by()
-    )
-    return PipelineRows(open=open_rows(scope), forecast=list(forecast), today=today)
+    forecast = forecast_rows(scope, today, horizon=add_months(today, FORECAST_MONTHS))
+    return PipelineRows(open=open_rows(scope), forecast=forecast, today=today)
 
 
 def open_rows(scope: Scope) -> list[dict]:
