@@ -19,6 +19,7 @@ from operator import attrgetter
 
 from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils import timezone, translation
 
 TEMPLATE = "dealflow/partials/card.html"
@@ -90,13 +91,50 @@ def header_values(column, *, first_stage, company_slug) -> dict:
     }
 
 
+def header_key(context: dict) -> str:
+    """The cache key of a header rendered with `context` (header_values)."""
+    extra = (translation.get_language(), timezone.get_current_timezone_name())
+    return "board-header:" + hashlib.sha256(repr((context, extra)).encode()).hexdigest()
+
+
 def rendered_header(column, *, first_stage, company_slug) -> str:
     """The column header's HTML, from the cache or rendered and stored."""
     context = header_values(column, first_stage=first_stage, company_slug=company_slug)
-    extra = (translation.get_language(), timezone.get_current_timezone_name())
-    key = "board-header:" + hashlib.sha256(repr((context, extra)).encode()).hexdigest()
+    key = header_key(context)
     html = caches["board_cards"].get(key)
     if html is None:
         html = render_to_string(HEADER_TEMPLATE, context)
+        caches["board_cards"].set(key, html, TIMEOUT)
+    return html
+
+
+# --- Whole columns -------------------------------------------------------------------------------
+#
+# A board column's section (its header, first page of cards and load more) the same way, as one
+# entry: keyed by its header's key, its cards' keys and what the section's own markup reads (the
+# column's key and label, whether more follow, the page's company and query, the script prefix of
+# its links). A board whose columns show the same values is then a cache read per column, not a
+# template render and a cache read per card. A write that changes anything a column shows changes
+# a card's or the header's key, and so the column's.
+
+COLUMN_TEMPLATE = "dealflow/partials/column.html"
+
+
+def column_key(column, *, first_stage, company_slug, query: str) -> str:
+    all_companies = company_slug is None
+    extra = page_extra(all_companies=all_companies, query=query)
+    cards = [card_key(card, all_companies=all_companies, query=query, extra=extra) for card in column.cards]
+    header = header_key(header_values(column, first_stage=first_stage, company_slug=company_slug))
+    shown = (column.key, str(column.label), column.has_more, company_slug, header, cards, get_script_prefix(), extra)
+    return "board-column:" + hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def rendered_column(column, *, first_stage, company_slug, query: str, render) -> str:
+    """The column section's HTML, from the cache or made by `render()` (the column template,
+    rendered in the page's context) and stored."""
+    key = column_key(column, first_stage=first_stage, company_slug=company_slug, query=query)
+    html = caches["board_cards"].get(key)
+    if html is None:
+        html = render()
         caches["board_cards"].set(key, html, TIMEOUT)
     return html

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from dealflow.card_fragments import rendered_cards, rendered_header
+from dealflow.card_fragments import COLUMN_TEMPLATE, rendered_cards, rendered_column, rendered_header
 
 register = template.Library()
 
@@ -28,3 +28,23 @@ def column_header(context, column):
     first_stage = (context.get("new_deal_stages") or {}).get(column.key)
     company_slug = scope.company.slug if scope.company else None
     return mark_safe(rendered_header(column, first_stage=first_stage, company_slug=company_slug))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def board_column(context, column):
+    """{% board_column column %}: the column's section (dealflow/partials/column.html, rendered as
+    an include would render it) from the cache (dealflow/card_fragments.py)."""
+    scope = context.get("scope")
+
+    def render():
+        with context.push(column=column):
+            return context.template.engine.get_template(COLUMN_TEMPLATE).render(context)
+
+    html = rendered_column(
+        column,
+        first_stage=(context.get("new_deal_stages") or {}).get(column.key),
+        company_slug=scope.company.slug if scope.company else None,
+        query=context.get("query") or "",
+        render=render,
+    )
+    return mark_safe(html)  # noqa: S308 (the column template's own rendered, escaped output)
