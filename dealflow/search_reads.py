@@ -16,7 +16,9 @@ comparison of whole rows. On SQLite the names and titles are matched once per bo
 lookup of a phrase whose trigrams every name shares is the costliest part) and given to the
 queries as lists of ids. The board's own queries (totals per stage and currency, each column's
 newest page) then run over that union in place of the deals table, so the column rule stays
-dealflow.columns'.
+dealflow.columns': together, in one statement that reads the union once (a materialized CTE: at
+100,000 deals on PostgreSQL, 1,653 buffers for both where each read 1,653). Load more reads its
+page over the union too, and the CSV export takes its ids (`matching_ids`): one search rule.
 """
 
 from django.db import connection
@@ -41,6 +43,51 @@ def over_matches(queryset, deals, q: str, integration_ids: list[int], request_sc
     names are looked up once on it for the board's totals and first pages."""
     source = matching(deals, q, integration_ids, request_scope)
     rows = rows_over(queryset if ordered else queryset.order_by(), source) if source else []
+    return as_values(queryset, rows)
+
+
+def together_over_matches(querysets: list, deals, q: str, integration_ids: list[int], request_scope) -> list[list]:
+    """`over_matches` of several querysets (unordered) in one statement, the matching deals read
+    once for all of them (the board's totals and first pages: each read every matching deal off
+    the indexes, about half of a searched board's SQL at 400,000 deals)."""
+    source = matching(deals, q, integration_ids, request_scope)
+    if source is None:
+        return [[] for _ in querysets]
+    compiled = [(queryset, *_compiled(queryset.order_by())) for queryset in querysets]
+    widths = [compiler.col_count for _, compiler, _, _ in compiled]
+    parts, params = [], list(source[1])
+    for number, (_, _, sql, part_params) in enumerate(compiled):
+        before, after = sum(widths[:number]), sum(widths[number + 1 :])
+        columns = ", ".join([str(number), *["NULL"] * before, "p.*", *["NULL"] * after])
+        parts.append(f"SELECT {columns} FROM ({sql.replace(f'FROM {DEALS}', f'FROM {MATCHED} {DEALS}', 1)}) p")
+        params += part_params
+    # MATERIALIZED: read once, whatever the number of readers (PostgreSQL inlines a CTE read once).
+    sql = f"WITH {MATCHED} AS MATERIALIZED ({source[0]}) {' UNION ALL '.join(parts)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    results = []
+    for number, (queryset, compiler, _, _) in enumerate(compiled):
+        start = 1 + sum(widths[:number])
+        part = [row[start : start + widths[number]] for row in rows if row[0] == number]
+        converters = compiler.get_converters([column for column, _, _ in compiler.select[: compiler.col_count]])
+        part = list(compiler.apply_converters(part, converters)) if converters else part
+        results.append(as_values(queryset, [tuple(row) for row in part]))
+    return results
+
+
+MATCHED = "matched"
+
+
+def _compiled(queryset):
+    """(compiler, sql, params) of `queryset`."""
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    sql, params = compiler.as_sql()
+    return compiler, sql, list(params)
+
+
+def as_values(queryset, rows: list[tuple]) -> list:
+    """`rows` of `queryset` as it returns them: dicts for `values()`, tuples otherwise."""
     if not issubclass(queryset._iterable_class, ValuesIterable):
         return rows
     query = queryset.query

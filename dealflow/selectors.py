@@ -347,11 +347,17 @@ def totals_rows(*, stages: StageMap, filters: BoardFilters) -> list[dict]:
     board; a text search, an owner or a pipeline needs the deals themselves (one GROUP BY)."""
     if not (filters.q or filters.owner_id or filters.pipeline_id):
         return board_rows(integration_ids=stages.integration_ids, won_since=filters.won_since)
-    deals = Deal.objects if filters.q else board_deals(stages=stages, filters=filters)
-    totals = deals.values("integration_id", "status", "stage_id", "currency").annotate(
+    if filters.q:
+        totals, ranked = searched_board(stages=stages, filters=filters)
+        object.__setattr__(stages, SEARCHED_PAGES, (filters, ranked))  # for first_pages (a frozen dataclass)
+        return totals
+    return list(grouped_totals(board_deals(stages=stages, filters=filters)))
+
+
+def grouped_totals(deals):
+    return deals.values("integration_id", "status", "stage_id", "currency").annotate(
         count=Count("id"), total_value=Sum("value")
     )
-    return over_search_matches(totals.order_by(), stages=stages, filters=filters) if filters.q else list(totals)
 
 
 def currency_totals(sums: dict) -> dict[str, list[CurrencyTotal]]:
@@ -368,7 +374,7 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
 
     Without a text search, the ids are each column's newest deals read off an index (newest.py).
     A text search ranks every column's matches in one windowed query, over the matching deals
-    read off the search indexes (search_reads.py).
+    read off the search indexes (search_reads.py), in the statement of the board's totals.
     """
     if not filters.q:
         ids = newest.first_page_ids(
@@ -380,6 +386,14 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
             integration_of=stages.integration_of,
         )
         return pages_of(ids, stages, now)
+    kept = stages.__dict__.pop(SEARCHED_PAGES, None)  # read with the totals, for this request
+    ranked = kept[1] if kept and kept[0] == filters else searched_board(stages=stages, filters=filters)[1]
+    return pages_of(newest.by_column(ranked), stages, now)
+
+
+def searched_board(*, stages: StageMap, filters: BoardFilters) -> list[list]:
+    """A searched board's totals rows (as `totals_rows` returns them) and its columns' ranked
+    first-page ids, in one statement over the matching deals read once (search_reads.py)."""
     newest_first = [column_order_expression(stages).desc(nulls_last=True), F("id").desc()]
     ranked = (
         Deal.objects.exclude(in_column(stages.target, EXCLUDED))
@@ -390,7 +404,13 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
         .filter(rank__lte=PAGE_SIZE + 1)
         .values_list("board_column", "id", "rank")
     )
-    return pages_of(newest.by_column(over_search_matches(ranked, stages=stages, filters=filters)), stages, now)
+    deals = board_deals(stages=stages, filters=replace(filters, q=""))
+    return search_reads.together_over_matches(
+        [grouped_totals(Deal.objects), ranked], deals, filters.q, stages.integration_ids, request_scope=stages
+    )
+
+
+SEARCHED_PAGES = "_searched_pages"
 
 
 def over_search_matches(queryset, *, stages: StageMap, filters: BoardFilters, ordered=False) -> list:
