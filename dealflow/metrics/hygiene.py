@@ -47,16 +47,15 @@ def fetch(scope: Scope, now: datetime, today: date) -> list[dict]:
     # stage (an equality on is_archived, which SQLite's index search uses and NOT is_archived is
     # not; a list of every integration's stages made it scan deal_newest_idx instead).
     excluded = set(stage_ids(scope.stages.target, EXCLUDED))
+    rotting = Deal.objects.values("integration_id").annotate(
+        open=zero, rotting=Count("id"), no_next_activity=zero, past_expected_close=zero
+    )
     for integration_id, by_days in rotting_stages(scope.integration_ids).items():
-        for days, rotting in by_days.items():
-            counted = [stage for stage in rotting if stage not in excluded]
+        for days, stages in by_days.items():
+            counted = [stage for stage in stages if stage not in excluded]
             if counted:
-                parts.append(
-                    Deal.objects.filter(integration_id=integration_id, is_archived=Value(False))
-                    .filter(rotting_in_stages_q(now, days, counted))
-                    .values("integration_id")
-                    .annotate(open=zero, rotting=Count("id"), no_next_activity=zero, past_expected_close=zero)
-                )
+                in_stages = rotting_in_stages_q(now, days, counted)
+                parts.append(rotting.filter(in_stages, integration_id=integration_id, is_archived=Value(False)))
     first, *others = (part.order_by() for part in parts)
     summed = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
     for row in first.union(*others, all=True):
