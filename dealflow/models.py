@@ -597,3 +597,32 @@ class DealOpenTotal(models.Model):
 
     def __str__(self):
         return f"{self.integration_id} {self.stage_id} {self.currency} {self.month}: {self.count}"
+
+
+class DealMonthTotal(models.Model):
+    """DealDayTotal summed per calendar month in the studio's time zone (month: its first day): the
+    24-month trends read these rows instead of every day's (dealflow/metrics/month_totals.py). Kept
+    by triggers like DealDayTotal's (the same SQL, the day truncated to its month), so it stays
+    exactly equal to a GROUP BY over the deals; `manage.py rebuild_metric_totals` recomputes it."""
+
+    # No database constraint, as BoardTotal.integration (an integration's delete moves its deals).
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    kind = models.CharField(max_length=4)
+    month = models.DateField()
+    currency = models.CharField(max_length=3, blank=True)
+    count = models.IntegerField(default=0)
+    value_cents = models.BigIntegerField(default=0)  # exact sums on SQLite too
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "kind", "month", "currency"], name="dealmonthtotal_unique_key"
+            )
+        ]
+        verbose_name = _("deal month total")
+        verbose_name_plural = _("deal month totals")
+
+    def __str__(self):
+        return f"{self.integration_id} {self.kind} {self.month} {self.currency}: {self.count}"

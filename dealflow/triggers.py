@@ -85,6 +85,7 @@ MODULES = (
     "dealflow.metrics.activity_flags",
     "dealflow.metrics.overview_cache",
     "dealflow.metrics.open_totals",
+    "dealflow.metrics.month_totals",
 )
 
 

@@ -19,6 +19,7 @@ after every kind of write.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -34,7 +35,6 @@ from dealflow.triggers import triggers_present as registry_triggers_present
 
 TABLE = DealDayTotal._meta.db_table
 DEALS = Deal._meta.db_table
-KEY = "integration_id, kind, day, currency"
 # The deal columns a row's key or value is read from: an update that changes none moves nothing.
 COLUMNS = (
     "integration_id",
@@ -50,6 +50,28 @@ COLUMNS = (
 )
 WON_AT = "COALESCE({d}.won_time, {d}.close_time, {d}.stage_change_time, {d}.update_time)"
 LOST_AT = "COALESCE({d}.lost_time, {d}.close_time)"
+
+
+@dataclass(frozen=True)
+class Grain:
+    """The calendar unit of a table of totals: its rows per day, or per month (the month's first day,
+    dealflow/metrics/month_totals.py); the triggers and statements are written alike for both."""
+
+    table: str
+    column: str  # "day" or "month"
+
+    @property
+    def key(self) -> str:
+        return f"integration_id, kind, {self.column}, currency"
+
+    def of(self, day: str, vendor: str) -> str:
+        """SQL: the row's date of a local day (SQL)."""
+        if self.column == "day":
+            return day
+        return f"date_trunc('month', {day})::date" if vendor == "postgresql" else f"substr({day}, 1, 7) || '-01'"
+
+
+DAY = Grain(TABLE, "day")
 
 
 def kinds(d: str) -> list[tuple[str, str, str]]:
@@ -68,29 +90,30 @@ def sqlite_day(moment: str, zone: str) -> str:
     return f"django_datetime_cast_date({moment}, '{zone}', 'UTC')"
 
 
-def sqlite_triggers(zone: str) -> list[Trigger]:
+def sqlite_triggers(zone: str, grain: Grain = DAY) -> list[Trigger]:
     add, remove = [], []
     cents = "CAST(round({d}.value * 100) AS INTEGER)"
+    table, key = grain.table, grain.key
     for kind, condition, moment in kinds("NEW"):
         add.append(
-            f"INSERT INTO {TABLE} ({KEY}, count, value_cents) "
-            f"SELECT NEW.integration_id, '{kind}', {sqlite_day(moment, zone)}, NEW.currency, 1, "
+            f"INSERT INTO {table} ({key}, count, value_cents) "
+            f"SELECT NEW.integration_id, '{kind}', {grain.of(sqlite_day(moment, zone), 'sqlite')}, NEW.currency, 1, "
             f"{cents.format(d='NEW')} "
-            f"WHERE {condition} ON CONFLICT ({KEY}) DO UPDATE SET count = count + 1, "
+            f"WHERE {condition} ON CONFLICT ({key}) DO UPDATE SET count = count + 1, "
             f"value_cents = value_cents + excluded.value_cents;"
         )
     for kind, condition, moment in kinds("OLD"):
         remove.append(
-            f"UPDATE {TABLE} SET count = count - 1, value_cents = value_cents - {cents.format(d='OLD')} "
+            f"UPDATE {table} SET count = count - 1, value_cents = value_cents - {cents.format(d='OLD')} "
             f"WHERE {condition} AND integration_id = OLD.integration_id AND kind = '{kind}' "
-            f"AND day = {sqlite_day(moment, zone)} AND currency = OLD.currency;"
+            f"AND {grain.column} = {grain.of(sqlite_day(moment, zone), 'sqlite')} AND currency = OLD.currency;"
         )
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in COLUMNS)
     add, remove = " ".join(add), " ".join(remove)
     return [
-        Trigger(f"{TABLE}_insert", DEALS, "insert", add),
-        Trigger(f"{TABLE}_delete", DEALS, "delete", remove),
-        Trigger(f"{TABLE}_update", DEALS, "update", f"{remove} {add}", when=changed),
+        Trigger(f"{table}_insert", DEALS, "insert", add),
+        Trigger(f"{table}_delete", DEALS, "delete", remove),
+        Trigger(f"{table}_update", DEALS, "update", f"{remove} {add}", when=changed),
     ]
 
 
@@ -104,52 +127,54 @@ def vendor_sql(vendor: str, zone: str):
     return (lambda moment: sqlite_day(moment, zone)), "CAST(round(d.value * 100) AS INTEGER)"
 
 
-def grouped_sql(rows: str, vendor: str, zone: str, sign: str = "") -> str:
+def grouped_sql(rows: str, vendor: str, zone: str, sign: str = "", grain: Grain = DAY) -> str:
     day, cents = vendor_sql(vendor, zone)
     parts = " UNION ALL ".join(
-        f"SELECT d.integration_id, '{kind}' AS kind, {day(moment)} AS day, d.currency, {cents} AS cents "
-        f"FROM {rows} d WHERE {condition}"
+        f"SELECT d.integration_id, '{kind}' AS kind, {grain.of(day(moment), vendor)} AS {grain.column}, d.currency, "
+        f"{cents} AS cents FROM {rows} d WHERE {condition}"
         for kind, condition, moment in kinds("d")
     )
     return (
-        f"SELECT integration_id, kind, day, currency, {sign}count(*) AS count, {sign}sum(cents) AS value_cents "
+        f"SELECT {grain.key}, {sign}count(*) AS count, {sign}sum(cents) AS value_cents "
         f"FROM ({parts}) k GROUP BY 1, 2, 3, 4"
     )
 
 
-def fill_sql(vendor: str, zone: str) -> str:
+def fill_sql(vendor: str, zone: str, grain: Grain = DAY) -> str:
     """Every deal counted into the (empty) table."""
-    return f"INSERT INTO {TABLE} ({KEY}, count, value_cents) {grouped_sql('dealflow_deal', vendor, zone)}"
+    rows = grouped_sql("dealflow_deal", vendor, zone, grain=grain)
+    return f"INSERT INTO {grain.table} ({grain.key}, count, value_cents) {rows}"
 
 
 # --- PostgreSQL: statement-level triggers over the transition tables, set-based -------------------
 
 
-def postgresql_add(rows: str, zone: str) -> str:
+def postgresql_add(rows: str, zone: str, grain: Grain = DAY) -> str:
+    table, key = grain.table, grain.key
     return (
-        f"INSERT INTO {TABLE} ({KEY}, count, value_cents) "
-        f"SELECT * FROM ({grouped_sql(rows, 'postgresql', zone)}) g ORDER BY 1, 2, 3, 4 "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET count = {TABLE}.count + EXCLUDED.count, "
-        f"value_cents = {TABLE}.value_cents + EXCLUDED.value_cents;"
+        f"INSERT INTO {table} ({key}, count, value_cents) "
+        f"SELECT * FROM ({grouped_sql(rows, 'postgresql', zone, grain=grain)}) g ORDER BY 1, 2, 3, 4 "
+        f"ON CONFLICT ({key}) DO UPDATE SET count = {table}.count + EXCLUDED.count, "
+        f"value_cents = {table}.value_cents + EXCLUDED.value_cents;"
     )
 
 
-def postgresql_remove(rows: str, zone: str) -> str:
-    columns = KEY.split(", ")
+def postgresql_remove(rows: str, zone: str, grain: Grain = DAY) -> str:
+    columns = grain.key.split(", ")
     return (
-        f"UPDATE {TABLE} t SET count = t.count + g.count, value_cents = t.value_cents + g.value_cents "
-        f"FROM ({grouped_sql(rows, 'postgresql', zone, '-')}) g "
+        f"UPDATE {grain.table} t SET count = t.count + g.count, value_cents = t.value_cents + g.value_cents "
+        f"FROM ({grouped_sql(rows, 'postgresql', zone, '-', grain)}) g "
         f"WHERE ({', '.join(f't.{c}' for c in columns)}) = ({', '.join(f'g.{c}' for c in columns)});"
     )
 
 
-def postgresql_triggers(zone: str) -> list[Trigger]:
+def postgresql_triggers(zone: str, grain: Grain = DAY) -> list[Trigger]:
     bodies = {
-        "insert": postgresql_add("new_rows", zone),
-        "delete": postgresql_remove("old_rows", zone),
-        "update": postgresql_remove("old_rows", zone) + postgresql_add("new_rows", zone),
+        "insert": postgresql_add("new_rows", zone, grain),
+        "delete": postgresql_remove("old_rows", zone, grain),
+        "update": postgresql_remove("old_rows", zone, grain) + postgresql_add("new_rows", zone, grain),
     }
-    return [Trigger(f"{TABLE}_{event}", DEALS, event, body) for event, body in bodies.items()]
+    return [Trigger(f"{grain.table}_{event}", DEALS, event, body) for event, body in bodies.items()]
 
 
 # --- Making the triggers, rebuilding and checking the rows ----------------------------------------
@@ -162,29 +187,38 @@ def zone_name() -> str:
     return zone
 
 
-def vendor_triggers(vendor: str) -> list[Trigger]:
+def vendor_triggers(vendor: str, grain: Grain = DAY) -> list[Trigger]:
     """The triggers for settings.TIME_ZONE."""
-    return (postgresql_triggers if vendor == "postgresql" else sqlite_triggers)(zone_name())
+    return (postgresql_triggers if vendor == "postgresql" else sqlite_triggers)(zone_name(), grain)
 
 
-def refill(cursor, vendor: str) -> None:
-    cursor.execute(f"DELETE FROM {TABLE}")
-    cursor.execute(fill_sql(vendor, zone_name()))
+def refill(cursor, vendor: str, grain: Grain = DAY) -> None:
+    cursor.execute(f"DELETE FROM {grain.table}")
+    cursor.execute(fill_sql(vendor, zone_name(), grain))
 
 
-def bulk_insert(rows: str) -> str:
+def bulk_insert(rows: str, grain: Grain = DAY) -> str:
     """SQLite: the insert trigger's work for the new deals of `rows`, grouped."""
     return (
-        f"INSERT INTO {TABLE} ({KEY}, count, value_cents) "
-        f"SELECT * FROM ({grouped_sql(rows, 'sqlite', zone_name())}) WHERE true "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET count = count + excluded.count, "
+        f"INSERT INTO {grain.table} ({grain.key}, count, value_cents) "
+        f"SELECT * FROM ({grouped_sql(rows, 'sqlite', zone_name(), grain=grain)}) WHERE true "
+        f"ON CONFLICT ({grain.key}) DO UPDATE SET count = count + excluded.count, "
         "value_cents = value_cents + excluded.value_cents"
     )
 
 
-TRIGGERS = register(
-    TriggerSet("day_totals", "0013_metric_day_totals", vendor_triggers, refill, {f"{TABLE}_insert": bulk_insert})
-)
+def trigger_set(name: str, migration: str, grain: Grain) -> TriggerSet:
+    """The registry's description of the triggers that keep `grain`'s table."""
+    return TriggerSet(
+        name,
+        migration,
+        lambda vendor: vendor_triggers(vendor, grain),
+        lambda cursor, vendor: refill(cursor, vendor, grain),
+        {f"{grain.table}_insert": lambda rows: bulk_insert(rows, grain)},
+    )
+
+
+TRIGGERS = register(trigger_set("day_totals", "0013_metric_day_totals", DAY))
 
 
 def drop_triggers(cursor, vendor: str) -> None:

@@ -1,5 +1,5 @@
 """Trends: won value and new deals per month over the last 24 months (from the deals' dates, read
-from the day totals: dealflow.metrics.day_totals), and open pipeline value per standard column per
+from the month and day totals: dealflow.metrics.month_totals), and open pipeline value per standard column per
 day from the daily snapshots (PipelineSnapshot).
 
 Won value converts at each close day's rates, so it is read per day and currency: per company only
@@ -11,10 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
 from dealflow.fx import Rates, Total
-from dealflow.metrics.day_totals import by_kind, day_rows
+from dealflow.metrics.day_totals import by_kind
+from dealflow.metrics.month_totals import trend_rows
 from dealflow.metrics.period import add_months
 from dealflow.metrics.pipeline import STAGES
 from dealflow.metrics.scope import Scope, rows_of
@@ -53,13 +54,11 @@ def fetch(
 ) -> TrendRows:
     """The rows of the trends; `snapshots` False leaves the pipeline trend out (the overview).
     Won and new deals in one query: new deals and amounts in `currency` (the report's, no rate to
-    look up) per month, other won amounts per day (each converts at its day's rate)."""
+    look up) per month from the month totals, other won amounts per day (each converts at its day's
+    rate) from the day totals (month_totals.trend_rows)."""
     start = first_month(today)
     months = [f"{add_months(start, offset):%Y-%m}" for offset in range(MONTHS)]
-    monthly = Q(kind="new") | Q(currency=currency)
-    dated = by_kind(
-        day_rows(scope.integration_ids, ("won", "new"), start, None, per_integration=per_integration, monthly=monthly)
-    )
+    dated = by_kind(trend_rows(scope.integration_ids, start, currency, per_integration=per_integration))
     pipeline = []
     if snapshots:
         days = snapshot_days(period)

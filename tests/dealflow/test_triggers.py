@@ -19,7 +19,7 @@ from django.db.models import CharField, Index, IntegerField, TextField
 from django.utils import timezone
 
 from dealflow import board_totals, triggers
-from dealflow.metrics import activity_flags, day_totals, open_totals, overview_cache
+from dealflow.metrics import activity_flags, day_totals, month_totals, open_totals, overview_cache
 from dealflow.models import Deal, DealStatus, StageChange
 from dealflow.search_index import matches, plain_matches
 from tests import factories as make
@@ -34,6 +34,7 @@ EVERY_SET = {
     "overview_marks",
     "stage_stays",
     "open_totals",
+    "month_totals",
     *(
         ["search_dealflow_deal", "search_dealflow_organization", "search_dealflow_person"]
         if connection.vendor == "sqlite"
@@ -70,6 +71,7 @@ def figures_exact() -> bool:
         board_totals.table_rows() == board_totals.grouped_deals()
         and day_totals.table_rows() == day_totals.grouped_deals()
         and open_totals.table_rows() == open_totals.grouped_deals()
+        and month_totals.table_rows() == month_totals.grouped_deals()
         and activity_flags.differing() == []
         and stored() == worked_out()
         and searched

@@ -1,0 +1,135 @@
+"""The metrics' month totals (dealflow_dealmonthtotal) stay exactly equal to a GROUP BY over the deals
+after every kind of write, with months in the studio's time zone, and the trends read from them
+equal those read from the day totals alone.
+
+Runs on SQLite, and on PostgreSQL with `scripts/with-postgres .venv/bin/python -m pytest ...`."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Q
+
+from dealflow.bulk_insert import insert_set_based
+from dealflow.metrics import month_totals
+from dealflow.metrics.day_totals import by_kind, day_rows
+from dealflow.models import Deal, DealMonthTotal
+from integrations.models import SyncOutcome
+from tests import factories as make
+from tests.dealflow import test_board_totals_table as board_totals_tests
+
+pytestmark = pytest.mark.django_db
+synced = board_totals_tests.synced
+open_deals = board_totals_tests.open_deals
+
+
+def assert_exact():
+    expected = month_totals.grouped_deals()
+    assert month_totals.table_rows() == expected
+    return expected
+
+
+def test_a_full_and_an_incremental_sync(synced):
+    assert {kind for (_, kind, _, _) in assert_exact()} == {"new", "won", "lost"}
+    sandbox = synced.sandbox
+    first, second, third, fourth = open_deals(sandbox)[:4]
+    sandbox.win_deal(first["id"])
+    sandbox.lose_deal(second["id"])
+    sandbox.update_deal(third["id"], value=123456.78, currency="EUR")
+    sandbox.delete_deal(fourth["id"])
+    sandbox.add_deal(title="Brand new", value=999.99)
+    before = month_totals.table_rows()
+    assert synced.sync().outcome == SyncOutcome.SUCCEEDED
+    assert month_totals.table_rows() != before
+    assert_exact()
+
+
+def test_orm_writes_and_local_months(db):
+    """Months are the studio's (Europe/Stockholm): 23:30 UTC on 31 January is 1 February there."""
+    integration = make.integration(make.company())
+    stage = make.stage(make.pipeline(integration), "Lead")
+    deal = make.deal(stage, value=Decimal("100.10"), add_time=datetime(2026, 1, 31, 23, 30, tzinfo=UTC))
+    make.many_deals(stage, 3, value=Decimal("0.10"), add_time=datetime(2026, 1, 31, 22, 30, tzinfo=UTC))
+    assert_exact()
+    assert month_totals.table_rows()[integration.pk, "new", date(2026, 2, 1), "SEK"] == (1, 10010)
+    assert month_totals.table_rows()[integration.pk, "new", date(2026, 1, 1), "SEK"] == (3, 30)
+    for fields in (
+        {"status": "won", "won_time": datetime(2026, 4, 30, 21, 59, tzinfo=UTC)},
+        {"won_time": datetime(2026, 4, 30, 22, 0, tzinfo=UTC)},  # 1 May in Stockholm
+        {"value": Decimal("5.55"), "currency": "EUR"},
+        {"status": "lost", "won_time": None, "lost_time": datetime(2026, 5, 1, 12, tzinfo=UTC)},
+        {"add_time": datetime(2025, 12, 1, tzinfo=UTC)},
+        {"status": "deleted"},
+    ):
+        Deal.objects.filter(pk=deal.pk).update(**fields)
+        assert_exact()
+    Deal.objects.filter(value=Decimal("0.10"))[:1].get().delete()
+    expected = assert_exact()
+    assert sum(count for (_, kind, _, _), (count, _) in expected.items() if kind == "new") == 2
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's triggers are set-based already")
+def test_a_large_insert_set_based_on_sqlite(db):
+    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
+    make.many_deals(stage, 3, value=Decimal("10.01"), add_time=datetime(2026, 3, 5, tzinfo=UTC))
+    table = Deal._meta.db_table
+    columns = [field.column for field in Deal._meta.concrete_fields if field.column not in ("id", "remote_id")]
+    insert_set_based(
+        table,
+        f"INSERT INTO {table} ({', '.join(columns)}, remote_id) SELECT {', '.join(columns)}, remote_id + 1000000 "
+        f"FROM {table} WHERE %s",
+        [True],
+    )
+    assert month_totals.table_rows()[stage.integration_id, "new", date(2026, 3, 1), "SEK"] == (6, 6006)
+    assert_exact()
+
+
+def test_trend_rows_equal_the_day_totals(db):
+    """New deals and won amounts in the report's currency per month, other won amounts per day: what
+    day_totals.day_rows gives with those rows summed per month."""
+    first, second = (make.stage(make.pipeline(make.integration(make.company(name))), "Lead") for name in "AB")
+    for stage in (first, second):
+        for month, day, currency in ((1, 3, "SEK"), (1, 20, "EUR"), (2, 28, "SEK"), (3, 1, "EUR"), (3, 2, "EUR")):
+            at = datetime(2026, month, day, 12, tzinfo=UTC)
+            make.deal(stage, value=Decimal("10.05"), currency=currency, add_time=at)
+            make.deal(stage, value=Decimal("7.50"), currency=currency, add_time=at, status="won", won_time=at)
+    ids = [first.integration_id, second.integration_id]
+    for per_integration in (True, False):
+        found = month_totals.trend_rows(ids, date(2026, 1, 1), "SEK", per_integration=per_integration)
+        expected = day_rows(
+            ids,
+            ("won", "new"),
+            date(2026, 1, 1),
+            None,
+            per_integration=per_integration,
+            monthly=Q(kind="new") | Q(currency="SEK"),
+        )
+
+        def key(row):
+            return sorted(row.items())
+
+        assert sorted(found, key=key) == sorted(expected, key=key)
+    rows = by_kind(month_totals.trend_rows(ids, date(2026, 2, 1), "SEK", per_integration=False))
+    assert sorted((row["day"], row["currency"], row["count"], row["value"]) for row in rows["won"]) == [
+        (date(2026, 2, 1), "SEK", 2, Decimal("15.00")),
+        (date(2026, 3, 1), "EUR", 2, Decimal("15.00")),
+        (date(2026, 3, 2), "EUR", 2, Decimal("15.00")),
+    ]
+
+
+def test_the_rebuild_command_repairs_the_table_and_its_triggers(db):
+    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
+    make.deal(stage, add_time=datetime(2026, 3, 5, tzinfo=UTC))
+    expected = assert_exact()
+    DealMonthTotal.objects.update(count=999)
+    with pytest.raises(CommandError, match="month totals differ"):
+        call_command("rebuild_metric_totals", "--check")
+    with connection.cursor() as cursor:
+        month_totals.drop_triggers(cursor, connection.vendor)
+    call_command("rebuild_metric_totals")
+    assert month_totals.table_rows() == expected
+    call_command("rebuild_metric_totals", "--check")
+    make.deal(stage, add_time=datetime(2026, 3, 6, tzinfo=UTC))  # the triggers work again
+    assert_exact()
