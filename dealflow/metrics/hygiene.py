@@ -8,19 +8,19 @@ One query for every company of the scope, a UNION ALL of three small reads: the 
 close in a month before today's, per integration, kept by triggers), today's month's deals before
 today (a range of deal_open_close_idx), and the rotting deals. Rotting depends on the moment, so it
 is counted from the deals each time: it compares each deal's update time with a moment per number
-of days, worked out beforehand from the stages that rot (rotting.rotting_in_stages_q), so no deal
+of days, worked out beforehand from the stages that rot (rotting.rotting_count_sql), so no deal
 joins its stage, and ranges of deal_hygiene_idx are counted."""
 
 from collections import defaultdict
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Count, IntegerField, Q, Sum, Value
 
 from dealflow.columns import EXCLUDED, stage_ids
 from dealflow.metrics.open_totals import current_month_deals, totals
 from dealflow.metrics.scope import Scope, rows_of
-from dealflow.models import Deal
-from dealflow.rotting import rotting_in_stages_q, rotting_stages
+from dealflow.rotting import rotting_count_sql, rotting_stages
 
 FIGURES = ("rotting", "no_next_activity", "past_expected_close")
 COUNTS = ("open", *FIGURES)
@@ -43,24 +43,23 @@ def fetch(scope: Scope, now: datetime, today: date) -> list[dict]:
         .values("integration_id")
         .annotate(open=zero, rotting=zero, no_next_activity=zero, past_expected_close=Count("id")),
     ]
-    # Rotting: a branch per integration and number of days, each ranges of deal_hygiene_idx per
-    # stage (an equality on is_archived, which SQLite's index search uses and NOT is_archived is
-    # not; a list of every integration's stages made it scan deal_newest_idx instead).
+    statements = [part.order_by().query.get_compiler(using=part.db).as_sql() for part in parts]
+    # Rotting: a branch per integration and number of days (rotting.rotting_count_sql).
     excluded = set(stage_ids(scope.stages.target, EXCLUDED))
-    rotting = Deal.objects.values("integration_id").annotate(
-        open=zero, rotting=Count("id"), no_next_activity=zero, past_expected_close=zero
-    )
     for integration_id, by_days in rotting_stages(scope.integration_ids).items():
         for days, stages in by_days.items():
             counted = [stage for stage in stages if stage not in excluded]
             if counted:
-                in_stages = rotting_in_stages_q(now, days, counted)
-                parts.append(rotting.filter(in_stages, integration_id=integration_id, is_archived=Value(False)))
-    first, *others = (part.order_by() for part in parts)
+                sql, params = rotting_count_sql(connection, integration_id, days, counted, now)
+                statements.append((f"SELECT r.integration_id, 0, r.rotting, 0, 0 FROM ({sql}) r", params))
     summed = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
-    for row in first.union(*others, all=True):
-        for key in COUNTS:
-            summed[row["integration_id"]][key] += row[key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join(sql for sql, _ in statements), [p for _, params in statements for p in params]
+        )
+        for integration_id, *counts in cursor.fetchall():
+            for key, count in zip(COUNTS, counts, strict=True):
+                summed[integration_id][key] += count
     return [{"integration_id": integration_id, **counts} for integration_id, counts in summed.items()]
 
 
