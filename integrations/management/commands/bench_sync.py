@@ -73,6 +73,7 @@ class Command(BaseCommand):
                 "1000000000",
                 "--latency",
                 str(latency),
+                "--cache-pages",  # its page building is Pipedrive's CPU, not the sync's
             )
             wait_for_port(port, children=children, timeout=600)
             return {vendor: self._sync_into(vendor, server, port) for vendor, server in targets}

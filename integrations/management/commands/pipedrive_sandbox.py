@@ -28,8 +28,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--latency", type=float, default=0.0, help="seconds added to every answer, like a real network's round trip"
         )
+        parser.add_argument(
+            "--cache-pages",
+            action="store_true",
+            help="answer a repeated listing query from the bytes built for it (benchmarks: the server CPU is not ours)",
+        )
 
-    def handle(self, *args, port, dataset, deals, token, burst_limit, daily_budget, latency, **options):
+    def handle(self, *args, port, dataset, deals, token, burst_limit, daily_budget, latency, cache_pages, **options):
         datasets = dataset or ["coeo"]
         if token and len(datasets) > 1:
             raise CommandError("--token applies to a single dataset; several datasets get '<dataset>-sandbox-token'")
@@ -38,7 +43,14 @@ class Command(BaseCommand):
         else:
             tokens = {name: dataset_token(name) for name in datasets}
         sandboxes = [
-            Sandbox(name, deals=deals, api_tokens=(tokens[name],), burst_limit=burst_limit, daily_budget=daily_budget)
+            Sandbox(
+                name,
+                deals=deals,
+                api_tokens=(tokens[name],),
+                burst_limit=burst_limit,
+                daily_budget=daily_budget,
+                cache_pages=cache_pages,
+            )
             for name in datasets
         ]
         for sandbox in sandboxes:

@@ -40,6 +40,7 @@ REASONS = {
     429: "Too Many Requests",
     500: "Internal Server Error",
 }
+JSON_TYPE = "application/json; charset=utf-8"
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
 
@@ -112,13 +113,21 @@ class SandboxApp:
         if fault == "500":
             return self._json(500, error_body("Internal server error"), verdict.headers)
         with sandbox.lock:
-            try:
-                status, body = handler(sandbox, request)
-            except ApiError as exc:
-                status, body = exc.status, error_body(str(exc))
+            key = sandbox.page_cache.key(resource, request, sandbox.store.version) if sandbox.page_cache else None
+            payload = sandbox.page_cache.get(key) if key else None
+            if payload is None:
+                try:
+                    status, body = handler(sandbox, request)
+                except ApiError as exc:
+                    status, body, key = exc.status, error_body(str(exc)), None
             sandbox.rate_limiter.charge(cost)
             headers = sandbox.rate_limiter.headers_now(token)
-        status, headers, payload = self._json(status, body, headers)
+        if payload is None:
+            status, headers, payload = self._json(status, body, headers)
+            if key and status == 200:
+                sandbox.page_cache.put(key, payload)
+        else:
+            status, headers = 200, {"content-type": JSON_TYPE, **headers}
         if fault == "malformed":
             payload = payload[: max(1, len(payload) // 2)]
         return status, headers, payload
@@ -136,4 +145,4 @@ class SandboxApp:
 
     @staticmethod
     def _json(status: int, body: dict, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
-        return status, {"content-type": "application/json; charset=utf-8", **(headers or {})}, _json_bytes(body)
+        return status, {"content-type": JSON_TYPE, **(headers or {})}, _json_bytes(body)

@@ -13,6 +13,7 @@ from .app import SandboxApp
 from .changelog import Changelog
 from .faults import ConnectionDropped, Faults
 from .listing import Lister
+from .page_cache import PageCache
 from .ratelimit import RateLimiter
 from .seed import build_store
 from .store import MUTATIONS, Store
@@ -52,6 +53,7 @@ class Sandbox:
         daily_budget: int = DEFAULT_DAILY_BUDGET,
         page_size_default: int = 100,
         clock: Callable[[], float] = time.monotonic,
+        cache_pages: bool = False,
     ) -> None:
         self.dataset = dataset
         self.api_tokens = frozenset(api_tokens)
@@ -65,6 +67,8 @@ class Sandbox:
         )
         self.faults = Faults()
         self.lister = Lister()
+        # The benchmarks' sandbox answers a listing query from the bytes it built for it (page_cache.py).
+        self.page_cache = PageCache() if cache_pages else None
         self.lock = threading.RLock()
         self.webhooks = Webhooks(self)
         self.changelog = Changelog(self.store, dataset)  # GET /v1/deals/{id}/changelog
