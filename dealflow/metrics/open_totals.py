@@ -5,8 +5,8 @@ deal, so the forecast and hygiene read a few hundred rows instead of every open 
 
 Stages are mapped to columns (and probabilities) when the rows are read, so a mapping change needs
 no write, as with the board's totals. A month's row cannot say which of its deals are before today:
-`fetch` reads the current month's deals themselves (a few index ranges: deal_open_cover_idx, for the
-(integration, stage, currency) of the month's rows) to split it into overdue and the rest.
+the forecast (`forecast_rows`) and hygiene read the current month's deals themselves, a range per
+integration of deal_open_close_idx (a partial index of the open deals), to split it at today.
 
 Made as dealflow/metrics/day_totals.py makes its triggers (row triggers on SQLite, statement
 triggers over the transition tables on PostgreSQL) and registered in dealflow/triggers.py, so
