@@ -265,12 +265,26 @@ def grouped_deals(integration_ids=None) -> dict[tuple, tuple[int, int]]:
 
 def table_rows(integration_ids=None) -> dict[tuple, tuple[int, int]]:
     """The table's rows, keyed like `grouped_deals` (rows whose deals all left are left out)."""
-    rows = DealDayTotal.objects.exclude(count=0)
+    return stored_rows(DealDayTotal, ("integration_id", "kind", "day", "currency"), integration_ids)
+
+
+def stored_rows(model, key: tuple[str, ...], integration_ids=None, figures=("count", "value_cents")) -> dict:
+    """{key: figures} of a table of totals (rows whose deals all left are left out): what the tests
+    and `rebuild_metric_totals --check` compare with a GROUP BY over the deals."""
+    rows = model.objects.exclude(count=0)
     if integration_ids is not None:
         rows = rows.filter(integration_id__in=integration_ids)
-    return {
-        (row.integration_id, row.kind, row.day, row.currency): (row.count, row.value_cents) for row in rows.order_by()
-    }
+    return {tuple(row[: len(key)]): tuple(row[len(key) :]) for row in rows.values_list(*key, *figures).order_by()}
+
+
+def remake(trigger_set: TriggerSet) -> None:
+    """Remake a set's triggers on the deals and recompute what they keep, deal writes waiting for the
+    new rows (PostgreSQL; SQLite's write transaction already holds the database's write lock)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {Deal._meta.db_table} IN SHARE MODE")
+        create(cursor, connection.vendor, trigger_set)
+        trigger_set.refill(cursor, connection.vendor)
 
 
 def rebuild() -> int:

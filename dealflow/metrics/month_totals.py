@@ -13,10 +13,9 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 
-from dealflow.metrics.day_totals import Grain, trigger_set
+from dealflow.metrics.day_totals import Grain, remake, stored_rows, trigger_set
 from dealflow.metrics.day_totals import grouped_deals as grouped_days
 from dealflow.models import DealDayTotal, DealMonthTotal
 from dealflow.triggers import create, drop, register
@@ -25,22 +24,17 @@ MONTH = Grain(DealMonthTotal._meta.db_table, "month")
 TRIGGERS = register(trigger_set("month_totals", "0022_deal_month_totals", MONTH))
 
 
-def drop_triggers(cursor, vendor: str) -> None:
+def drop_triggers(cursor, vendor: str) -> None:  # migration 0022
     drop(cursor, vendor, TRIGGERS)
 
 
-def create_triggers(cursor, vendor: str) -> None:
-    """(Re)make the triggers for settings.TIME_ZONE."""
+def create_triggers(cursor, vendor: str) -> None:  # migration 0022
     create(cursor, vendor, TRIGGERS)
 
 
 def rebuild() -> int:
     """Remake the triggers (for the current TIME_ZONE) and recompute the rows; how many rows."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("LOCK TABLE dealflow_deal IN SHARE MODE")  # deal writes wait for the new rows
-        create_triggers(cursor, connection.vendor)
-        TRIGGERS.refill(cursor, connection.vendor)
+    remake(TRIGGERS)
     return DealMonthTotal.objects.count()
 
 
@@ -57,12 +51,7 @@ def grouped_deals(integration_ids=None) -> dict[tuple, tuple[int, int]]:
 
 def table_rows(integration_ids=None) -> dict[tuple, tuple[int, int]]:
     """The table's rows, keyed like `grouped_deals` (rows whose deals all left are left out)."""
-    rows = DealMonthTotal.objects.exclude(count=0)
-    if integration_ids is not None:
-        rows = rows.filter(integration_id__in=integration_ids)
-    return {
-        (row.integration_id, row.kind, row.month, row.currency): (row.count, row.value_cents) for row in rows.order_by()
-    }
+    return stored_rows(DealMonthTotal, ("integration_id", "kind", "month", "currency"), integration_ids)
 
 
 def trend_rows(integration_ids, since: date, currency: str, *, per_integration: bool) -> list[dict]:

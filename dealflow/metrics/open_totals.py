@@ -19,15 +19,13 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from django.db import connection, transaction
 from django.db.models import BigIntegerField, Case, Func, Sum, Value, When
 
 from dealflow.columns import EXCLUDED, in_column, stage_ids
-from dealflow.metrics.day_totals import cents
+from dealflow.metrics.day_totals import cents, remake, stored_rows
 from dealflow.metrics.period import MonthOf, add_months, month_or_overdue
 from dealflow.models import Deal, DealOpenTotal, DealStatus
 from dealflow.triggers import Trigger, TriggerSet, create, drop, register
-from dealflow.triggers import triggers_present as registry_triggers_present
 
 TABLE = DealOpenTotal._meta.db_table
 DEALS = Deal._meta.db_table
@@ -159,25 +157,17 @@ TRIGGERS = register(
 )
 
 
-def drop_triggers(cursor, vendor: str) -> None:
+def drop_triggers(cursor, vendor: str) -> None:  # migration 0021
     drop(cursor, vendor, TRIGGERS)
 
 
-def create_triggers(cursor, vendor: str) -> None:
+def create_triggers(cursor, vendor: str) -> None:  # migration 0021
     create(cursor, vendor, TRIGGERS)
-
-
-def triggers_present() -> bool:
-    return registry_triggers_present([TRIGGERS.name])
 
 
 def rebuild() -> int:
     """Remake the triggers and recompute the rows; how many rows."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"LOCK TABLE {DEALS} IN SHARE MODE")  # deal writes wait for the new rows
-        create_triggers(cursor, connection.vendor)
-        refill(cursor, connection.vendor)
+    remake(TRIGGERS)
     return DealOpenTotal.objects.count()
 
 
@@ -200,13 +190,8 @@ def grouped_deals(integration_ids=None) -> dict[tuple, tuple[int, int, int]]:
 
 def table_rows(integration_ids=None) -> dict[tuple, tuple[int, int, int]]:
     """The table's rows, keyed like `grouped_deals` (rows whose deals all left are left out)."""
-    rows = DealOpenTotal.objects.exclude(count=0)
-    if integration_ids is not None:
-        rows = rows.filter(integration_id__in=integration_ids)
-    return {
-        (row.integration_id, row.stage_id, row.currency, row.month): (row.count, row.value_cents, row.no_activity)
-        for row in rows.order_by()
-    }
+    key = ("integration_id", "stage_id", "currency", "month")
+    return stored_rows(DealOpenTotal, key, integration_ids, ("count", "value_cents", "no_activity"))
 
 
 # --- Reading ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import Q
 
+from dealflow import triggers
 from dealflow.bulk_insert import insert_set_based
 from dealflow.metrics import month_totals
 from dealflow.metrics.day_totals import by_kind, day_rows
@@ -127,9 +128,10 @@ def test_the_rebuild_command_repairs_the_table_and_its_triggers(db):
     with pytest.raises(CommandError, match="month totals differ"):
         call_command("rebuild_metric_totals", "--check")
     with connection.cursor() as cursor:
-        month_totals.drop_triggers(cursor, connection.vendor)
+        triggers.drop(cursor, connection.vendor, month_totals.TRIGGERS)
     call_command("rebuild_metric_totals")
     assert month_totals.table_rows() == expected
+    assert triggers.triggers_present(["month_totals"])
     call_command("rebuild_metric_totals", "--check")
     make.deal(stage, add_time=datetime(2026, 3, 6, tzinfo=UTC))  # the triggers work again
     assert_exact()
