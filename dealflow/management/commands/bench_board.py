@@ -12,6 +12,7 @@ queries of each request, with the database beside each figure, and with `--compa
 ratio PostgreSQL / SQLite.
 """
 
+import argparse
 import cProfile
 import json
 import os
@@ -57,13 +58,24 @@ STAGES = [  # (name, target, probability)
 STATUSES = ["open"] * 70 + ["won"] * 15 + ["lost"] * 10 + ["deleted"] * 5
 
 
+def timed_runs(text: str) -> int:
+    """--runs: the 95th percentile needs at least two timings."""
+    try:
+        runs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if runs < 2:
+        raise argparse.ArgumentTypeError("needs at least 2 timed requests per page (for the 95th percentile)")
+    return runs
+
+
 class Command(BaseCommand):
     help = "Benchmark the dealflow board (board, load more, panel) on N generated deals in a temp DB."
 
     def add_arguments(self, parser):
         parser.add_argument("--deals", type=int, default=50_000)
         parser.add_argument("--companies", type=int, default=8)
-        parser.add_argument("--runs", type=int, default=30, help="timed requests per page")
+        parser.add_argument("--runs", type=timed_runs, default=30, help="timed requests per page")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--database-url", help="the database server to use (default: DATABASE_URL, else SQLite)")
         parser.add_argument(
@@ -88,6 +100,7 @@ class Command(BaseCommand):
         if os.environ.get(INSIDE_FLAG) != "1":
             arguments = ["--deals", str(deals), "--companies", str(companies), "--runs", str(runs), "--seed", str(seed)]
             if profile:
+                Path(profile).mkdir(parents=True, exist_ok=True)
                 arguments += ["--profile", str(Path(profile).resolve())]
             targets = servers(database_url=database_url, compare_postgres=compare_postgres)
             vendors = dict(targets)

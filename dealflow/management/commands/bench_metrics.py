@@ -53,7 +53,7 @@ class Command(BaseCommand):
         parser.add_argument("--stage-changes", type=int, default=200_000)
         parser.add_argument("--activities", type=int, default=100_000)
         parser.add_argument("--companies", type=int, default=8)
-        parser.add_argument("--runs", type=int, default=20, help="timed requests per page")
+        parser.add_argument("--runs", type=bench_board.timed_runs, default=20, help="timed requests per page")
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--database-url", help="the server to measure on (default DATABASE_URL, else SQLite)")
         parser.add_argument("--keep", help="SQLite file to generate into and keep, or to reuse when it exists")

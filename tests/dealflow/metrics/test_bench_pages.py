@@ -1,7 +1,8 @@
 """bench_metrics --pages: a page by its name or first word; an unknown name is an error (it used to
-time nothing and print an empty table)."""
+time nothing and print an empty table); --runs below 2 is an error before anything is generated."""
 
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from dealflow.management.commands.bench_metrics import chosen_pages
@@ -17,3 +18,11 @@ def test_pages_by_name_or_first_word():
 def test_an_unknown_page_is_an_error():
     with pytest.raises(CommandError, match="No page 'portfolios'"):
         chosen_pages(URLS, "portfolio,portfolios")
+
+
+@pytest.mark.parametrize("command", ["bench_board", "bench_metrics"])
+@pytest.mark.parametrize("runs", ["1", "0", "-3", "many"])
+def test_too_few_timed_runs_is_a_clear_error_before_any_data_is_generated(command, runs):
+    """It used to generate the data for minutes and then fail on the 95th percentile of one timing."""
+    with pytest.raises(CommandError, match="--runs"):
+        call_command(command, "--runs", runs, "--deals", "10")
