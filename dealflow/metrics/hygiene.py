@@ -24,6 +24,8 @@ from dealflow.rotting import rotting_count_sql, rotting_stages
 
 FIGURES = ("rotting", "no_next_activity", "past_expected_close")
 COUNTS = ("open", *FIGURES)
+# SQLite runs at most 500 SELECTs in one compound statement (SQLITE_MAX_COMPOUND_SELECT).
+MOST_BRANCHES = 400
 
 
 def fetch(scope: Scope, now: datetime, today: date) -> list[dict]:
@@ -54,12 +56,13 @@ def fetch(scope: Scope, now: datetime, today: date) -> list[dict]:
                 statements.append((f"SELECT r.integration_id, 0, r.rotting, 0, 0 FROM ({sql}) r", params))
     summed = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
     with connection.cursor() as cursor:
-        cursor.execute(
-            " UNION ALL ".join(sql for sql, _ in statements), [p for _, params in statements for p in params]
-        )
-        for integration_id, *counts in cursor.fetchall():
-            for key, count in zip(COUNTS, counts, strict=True):
-                summed[integration_id][key] += count
+        # One statement for any usual studio; past MOST_BRANCHES, as many as it takes.
+        for start in range(0, len(statements), MOST_BRANCHES):
+            chunk = statements[start : start + MOST_BRANCHES]
+            cursor.execute(" UNION ALL ".join(sql for sql, _ in chunk), [p for _, params in chunk for p in params])
+            for integration_id, *counts in cursor.fetchall():
+                for key, count in zip(COUNTS, counts, strict=True):
+                    summed[integration_id][key] += count
     return [{"integration_id": integration_id, **counts} for integration_id, counts in summed.items()]
 
 

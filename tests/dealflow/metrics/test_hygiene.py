@@ -157,3 +157,21 @@ def test_a_company_whose_stages_never_rot(nordic):
     figures_of = hygiene.compute(rows, {nordic.integration.pk})
     assert figures_of["open_deals"] == 1
     assert figures_of["rotting"] == {"count": 0, "share": 0.0}
+
+
+def test_more_rotting_branches_than_one_sqlite_compound_select_holds(coeo):
+    """A branch per integration and number of days: a studio with hundreds of companies (here one
+    company with 520 stages that rot after as many numbers of days) goes past SQLite's 500 terms of
+    one compound SELECT, and the branches are then read in more than one statement."""
+    pipeline = coeo.stages.proposal.pipeline
+    rotting = 0
+    for days in range(1, 521):
+        stage = make.stage(
+            pipeline, f"Steg {days}", MappingTarget.PROPOSAL, is_deal_rot_enabled=True, days_to_rotten=days
+        )
+        if days % 40 == 0:  # one deal untouched for 100 days: rotting in the stages that rot sooner
+            make.deal(stage, f"d{days}", update_time=days_ago(100))
+            rotting += days < 100
+    rows = hygiene.fetch(Scope.of([coeo.company]), NOW, TODAY)
+    assert hygiene.compute(rows, {coeo.integration.pk})["rotting"]["count"] == rotting == 2
+    assert Deal.objects.filter(rotting_q(NOW)).count() == rotting
