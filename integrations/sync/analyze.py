@@ -4,7 +4,8 @@ Neither database gathers statistics on its own soon enough for a sync: SQLite ne
 PostgreSQL's autovacuum runs later; a freshly synced table without them is read with bad plans
 (a no-change resync of 100k deals took 2-3x as long on PostgreSQL before ANALYZE). So after a
 write that changed many rows, the written tables are analyzed, after the write transaction
-(SQLite's ANALYZE takes the write lock briefly to store what it found). SQLite samples
+(SQLite's ANALYZE takes the write lock briefly to store what it found), and on SQLite the search
+indexes are merged into one segment each when deals, organizations or persons were written. SQLite samples
 (analysis_limit), PostgreSQL samples by default: a second or less at 400k deals.
 """
 
@@ -13,7 +14,8 @@ from collections.abc import Iterable
 
 from django.db import DatabaseError, connection, models
 
-from dealflow.models import BoardTotal
+from dealflow.models import BoardTotal, Deal, Organization, Person
+from dealflow.search_index import merge_segments
 
 logger = logging.getLogger(__name__)
 
@@ -35,5 +37,7 @@ def analyze(written: Iterable[type[models.Model]]) -> None:
                 cursor.execute(f"PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}")
             for table in tables:
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+        if {Deal, Organization, Person} & set(written):
+            merge_segments()  # SQLite's search indexes, one segment each (see search_index)
     except DatabaseError:
         logger.warning("Could not analyze %s after a large write", ", ".join(tables), exc_info=True)

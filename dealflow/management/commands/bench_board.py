@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dealflow.models import Deal
+from dealflow.search_index import merge_segments
 from integrations.management.throwaway_db import POSTGRESQL, SQLITE, ratio_line, servers, throwaway_database
 
 INSIDE_FLAG = "BENCH_BOARD_THROWAWAY_DB"
@@ -282,6 +283,7 @@ def generate(*, deals: int, companies: int, seed: int) -> dict:
         # Planner statistics; on PostgreSQL the visibility map too (as autovacuum leaves it in a
         # database that has run a while), so that index-only scans need not visit the table.
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    merge_segments()  # as a large sync leaves SQLite's search indexes (integrations/sync/analyze.py)
     User.objects.create_user(BENCH_USER, is_staff=True)
     return bench_urls()
 
