@@ -93,5 +93,5 @@ def test_the_panel_of_a_deal_without_relations(client, viewer, coeo):
 
     html = response.content.decode()
     assert "Bare deal" in html
-    assert '<dt>Pipeline</dt><dd>—</dd>' in html
-    assert '<dt>Owner</dt><dd>—</dd>' in html
+    assert "<dt>Pipeline</dt><dd>—</dd>" in html
+    assert "<dt>Owner</dt><dd>—</dd>" in html
