@@ -43,6 +43,16 @@ def open_deals(sandbox) -> list[dict]:
     return [d for d in sandbox.deals() if d["status"] == "open" and not d["is_archived"]]
 
 
+def win_lose_revalue_delete_and_add(sandbox) -> None:
+    """In the sandbox, one of each change an incremental sync then writes (the metrics' totals tests)."""
+    first, second, third, fourth = open_deals(sandbox)[:4]
+    sandbox.win_deal(first["id"])
+    sandbox.lose_deal(second["id"])
+    sandbox.update_deal(third["id"], value=123456.78, currency="EUR")
+    sandbox.delete_deal(fourth["id"])
+    sandbox.add_deal(title="Brand new", value=999.99)
+
+
 def test_a_full_sync_fills_the_table_with_the_deals_on_the_board(synced):
     expected = assert_exact()
     on_board = Deal.objects.filter(status__in=["open", "won"], is_archived=False).count()

@@ -42,12 +42,7 @@ def test_a_full_sync_fills_the_table(synced):
 
 def test_an_incremental_sync_moves_wins_loses_revalues_deletes_and_adds(synced):
     sandbox = synced.sandbox
-    first, second, third, fourth = open_deals(sandbox)[:4]
-    sandbox.win_deal(first["id"])
-    sandbox.lose_deal(second["id"])
-    sandbox.update_deal(third["id"], value=123456.78, currency="EUR")
-    sandbox.delete_deal(fourth["id"])
-    sandbox.add_deal(title="Brand new", value=999.99)
+    board_totals_tests.win_lose_revalue_delete_and_add(sandbox)
     before = table_rows()
 
     assert synced.sync().outcome == SyncOutcome.SUCCEEDED

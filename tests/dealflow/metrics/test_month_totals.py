@@ -23,7 +23,6 @@ from tests.dealflow import test_board_totals_table as board_totals_tests
 
 pytestmark = pytest.mark.django_db
 synced = board_totals_tests.synced
-open_deals = board_totals_tests.open_deals
 
 
 def assert_exact():
@@ -35,12 +34,7 @@ def assert_exact():
 def test_a_full_and_an_incremental_sync(synced):
     assert {kind for (_, kind, _, _) in assert_exact()} == {"new", "won", "lost"}
     sandbox = synced.sandbox
-    first, second, third, fourth = open_deals(sandbox)[:4]
-    sandbox.win_deal(first["id"])
-    sandbox.lose_deal(second["id"])
-    sandbox.update_deal(third["id"], value=123456.78, currency="EUR")
-    sandbox.delete_deal(fourth["id"])
-    sandbox.add_deal(title="Brand new", value=999.99)
+    board_totals_tests.win_lose_revalue_delete_and_add(sandbox)
     before = month_totals.table_rows()
     assert synced.sync().outcome == SyncOutcome.SUCCEEDED
     assert month_totals.table_rows() != before

@@ -44,11 +44,7 @@ def test_a_full_and_an_incremental_sync(synced):
     counted = Deal.objects.filter(status=DealStatus.OPEN, is_archived=False).count()
     assert counted and sum(count for count, _, _ in expected.values()) == counted
     sandbox = synced.sandbox
-    first, second, third, fourth = open_deals(sandbox)[:4]
-    sandbox.win_deal(first["id"])
-    sandbox.update_deal(second["id"], value=123456.78, currency="EUR")
-    sandbox.delete_deal(third["id"])
-    sandbox.add_deal(title="Brand new", value=999.99)
+    board_totals_tests.win_lose_revalue_delete_and_add(sandbox)
     before = open_totals.table_rows()
 
     assert synced.sync().outcome == SyncOutcome.SUCCEEDED
