@@ -262,23 +262,6 @@ class Deal(CachedRecord):
                 fields=["integration", "status", "is_archived", "stage", "update_time", "expected_close_date", "id"],
                 name="deal_hygiene_idx",
             ),
-            # The metrics' open deals (hygiene's counts, the forecast by expected close month) off
-            # this index alone, without reading a table row or probing the activities per deal; its
-            # columns start as the forecast's GROUP BY does, so SQLite's planner prefers it there.
-            models.Index(
-                fields=[
-                    "integration",
-                    "status",
-                    "stage",
-                    "currency",
-                    "is_archived",
-                    "expected_close_date",
-                    "value",
-                    "update_time",
-                    "has_planned_activity",
-                ],
-                name="deal_open_cover_idx",
-            ),
             # The metrics' lost deals of a period (top lost reasons), one range per integration
             # (dealflow.metrics.closed.lost_at_expression).
             models.Index(F("integration"), F("status"), Coalesce("lost_time", "close_time"), name="deal_lost_at_idx"),

@@ -1,6 +1,6 @@
 """Deal.has_planned_activity: whether a deal has an activity not done yet (Pipedrive's "next
-activity"), stored on the deal so that hygiene counts the open deals without one off an index
-(deal_open_cover_idx) instead of probing the activities once per open deal.
+activity"), stored on the deal so that hygiene counts the open deals without one from the open deal
+totals (dealflow/metrics/open_totals.py) instead of probing the activities once per open deal.
 
 Database triggers keep it exact in the transaction of every write, whoever writes (sync,
 webhooks, write-back, admin, ORM, bulk inserts), on SQLite and PostgreSQL:
