@@ -10,11 +10,12 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.backends.sqlite3._functions import _sqlite_datetime_cast_date as django_cast_date
 from django.db.models import Q
 
 from dealflow import triggers
 from dealflow.bulk_insert import insert_set_based
-from dealflow.metrics import month_totals
+from dealflow.metrics import day_totals, month_totals
 from dealflow.metrics.day_totals import by_kind, day_rows
 from dealflow.models import Deal, DealMonthTotal
 from integrations.models import SyncOutcome
@@ -79,6 +80,54 @@ def test_a_large_insert_set_based_on_sqlite(db):
     )
     assert month_totals.table_rows()[stage.integration_id, "new", date(2026, 3, 1), "SEK"] == (6, 6006)
     assert_exact()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's triggers are set-based already")
+def test_a_large_insert_parses_no_moment_with_djangos_function(db):
+    """The set-based day and month totals find each new deal's local days with day_totals.local_date,
+    not Django's per-row parsing (most of those two statements' time); the row triggers still use it."""
+    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        return django_cast_date(*args)
+
+    connection.ensure_connection()
+    connection.connection.create_function("django_datetime_cast_date", 3, counted, deterministic=True)
+    make.many_deals(stage, 3, value=Decimal("10.01"), add_time=datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
+    assert calls  # the row triggers
+    calls.clear()
+    table = Deal._meta.db_table
+    columns = [field.column for field in Deal._meta.concrete_fields if field.column not in ("id", "remote_id")]
+    insert_set_based(
+        table,
+        f"INSERT INTO {table} ({', '.join(columns)}, remote_id) SELECT {', '.join(columns)}, remote_id + 1000000 "
+        f"FROM {table} WHERE %s",
+        [True],
+    )
+    assert calls == []
+    assert month_totals.table_rows()[stage.integration_id, "new", date(2026, 4, 1), "SEK"] == (6, 6006)
+    assert_exact()
+    assert day_totals.table_rows() == day_totals.grouped_deals()
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Stockholm", "UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham"]
+)
+def test_local_date_is_djangos_day(zone):
+    """day_totals.local_date gives what Django's django_datetime_cast_date gives: every hour around
+    this zone's daylight saving changes and a year's month ends, old local mean times, fractions of
+    a second, and what is not a stored moment."""
+    moments = [None, "not a moment", "2026-03-29 01:30:00+02:00", "1890-06-30 23:59:59.999999"]
+    for month in range(1, 13):
+        for day in (1, 28, 30, 31) if month != 2 else (1, 28):
+            moments += [
+                f"2026-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:00.5" for hour in range(24) for minute in (0, 30)
+            ]
+    moments += [f"1901-{month:02d}-01 {hour:02d}:14:59" for month in (1, 7) for hour in range(24)]
+    for moment in moments:
+        assert day_totals.local_date(moment, zone) == django_cast_date(moment, zone, "UTC"), moment
 
 
 def test_trend_rows_equal_the_day_totals(db):
