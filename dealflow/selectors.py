@@ -11,8 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Prefetch, Sum, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, Count, F, Prefetch, Sum, Value, When
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -391,23 +390,27 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
     return pages_of(newest.by_column(ranked), stages, now)
 
 
-def searched_board(*, stages: StageMap, filters: BoardFilters) -> list[list]:
+def searched_board(*, stages: StageMap, filters: BoardFilters) -> tuple[list, list]:
     """A searched board's totals rows (as `totals_rows` returns them) and its columns' ranked
-    first-page ids, in one statement over the matching deals read once (search_reads.py)."""
-    newest_first = [column_order_expression(stages).desc(nulls_last=True), F("id").desc()]
-    ranked = (
-        Deal.objects.exclude(in_column(stages.target, EXCLUDED))
-        .annotate(
-            board_column=column_expression(stages.target),
-            rank=Window(RowNumber(), partition_by=column_expression(stages.target), order_by=newest_first),
-        )
-        .filter(rank__lte=PAGE_SIZE + 1)
-        .values_list("board_column", "id", "rank")
-    )
+    first-page ids, in one statement over the matching deals read once (search_reads.py), each
+    with its column and what the column sorts on."""
+    keyed = Deal.objects.annotate(
+        board_column=column_expression(stages.target), newest_at=column_order_expression(stages)
+    ).values(*TOTALS_READ, *search_reads.KEYS)
     deals = board_deals(stages=stages, filters=replace(filters, q=""))
-    return search_reads.together_over_matches(
-        [grouped_totals(Deal.objects), ranked], deals, filters.q, stages.integration_ids, request_scope=stages
+    return search_reads.board_over_matches(
+        grouped_totals(Deal.objects),
+        keyed,
+        BOARD_COLUMN_KEYS,
+        PAGE_SIZE + 1,
+        deals,
+        filters.q,
+        stages.integration_ids,
+        request_scope=stages,
     )
+
+
+TOTALS_READ = ("integration_id", "status", "stage_id", "currency", "value", "id")  # what grouped_totals reads
 
 
 SEARCHED_PAGES = "_searched_pages"
