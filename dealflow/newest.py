@@ -184,7 +184,11 @@ def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: 
             for stage in stage_ids(targets, column):
                 if integration_of is None or integration_of.get(stage) == integration_id:
                     (by_won_at if column == CLOSED_WON else by_update).append((column, integration_id, stage))
-    common, common_params = ["d.is_archived = %s"], [False]
+    # The statuses and is_archived are written as literals, not parameters: with prepared statements
+    # (server-side binding, config/settings.py) PostgreSQL may plan the statement once for any values,
+    # and not knowing them it read Closed Won's open deals off deal_board_include_idx, every open deal
+    # of each company (141 ms at 400,000 deals), instead of deal_won_at_idx newest first (2 ms).
+    common, common_params = ["d.is_archived = false"], []
     blocks, params = [], []
 
     def block(shares: str, shares_params: list, condition: str, condition_params: list, sort_key: str, since=None):
@@ -208,17 +212,18 @@ def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: 
     # that the planner reads deal_won_at_idx newest first and stops after the page (as SQLite's hint
     # does) rather than reading the stage's every deal off an index by stage and sorting them.
     in_stage = {
-        UPDATED_D: "d.status = %s AND d.stage_id = s.stage_id",
-        WON_AT_D: "d.status = %s AND d.stage_id + 0 = s.stage_id",
+        UPDATED_D: f"d.status = '{OPEN}' AND d.stage_id = s.stage_id",
+        WON_AT_D: f"d.status = '{OPEN}' AND d.stage_id + 0 = s.stage_id",
     }
     for shares, sort_key in ((by_update, UPDATED_D), (by_won_at, WON_AT_D)):
         if shares:
             shares_params = [list(values) for values in zip(*shares, strict=True)]
-            block(by_stage, shares_params, in_stage[sort_key], [OPEN], sort_key)
+            block(by_stage, shares_params, in_stage[sort_key], [], sort_key)
     if UNMAPPED in columns:
-        block(per_integration, [UNMAPPED, integration_ids], "d.status = %s AND d.stage_id IS NULL", [OPEN], UPDATED_D)
+        open_without_stage = f"d.status = '{OPEN}' AND d.stage_id IS NULL"
+        block(per_integration, [UNMAPPED, integration_ids], open_without_stage, [], UPDATED_D)
     if CLOSED_WON in columns:
-        won = (per_integration, [CLOSED_WON, integration_ids], "d.status = %s", [WON], WON_AT_D)
+        won = (per_integration, [CLOSED_WON, integration_ids], f"d.status = '{WON}'", [], WON_AT_D)
         block(*won, since=filters.won_since)
     if not blocks:
         return None
