@@ -11,12 +11,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dealflow import search_index
 from dealflow.columns import BOARD_COLUMN_KEYS, EXCLUDED, column_of_deal
-from dealflow.models import Deal, DealStatus
+from dealflow.models import Deal, DealStatus, Organization, Person
 from dealflow.selectors import (
     PAGE_SIZE,
     BoardFilters,
@@ -296,3 +297,22 @@ def test_each_searched_column_keeps_its_first_page_while_it_scans_the_matches(se
     assert matched.count("CASE WHEN") == 2  # the column and what it sorts on, once a deal
     assert "CASE" not in reads and "PARTITION BY" not in reads, reads
     assert reads.count("LIMIT") == len(BOARD_COLUMN_KEYS), reads  # a page per column
+
+
+def test_each_name_lookup_is_built_once_per_searched_board(searched, monkeypatch):
+    """The organizations' and the persons' name lookups are compiled once per board, though each
+    is repeated in the branches after its own (to leave out the deals it found): compiled as
+    Subqueries, each was resolved and compiled again for every branch (on PostgreSQL a third of
+    the searched board's Python; SQLite gives them as lists of ids)."""
+    companies, now = searched
+    compiled = defaultdict(int)
+    as_sql = SQLCompiler.as_sql
+
+    def counted(compiler, *args, **kwargs):
+        compiled[compiler.query.model] += 1
+        return as_sql(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counted)
+    board = board_columns(companies=companies, filters=BoardFilters(q="acme ab"), now=now)
+    assert sum(column.count for column in board.columns) > 25
+    assert compiled[Organization] <= 1 and compiled[Person] <= 1, compiled
