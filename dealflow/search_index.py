@@ -118,8 +118,8 @@ def _any_of(model, q: str, integration_ids: list[int]) -> Q:
     index (a BitmapOr), whatever the planner thinks of the tables' sizes; `IN (subquery)` became a
     semi join that PostgreSQL, on tables it had not analyzed yet, re-ran for every deal. Compiled
     here, once: search_reads repeats each condition in the branches after it (to leave out what it
-    found), and a Subquery is resolved and compiled again each time (a third of the searched
-    board's Python at 400,000 deals)."""
+    found), and a Subquery was resolved and compiled again each time (the matching union's Python
+    at 400,000 deals: 243k function calls that way, 156k this way)."""
     named = model.objects.filter(any_case(q, "name"), integration_id__in=integration_ids).order_by().values("id")
     sql, params = named.query.sql_with_params()
     column = ".".join(map(connection.ops.quote_name, (Deal._meta.db_table, dict(NAMED)[model])))
