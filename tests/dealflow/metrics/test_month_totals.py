@@ -66,10 +66,8 @@ def test_orm_writes_and_local_months(db):
     assert sum(count for (_, kind, _, _), (count, _) in expected.items() if kind == "new") == 2
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's triggers are set-based already")
-def test_a_large_insert_set_based_on_sqlite(db):
-    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
-    make.many_deals(stage, 3, value=Decimal("10.01"), add_time=datetime(2026, 3, 5, tzinfo=UTC))
+def copy_every_deal_set_based():
+    """A large insert on SQLite (dealflow/bulk_insert.py): a copy of every deal."""
     table = Deal._meta.db_table
     columns = [field.column for field in Deal._meta.concrete_fields if field.column not in ("id", "remote_id")]
     insert_set_based(
@@ -78,6 +76,13 @@ def test_a_large_insert_set_based_on_sqlite(db):
         f"FROM {table} WHERE %s",
         [True],
     )
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's triggers are set-based already")
+def test_a_large_insert_set_based_on_sqlite(db):
+    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
+    make.many_deals(stage, 3, value=Decimal("10.01"), add_time=datetime(2026, 3, 5, tzinfo=UTC))
+    copy_every_deal_set_based()
     assert month_totals.table_rows()[stage.integration_id, "new", date(2026, 3, 1), "SEK"] == (6, 6006)
     assert_exact()
 
@@ -98,14 +103,7 @@ def test_a_large_insert_parses_no_moment_with_djangos_function(db):
     make.many_deals(stage, 3, value=Decimal("10.01"), add_time=datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
     assert calls  # the row triggers
     calls.clear()
-    table = Deal._meta.db_table
-    columns = [field.column for field in Deal._meta.concrete_fields if field.column not in ("id", "remote_id")]
-    insert_set_based(
-        table,
-        f"INSERT INTO {table} ({', '.join(columns)}, remote_id) SELECT {', '.join(columns)}, remote_id + 1000000 "
-        f"FROM {table} WHERE %s",
-        [True],
-    )
+    copy_every_deal_set_based()
     assert calls == []
     assert month_totals.table_rows()[stage.integration_id, "new", date(2026, 4, 1), "SEK"] == (6, 6006)
     assert_exact()
