@@ -49,8 +49,8 @@ def over_matches(queryset, deals, q: str, integration_ids: list[int], request_sc
 def board_over_matches(totals, keyed, columns: list[str], size: int, deals, q: str, integration_ids, request_scope):
     """A searched board in one statement over the deals of `deals` that match `q`, read once: the
     rows of `totals` (a values() queryset on the deals, unordered: the board's GROUP BY) and each of
-    `columns`' first `size` deals, as rows (column, id, position from 1). `keyed` is a values()
-    queryset on the deals that gives what `totals` reads of a deal, its `board_column` and its
+    `columns`' first `size` deals, as rows (column, id, position from 1). `keyed` is (sql, params)
+    of a query on the deals that gives what `totals` reads of a deal, its `board_column` and its
     `newest_at` (what its column sorts on, newest first): the matches are read once with them
     (a materialized CTE; PostgreSQL inlines a CTE read once), so each column's page is a plain
     ORDER BY ... LIMIT that keeps its newest `size` while it scans. One window over every match
@@ -59,7 +59,7 @@ def board_over_matches(totals, keyed, columns: list[str], size: int, deals, q: s
     source = matching(deals, q, integration_ids, request_scope)
     if source is None:
         return [], []
-    keyed_sql, keyed_params = _from_source(*_compiled(keyed.order_by())[1:], source)
+    keyed_sql, keyed_params = _from_source(*keyed, source)
     compiler, totals_sql, totals_params = _compiled(totals.order_by())
     totals_sql = totals_sql.replace(f"FROM {DEALS}", f"FROM {MATCHED} {DEALS}", 1)
     width, column, newest_at = compiler.col_count, *map(connection.ops.quote_name, KEYS)

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
+from types import SimpleNamespace
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Count, F, Prefetch, Sum, Value, When
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
@@ -394,13 +396,10 @@ def searched_board(*, stages: StageMap, filters: BoardFilters) -> tuple[list, li
     """A searched board's totals rows (as `totals_rows` returns them) and its columns' ranked
     first-page ids, in one statement over the matching deals read once (search_reads.py), each
     with its column and what the column sorts on."""
-    keyed = Deal.objects.annotate(
-        board_column=column_expression(stages.target), newest_at=column_order_expression(stages)
-    ).values(*TOTALS_READ, *search_reads.KEYS)
     deals = board_deals(stages=stages, filters=replace(filters, q=""))
     return search_reads.board_over_matches(
         grouped_totals(Deal.objects),
-        keyed,
+        keyed_sql(tuple(stages.target.items()), connection.vendor),
         BOARD_COLUMN_KEYS,
         PAGE_SIZE + 1,
         deals,
@@ -408,6 +407,17 @@ def searched_board(*, stages: StageMap, filters: BoardFilters) -> tuple[list, li
         stages.integration_ids,
         request_scope=stages,
     )
+
+
+@lru_cache(maxsize=64)
+def keyed_sql(targets: tuple[tuple[int, str], ...], vendor: str) -> tuple[str, tuple]:
+    """(sql, params) of the deals with what the searched board reads of each (TOTALS_READ), its
+    column and what its column sorts on (search_reads.KEYS), for the stage map's targets: the SQL
+    depends on nothing else, and building its two CASEs through the ORM took about as long as
+    SQLite took to work them out for 6,600 matching deals (3-4 ms a board)."""
+    order = column_order_expression(SimpleNamespace(target=dict(targets)))  # reads only the targets
+    keyed = Deal.objects.annotate(board_column=column_expression(dict(targets)), newest_at=order)
+    return keyed.values(*TOTALS_READ, *search_reads.KEYS).order_by().query.sql_with_params()
 
 
 TOTALS_READ = ("integration_id", "status", "stage_id", "currency", "value", "id")  # what grouped_totals reads

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from dealflow import search_index
 from dealflow.columns import BOARD_COLUMN_KEYS, EXCLUDED, column_of_deal
-from dealflow.models import Deal, DealStatus, Organization, Person
+from dealflow.models import Deal, DealStatus, Organization, Person, StageMapping
 from dealflow.selectors import (
     PAGE_SIZE,
     BoardFilters,
@@ -316,3 +316,15 @@ def test_each_name_lookup_is_built_once_per_searched_board(searched, monkeypatch
     board = board_columns(companies=companies, filters=BoardFilters(q="acme ab"), now=now)
     assert sum(column.count for column in board.columns) > 25
     assert compiled[Organization] <= 1 and compiled[Person] <= 1, compiled
+
+
+def test_a_stage_mapped_to_another_column_moves_its_searched_deals_at_once(searched):
+    """The searched board's column SQL is kept per stage map (selectors.keyed_sql): a stage mapped
+    to another column, or to none, moves its matching deals on the next board, totals and pages."""
+    companies, now = searched
+    assert assert_board_equals_scan(companies, now, ["acme", "åsa"]) == 2
+    lead = StageMapping.objects.filter(target=MappingTarget.LEAD, stage__integration__company=companies[0]).get()
+    won = StageMapping.objects.filter(target=MappingTarget.CLOSED_WON, stage__integration__company=companies[1]).get()
+    lead.target, won.target = MappingTarget.CLOSED_WON, MappingTarget.EXCLUDED
+    StageMapping.objects.bulk_update([lead, won], ["target"])
+    assert assert_board_equals_scan(companies, now, ["acme", "åsa"]) == 2
