@@ -16,7 +16,7 @@ from django.db.models import Q
 from dealflow import triggers
 from dealflow.bulk_insert import insert_set_based
 from dealflow.metrics import day_totals, month_totals
-from dealflow.metrics.day_totals import by_kind, day_rows
+from dealflow.metrics.day_totals import by_kind, day_rows, local_date
 from dealflow.models import Deal, DealMonthTotal
 from integrations.models import SyncOutcome
 from tests import factories as make
@@ -108,6 +108,29 @@ def test_a_large_insert_parses_no_moment_with_djangos_function(db):
     assert month_totals.table_rows()[stage.integration_id, "new", date(2026, 4, 1), "SEK"] == (6, 6006)
     assert_exact()
     assert day_totals.table_rows() == day_totals.grouped_deals()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's triggers are set-based already")
+def test_a_large_insert_finds_local_months_from_utc_ones_away_from_month_ends(db, monkeypatch):
+    """The set-based month totals call local_date only for moments on a month's first or last days in
+    UTC (the day totals for every moment): copies of 3 deals added on 5 March and 3 at 22:30 UTC on
+    31 March (1 April in Stockholm) take 6 calls for their days and 3 for their months, not 6."""
+    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
+    make.many_deals(stage, 3, value=Decimal("1.00"), add_time=datetime(2026, 3, 5, 12, tzinfo=UTC))
+    make.many_deals(stage, 3, value=Decimal("2.00"), add_time=datetime(2026, 3, 31, 22, 30, tzinfo=UTC))
+    calls = []
+
+    def counted(moment, zone):
+        calls.append(moment)
+        return local_date(moment, zone)
+
+    monkeypatch.setattr(day_totals, "local_date", counted)
+    copy_every_deal_set_based()
+    assert sorted(calls) == ["2026-03-05 12:00:00"] * 3 + ["2026-03-31 22:30:00"] * 6
+    rows = month_totals.table_rows()
+    assert rows[stage.integration_id, "new", date(2026, 3, 1), "SEK"] == (6, 600)
+    assert rows[stage.integration_id, "new", date(2026, 4, 1), "SEK"] == (6, 1200)
+    assert_exact()
 
 
 @pytest.mark.parametrize(
