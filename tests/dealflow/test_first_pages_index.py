@@ -7,6 +7,7 @@ import random
 import re
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -152,7 +153,9 @@ def test_on_postgresql_the_page_statement_prepared_once_reads_no_more_deals_than
     numbers = itertools.count(1)
     numbered = re.sub("%s", lambda _: f"${next(numbers)}", sql)
     read = {}
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    # Client-side binding: with the server's, the $n of the statement to prepare would be this one's.
+    with psycopg.ClientCursor(connection.connection) as cursor:
         cursor.execute("ANALYZE dealflow_deal")
         cursor.execute(f"PREPARE pages AS {numbered}")
         for mode in ("force_custom_plan", "force_generic_plan"):
