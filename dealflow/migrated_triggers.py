@@ -4,6 +4,7 @@ search index on SQLite (0015; PostgreSQL searches through pg_trgm indexes, no tr
 
 import importlib
 
+from dealflow import totals_sql
 from dealflow.triggers import Trigger, TriggerSet, register
 
 board = importlib.import_module("dealflow.migrations.0009_board_totals")
@@ -35,13 +36,11 @@ def board_refill(cursor, vendor: str) -> None:
 
 def board_bulk_insert(rows: str) -> str:
     d = board.sqlite_key("d")
-    return (
-        f"INSERT INTO dealflow_boardtotal ({board.KEY_COLUMNS}, count, value_cents) "
-        f"SELECT * FROM (SELECT d.integration_id, d.status, {d['stage']}, d.currency, {d['day']}, count(*), "
-        f"sum({d['cents']}) FROM {rows} d WHERE {d['shown']} GROUP BY 1, 2, 3, 4, 5) WHERE true "
-        f"ON CONFLICT ({board.KEY_COLUMNS}) DO UPDATE SET count = count + excluded.count, "
-        "value_cents = value_cents + excluded.value_cents"
+    grouped = (
+        f"SELECT d.integration_id, d.status, {d['stage']}, d.currency, {d['day']}, count(*), "
+        f"sum({d['cents']}) FROM {rows} d WHERE {d['shown']} GROUP BY 1, 2, 3, 4, 5"
     )
+    return totals_sql.add_grouped("dealflow_boardtotal", board.KEY_COLUMNS, ("count", "value_cents"), grouped, "sqlite")
 
 
 BOARD_TOTALS = register(

@@ -30,6 +30,7 @@ from django.db.backends.sqlite3._functions import _sqlite_datetime_cast_date as 
 from django.db.models import Case, Count, DateField, F, Func, Q, Sum, When
 from django.db.models.functions import Coalesce, TruncDate
 
+from dealflow import totals_sql
 from dealflow.columns import won_at_expression
 from dealflow.models import Deal, DealDayTotal, DealStatus
 from dealflow.triggers import Trigger, TriggerSet, create, drop, register
@@ -50,6 +51,7 @@ COLUMNS = (
     "stage_change_time",
     "update_time",
 )
+FIGURES = ("count", "value_cents")
 WON_AT = "COALESCE({d}.won_time, {d}.close_time, {d}.stage_change_time, {d}.update_time)"
 LOST_AT = "COALESCE({d}.lost_time, {d}.close_time)"
 
@@ -120,25 +122,24 @@ def register_local_date() -> None:
 
 
 def sqlite_triggers(zone: str, grain: Grain = DAY) -> list[Trigger]:
-    add, remove = [], []
-    cents = "CAST(round({d}.value * 100) AS INTEGER)"
-    table, key = grain.table, grain.key
-    for kind, condition, moment in kinds("NEW"):
-        add.append(
-            f"INSERT INTO {table} ({key}, count, value_cents) "
-            f"SELECT NEW.integration_id, '{kind}', {grain.of(sqlite_day(moment, zone), 'sqlite')}, NEW.currency, 1, "
-            f"{cents.format(d='NEW')} "
-            f"WHERE {condition} ON CONFLICT ({key}) DO UPDATE SET count = count + 1, "
-            f"value_cents = value_cents + excluded.value_cents;"
+    table = grain.table
+
+    def statements(row: str, write) -> str:
+        """A statement per kind: `write` (totals_sql.add_row or subtract_row) of the deal row `row`."""
+        return " ".join(
+            write(
+                table,
+                grain.key,
+                [f"{row}.integration_id", f"'{kind}'", grain.of(sqlite_day(moment, zone), "sqlite"), f"{row}.currency"],
+                {"value_cents": f"CAST(round({row}.value * 100) AS INTEGER)"},
+                condition,
+            )
+            + ";"
+            for kind, condition, moment in kinds(row)
         )
-    for kind, condition, moment in kinds("OLD"):
-        remove.append(
-            f"UPDATE {table} SET count = count - 1, value_cents = value_cents - {cents.format(d='OLD')} "
-            f"WHERE {condition} AND integration_id = OLD.integration_id AND kind = '{kind}' "
-            f"AND {grain.column} = {grain.of(sqlite_day(moment, zone), 'sqlite')} AND currency = OLD.currency;"
-        )
+
+    add, remove = statements("NEW", totals_sql.add_row), statements("OLD", totals_sql.subtract_row)
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in COLUMNS)
-    add, remove = " ".join(add), " ".join(remove)
     return [
         Trigger(f"{table}_insert", DEALS, "insert", add),
         Trigger(f"{table}_delete", DEALS, "delete", remove),
@@ -195,22 +196,13 @@ def fill_sql(vendor: str, zone: str, grain: Grain = DAY) -> str:
 
 
 def postgresql_add(rows: str, zone: str, grain: Grain = DAY) -> str:
-    table, key = grain.table, grain.key
-    return (
-        f"INSERT INTO {table} ({key}, count, value_cents) "
-        f"SELECT * FROM ({grouped_sql(rows, 'postgresql', zone, grain=grain)}) g ORDER BY 1, 2, 3, 4 "
-        f"ON CONFLICT ({key}) DO UPDATE SET count = {table}.count + EXCLUDED.count, "
-        f"value_cents = {table}.value_cents + EXCLUDED.value_cents;"
-    )
+    grouped = grouped_sql(rows, "postgresql", zone, grain=grain)
+    return totals_sql.add_grouped(grain.table, grain.key, FIGURES, grouped, "postgresql") + ";"
 
 
 def postgresql_remove(rows: str, zone: str, grain: Grain = DAY) -> str:
-    columns = grain.key.split(", ")
-    return (
-        f"UPDATE {grain.table} t SET count = t.count + g.count, value_cents = t.value_cents + g.value_cents "
-        f"FROM ({grouped_sql(rows, 'postgresql', zone, '-', grain)}) g "
-        f"WHERE ({', '.join(f't.{c}' for c in columns)}) = ({', '.join(f'g.{c}' for c in columns)});"
-    )
+    negated = grouped_sql(rows, "postgresql", zone, "-", grain)
+    return totals_sql.subtract_grouped(grain.table, grain.key, FIGURES, negated) + ";"
 
 
 def postgresql_triggers(zone: str, grain: Grain = DAY) -> list[Trigger]:
@@ -246,12 +238,8 @@ def bulk_insert(rows: str, grain: Grain = DAY) -> str:
     """SQLite: the insert trigger's work for the new deals of `rows`, grouped (their days by
     `local_date`)."""
     register_local_date()
-    return (
-        f"INSERT INTO {grain.table} ({grain.key}, count, value_cents) "
-        f"SELECT * FROM ({grouped_sql(rows, 'sqlite', zone_name(), grain=grain, fast=True)}) WHERE true "
-        f"ON CONFLICT ({grain.key}) DO UPDATE SET count = count + excluded.count, "
-        "value_cents = value_cents + excluded.value_cents"
-    )
+    grouped = grouped_sql(rows, "sqlite", zone_name(), grain=grain, fast=True)
+    return totals_sql.add_grouped(grain.table, grain.key, FIGURES, grouped, "sqlite")
 
 
 def trigger_set(name: str, migration: str, grain: Grain) -> TriggerSet:

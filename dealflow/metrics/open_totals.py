@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.db.models import BigIntegerField, Case, Func, Sum, Value, When
 
+from dealflow import totals_sql
 from dealflow.columns import EXCLUDED, in_column, stage_ids
 from dealflow.metrics.day_totals import cents, remake, stored_rows
 from dealflow.metrics.period import MonthOf, add_months, month_or_overdue
@@ -30,6 +31,7 @@ from dealflow.triggers import Trigger, TriggerSet, create, drop, register
 TABLE = DealOpenTotal._meta.db_table
 DEALS = Deal._meta.db_table
 KEY = "integration_id, stage_id, currency, month"
+FIGURES = ("count", "value_cents", "no_activity")
 NO_STAGE = DealOpenTotal.NO_STAGE
 NO_MONTH = date(9999, 12, 31)  # a deal without an expected close date (never a month's first day)
 # The deal columns a row's key or figures are read from: an update that changes none moves nothing.
@@ -67,18 +69,11 @@ def row_sql(d: str, vendor: str) -> tuple[list[str], str, str]:
 
 def sqlite_triggers() -> list[Trigger]:
     key, amount, no_activity = row_sql("NEW", "sqlite")
-    add = (
-        f"INSERT INTO {TABLE} ({KEY}, count, value_cents, no_activity) "
-        f"SELECT {', '.join(key)}, 1, {amount}, {no_activity} WHERE {counted('NEW')} "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET count = count + 1, value_cents = value_cents + excluded.value_cents, "
-        "no_activity = no_activity + excluded.no_activity;"
-    )
+    figures = {"value_cents": amount, "no_activity": no_activity}
+    add = totals_sql.add_row(TABLE, KEY, key, figures, counted("NEW")) + ";"
     key, amount, no_activity = row_sql("OLD", "sqlite")
-    matches = " AND ".join(f"{column} = {value}" for column, value in zip(KEY.split(", "), key, strict=True))
-    remove = (
-        f"UPDATE {TABLE} SET count = count - 1, value_cents = value_cents - {amount}, "
-        f"no_activity = no_activity - {no_activity} WHERE {counted('OLD')} AND {matches};"
-    )
+    figures = {"value_cents": amount, "no_activity": no_activity}
+    remove = totals_sql.subtract_row(TABLE, KEY, key, figures, counted("OLD")) + ";"
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in COLUMNS)
     return [
         Trigger(f"{TABLE}_insert", DEALS, "insert", add),
@@ -103,22 +98,11 @@ def grouped_sql(rows: str, vendor: str, sign: str = "") -> str:
 
 
 def postgresql_add(rows: str) -> str:
-    return (
-        f"INSERT INTO {TABLE} ({KEY}, count, value_cents, no_activity) "
-        f"SELECT * FROM ({grouped_sql(rows, 'postgresql')}) g ORDER BY 1, 2, 3, 4 "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET count = {TABLE}.count + EXCLUDED.count, "
-        f"value_cents = {TABLE}.value_cents + EXCLUDED.value_cents, "
-        f"no_activity = {TABLE}.no_activity + EXCLUDED.no_activity;"
-    )
+    return totals_sql.add_grouped(TABLE, KEY, FIGURES, grouped_sql(rows, "postgresql"), "postgresql") + ";"
 
 
 def postgresql_remove(rows: str) -> str:
-    columns = KEY.split(", ")
-    return (
-        f"UPDATE {TABLE} t SET count = t.count + g.count, value_cents = t.value_cents + g.value_cents, "
-        f"no_activity = t.no_activity + g.no_activity FROM ({grouped_sql(rows, 'postgresql', '-')}) g "
-        f"WHERE ({', '.join(f't.{c}' for c in columns)}) = ({', '.join(f'g.{c}' for c in columns)});"
-    )
+    return totals_sql.subtract_grouped(TABLE, KEY, FIGURES, grouped_sql(rows, "postgresql", "-")) + ";"
 
 
 def postgresql_triggers() -> list[Trigger]:
@@ -144,12 +128,7 @@ def refill(cursor, vendor: str) -> None:
 
 def bulk_insert(rows: str) -> str:
     """SQLite: the insert trigger's work for the new deals of `rows`, grouped."""
-    return (
-        f"INSERT INTO {TABLE} ({KEY}, count, value_cents, no_activity) "
-        f"SELECT * FROM ({grouped_sql(rows, 'sqlite')}) WHERE true "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET count = count + excluded.count, "
-        "value_cents = value_cents + excluded.value_cents, no_activity = no_activity + excluded.no_activity"
-    )
+    return totals_sql.add_grouped(TABLE, KEY, FIGURES, grouped_sql(rows, "sqlite"), "sqlite")
 
 
 TRIGGERS = register(

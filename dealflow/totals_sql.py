@@ -1,0 +1,59 @@
+"""The statements that keep a table of totals, one rule for all of them: the board totals' large
+insert, the day, month and open totals' triggers and large inserts.
+
+A table of totals has a key (a few columns, its unique constraint) and figures that are sums, count
+first (count, value_cents, …). Rows that arrive add their figures to their key's row, or become it
+(INSERT … ON CONFLICT (key) DO UPDATE); rows that leave subtract theirs from the rows there are (a
+row whose count reaches 0 stays: readers leave it out).
+
+Each statement is written as its callers wrote it before this module, to the byte: the triggers'
+SQL is compared with what the committed migrations made.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+
+
+def _upsert(table: str, key: str, figures: Sequence[str], rows: str, added: Callable[[str], str]) -> str:
+    sums = ", ".join(f"{figure} = {added(figure)}" for figure in figures)
+    return f"INSERT INTO {table} ({key}, {', '.join(figures)}) {rows} ON CONFLICT ({key}) DO UPDATE SET {sums}"
+
+
+def add_grouped(table: str, key: str, figures: Sequence[str], grouped: str, vendor: str) -> str:
+    """Add `grouped` (a SELECT of the key's columns, then the figures: a row per key) into `table`."""
+    if vendor == "postgresql":
+        # In the key's order, so that statements adding to the same rows lock them in one order; the
+        # table's figure named in full (a bare name is ambiguous beside EXCLUDED's).
+        order = ", ".join(str(position) for position in range(1, len(key.split(", ")) + 1))
+        rows = f"SELECT * FROM ({grouped}) g ORDER BY {order}"
+        return _upsert(table, key, figures, rows, lambda figure: f"{table}.{figure} + EXCLUDED.{figure}")
+    # WHERE true: without a WHERE, SQLite would read the upsert's ON CONFLICT as a join's ON.
+    rows = f"SELECT * FROM ({grouped}) WHERE true"
+    return _upsert(table, key, figures, rows, lambda figure: f"{figure} + excluded.{figure}")
+
+
+def subtract_grouped(table: str, key: str, figures: Sequence[str], negated: str) -> str:
+    """PostgreSQL: subtract grouped figures from the rows there are; `negated` is a SELECT as for
+    `add_grouped` with each figure negated."""
+    sums = ", ".join(f"{figure} = t.{figure} + g.{figure}" for figure in figures)
+    columns = key.split(", ")
+    matches = f"({', '.join(f't.{column}' for column in columns)}) = ({', '.join(f'g.{column}' for column in columns)})"
+    return f"UPDATE {table} t SET {sums} FROM ({negated}) g WHERE {matches}"
+
+
+def add_row(table: str, key: str, key_values: Sequence[str], figures: Mapping[str, str], condition: str) -> str:
+    """SQLite, a row trigger: when `condition` holds, add a row (count 1, and each of `figures` by
+    name: its value) to its key's row."""
+    rows = f"SELECT {', '.join([*key_values, '1', *figures.values()])} WHERE {condition}"
+
+    def added(figure: str) -> str:
+        return "count + 1" if figure == "count" else f"{figure} + excluded.{figure}"
+
+    return _upsert(table, key, ["count", *figures], rows, added)
+
+
+def subtract_row(table: str, key: str, key_values: Sequence[str], figures: Mapping[str, str], condition: str) -> str:
+    """SQLite, a row trigger: when `condition` holds, subtract a row (count 1, and `figures`) from its
+    key's row."""
+    sums = ", ".join(["count = count - 1", *(f"{figure} = {figure} - {value}" for figure, value in figures.items())])
+    matches = " AND ".join(f"{column} = {value}" for column, value in zip(key.split(", "), key_values, strict=True))
+    return f"UPDATE {table} SET {sums} WHERE {condition} AND {matches}"
