@@ -8,16 +8,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.backends.sqlite3._functions import _sqlite_datetime_cast_date as django_cast_date
 from django.db.models import Q
 
-from dealflow import triggers
 from dealflow.bulk_insert import insert_set_based
 from dealflow.metrics import day_totals, month_totals
 from dealflow.metrics.day_totals import by_kind, day_rows, local_date
-from dealflow.models import Deal, DealMonthTotal
+from dealflow.models import Deal
 from integrations.models import SyncOutcome
 from tests import factories as make
 from tests.dealflow import test_board_totals_table as board_totals_tests
@@ -182,20 +180,3 @@ def test_trend_rows_equal_the_day_totals(db):
         (date(2026, 3, 1), "EUR", 2, Decimal("15.00")),
         (date(2026, 3, 2), "EUR", 2, Decimal("15.00")),
     ]
-
-
-def test_the_rebuild_command_repairs_the_table_and_its_triggers(db):
-    stage = make.stage(make.pipeline(make.integration(make.company())), "Lead")
-    make.deal(stage, add_time=datetime(2026, 3, 5, tzinfo=UTC))
-    expected = assert_exact()
-    DealMonthTotal.objects.update(count=999)
-    with pytest.raises(CommandError, match="month totals differ"):
-        call_command("rebuild_metric_totals", "--check")
-    with connection.cursor() as cursor:
-        triggers.drop(cursor, connection.vendor, month_totals.TRIGGERS)
-    call_command("rebuild_metric_totals")
-    assert month_totals.table_rows() == expected
-    assert triggers.triggers_present(["month_totals"])
-    call_command("rebuild_metric_totals", "--check")
-    make.deal(stage, add_time=datetime(2026, 3, 6, tzinfo=UTC))  # the triggers work again
-    assert_exact()

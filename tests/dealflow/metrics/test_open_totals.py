@@ -10,11 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from dealflow import triggers
 from dealflow.bulk_insert import insert_set_based
 from dealflow.metrics import hygiene, open_totals
 from dealflow.metrics.period import add_months
@@ -188,19 +186,3 @@ def test_hygiene_splits_today_s_month_too(coeo):
     assert figures["open_deals"] == 4
     assert figures["past_expected_close"]["count"] == 2
     assert figures["no_next_activity"]["count"] == 0
-
-
-def test_the_rebuild_command_repairs_the_table_and_its_triggers(coeo):
-    make.deal(coeo.stages.lead, expected_close_date=date(2026, 3, 20))
-    expected = assert_exact()
-    DealOpenTotal.objects.update(count=999)
-    with pytest.raises(CommandError, match="open deal totals differ"):
-        call_command("rebuild_metric_totals", "--check")
-    with connection.cursor() as cursor:
-        triggers.drop(cursor, connection.vendor, open_totals.TRIGGERS)
-    call_command("rebuild_metric_totals")
-    assert open_totals.table_rows() == expected
-    assert triggers.triggers_present(["open_totals"])
-    call_command("rebuild_metric_totals", "--check")
-    make.deal(coeo.stages.lead, expected_close_date=date(2026, 3, 20))  # the triggers work again
-    assert_exact()
