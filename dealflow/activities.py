@@ -11,6 +11,7 @@ from django.db.models import Case, F, Prefetch, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from dealflow import statements
 from dealflow.formatting import format_date, format_datetime
 from dealflow.models import Activity
 
@@ -50,11 +51,13 @@ def due_text(due_date: date | None, due_time: time | None) -> str:
 def next_activities(deal_ids: list[int], now: datetime) -> dict[int, NextActivity]:
     """Each deal's next undone activity, by deal id, in one query. It runs for no deals too (no
     deal has id 0), so that a page's query count never depends on what it holds."""
-    rows = (
-        Activity.objects.filter(deal_id__in=deal_ids or [0], done=False)
+    deal_ids = tuple(deal_ids) or (0,)
+    rows = statements.rows(
+        ("next_activities", deal_ids),
+        lambda: Activity.objects.filter(deal_id__in=deal_ids, done=False)
         .annotate(rank=Window(RowNumber(), partition_by=F("deal_id"), order_by=NEXT_FIRST))
         .filter(rank=1)
-        .values_list("deal_id", "subject", "due_date", "due_time")
+        .values_list("deal_id", "subject", "due_date", "due_time"),
     )
     return {
         deal_id: NextActivity(subject, due_text(due_date, due_time), is_overdue(due_date, due_time, now))

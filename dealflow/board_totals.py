@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 
+from dealflow import statements
 from dealflow.columns import on_board, won_at_expression
 from dealflow.models import BoardTotal, Deal, DealStatus
 
@@ -108,16 +109,12 @@ def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> lis
     status, stage and currency returns, from the table: dicts with integration_id, status,
     stage_id (BoardTotal.NO_STAGE for won deals and deals without a stage), currency, count and
     total_value. Two queries whatever the number of deals."""
-    rows = BoardTotal.objects.filter(integration_id__in=integration_ids).exclude(count=0)
-    first_day = None
-    if won_since is not None:
-        first_day = won_since.astimezone(UTC).date()
-        rows = rows.filter(Q(status=DealStatus.OPEN) | Q(won_day__gt=day_number(first_day)))
+    first_day = None if won_since is None else won_since.astimezone(UTC).date()
     summed = defaultdict(lambda: [0, 0])
-    grouped = rows.values_list("integration_id", "status", "stage_id", "currency").annotate(
-        deals=Sum("count"), total=Sum("value_cents")
+    grouped = statements.rows(
+        ("board_rows", tuple(integration_ids), first_day), lambda: _grouped(integration_ids, first_day)
     )
-    for integration_id, status, stage_id, currency, count, value_cents in grouped.order_by():
+    for integration_id, status, stage_id, currency, count, value_cents in grouped:
         entry = summed[integration_id, status, stage_id, currency]
         entry[0] += count
         entry[1] += value_cents
@@ -138,6 +135,17 @@ def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> lis
         for (integration_id, status, stage_id, currency), (count, value_cents) in summed.items()
         if count
     ]
+
+
+def _grouped(integration_ids: list[int], first_day: date | None):
+    """The totals table's rows of the board, summed by integration, status, stage and currency."""
+    rows = BoardTotal.objects.filter(integration_id__in=integration_ids).exclude(count=0)
+    if first_day is not None:
+        rows = rows.filter(Q(status=DealStatus.OPEN) | Q(won_day__gt=day_number(first_day)))
+    grouped = rows.values_list("integration_id", "status", "stage_id", "currency").annotate(
+        deals=Sum("count"), total=Sum("value_cents")
+    )
+    return grouped.order_by()
 
 
 def _won_on(day: date, integration_ids: list[int], won_since: datetime) -> dict[tuple[int, str], tuple[int, int]]:

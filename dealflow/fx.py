@@ -25,6 +25,7 @@ import httpx
 from django.conf import settings
 from django.db import connection, transaction
 
+from dealflow import statements
 from dealflow.models import FxRate
 
 logger = logging.getLogger(__name__)
@@ -178,11 +179,20 @@ def load_rates(target: str, currencies, *, since: date | None = None) -> Rates:
     rates = Rates(target=target)
     if not wanted:
         return rates
-    rows = FxRate.objects.filter(currency__in=wanted)
+    wanted = tuple(sorted(wanted))
     if since is None:
-        latest = rows.order_by("-date").values_list("date", flat=True).first()
-        since = latest or date.today()
-    rows = rows.filter(date__gte=since - LOOKBACK).order_by("currency", "date").values_list("currency", "date", "rate")
+        latest = statements.rows(
+            ("fx.latest", wanted),
+            lambda: FxRate.objects.filter(currency__in=wanted).order_by("-date").values_list("date")[:1],
+        )
+        since = latest[0][0] if latest else date.today()
+    first_day = since - LOOKBACK
+    rows = statements.rows(
+        ("fx.rates", wanted, first_day),
+        lambda: FxRate.objects.filter(currency__in=wanted, date__gte=first_day)
+        .order_by("currency", "date")
+        .values_list("currency", "date", "rate"),
+    )
     for currency, day, rate in rows:
         rates.days.setdefault(currency, []).append(day)
         rates.values.setdefault(currency, []).append(rate)

@@ -18,7 +18,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dealflow import newest, search_reads
+from dealflow import newest, search_reads, statements
 from dealflow.activities import NextActivity, Pending, one_query_for_all_pages, panel_prefetch, pending_for_page
 from dealflow.board_totals import board_rows
 from dealflow.columns import (
@@ -181,11 +181,18 @@ def weight_percent(status: str, stage_probability: int | None) -> int:
 
 
 def stage_map(companies) -> StageMap:
-    integrations = crm_integrations(companies).values_list("id", "company__name", "company__slug", "company__logo")
+    ids = tuple(company_ids(companies))
+    integrations = statements.rows(
+        ("stage_map.integrations", ids),
+        lambda: crm_integrations(companies).values_list("id", "company__name", "company__slug", "company__logo"),
+    )
     company_of = {integration_id: tuple(company) for integration_id, *company in integrations}
     integration_ids = list(company_of)
-    rows = Stage.objects.filter(integration_id__in=integration_ids).values_list(
-        "id", "name", "deal_probability", "mapping__target", "integration_id"
+    rows = statements.rows(
+        ("stage_map.stages", tuple(integration_ids)),
+        lambda: Stage.objects.filter(integration_id__in=integration_ids).values_list(
+            "id", "name", "deal_probability", "mapping__target", "integration_id"
+        ),
     )
     target, probability, name, company_name, integration_of = {}, {}, {}, {}, {}
     for stage_id, stage_name, stage_probability, stage_target, integration_id in rows:
@@ -443,8 +450,12 @@ def pages_of(ids: dict[str, list[int]], stages: StageMap, now=None) -> dict:
     comes from the stage map: joined, SQLite's planner started from the integrations and read every
     deal of each instead of the page's by id."""
     rows = {}
-    page_ids = [i for page in ids.values() for i in page]
-    for row in Deal.objects.filter(pk__in=page_ids).values(*CARD_VALUES).order_by():
+    page_ids = tuple(i for page in ids.values() for i in page)
+    found = statements.rows(
+        ("cards", page_ids), lambda: Deal.objects.filter(pk__in=page_ids).values_list(*CARD_VALUES).order_by()
+    )
+    for values in found:
+        row = dict(zip(CARD_VALUES, values, strict=True))
         row["company"] = stages.company_of[row["integration_id"]]
         rows[row["id"]] = row
     return {column: cards_page([rows[deal_id] for deal_id in page], now) for column, page in ids.items()}
