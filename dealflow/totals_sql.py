@@ -1,16 +1,22 @@
-"""The statements that keep a table of totals, one rule for all of them: the board totals' large
-insert, the day, month and open totals' triggers and large inserts.
+"""The statements that keep a table of totals, and the triggers on the deals that run them: one rule
+for the board totals' large insert and the day, month and open totals' triggers and large inserts.
 
 A table of totals has a key (a few columns, its unique constraint) and figures that are sums, count
 first (count, value_cents, …). Rows that arrive add their figures to their key's row, or become it
 (INSERT … ON CONFLICT (key) DO UPDATE); rows that leave subtract theirs from the rows there are (a
 row whose count reaches 0 stays: readers leave it out).
 
-Each statement is written as its callers wrote it before this module, to the byte: the triggers'
-SQL is compared with what the committed migrations made.
+Each statement is written to the byte as its callers wrote it before this module: databases keep the
+triggers their migrations made, and a trigger made again (`migrate`, `rebuild_metric_totals`) should
+be the same one.
 """
 
 from collections.abc import Callable, Mapping, Sequence
+
+from dealflow.models import Deal
+from dealflow.triggers import Trigger
+
+DEALS = Deal._meta.db_table
 
 
 def _upsert(table: str, key: str, figures: Sequence[str], rows: str, added: Callable[[str], str]) -> str:
@@ -57,3 +63,18 @@ def subtract_row(table: str, key: str, key_values: Sequence[str], figures: Mappi
     sums = ", ".join(["count = count - 1", *(f"{figure} = {figure} - {value}" for figure, value in figures.items())])
     matches = " AND ".join(f"{column} = {value}" for column, value in zip(key.split(", "), key_values, strict=True))
     return f"UPDATE {table} SET {sums} WHERE {condition} AND {matches}"
+
+
+def deal_triggers(table: str, vendor: str, add: str, remove: str, columns: Sequence[str]) -> list[Trigger]:
+    """The triggers on the deals that keep `table`: an insert runs `add` (the new rows' figures added),
+    a delete `remove` (the old rows' subtracted), an update both; on SQLite (row triggers) only for
+    an update that changes one of `columns`, those a row's key or figures are read from."""
+    if vendor == "sqlite":
+        update, when = f"{remove} {add}", " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in columns)
+    else:
+        update, when = remove + add, ""
+    return [
+        Trigger(f"{table}_insert", DEALS, "insert", add),
+        Trigger(f"{table}_delete", DEALS, "delete", remove),
+        Trigger(f"{table}_update", DEALS, "update", update, when=when),
+    ]

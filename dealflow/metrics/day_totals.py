@@ -37,7 +37,6 @@ from dealflow.triggers import Trigger, TriggerSet, create, drop, register
 from dealflow.triggers import triggers_present as registry_triggers_present
 
 TABLE = DealDayTotal._meta.db_table
-DEALS = Deal._meta.db_table
 # The deal columns a row's key or value is read from: an update that changes none moves nothing.
 COLUMNS = (
     "integration_id",
@@ -139,12 +138,7 @@ def sqlite_triggers(zone: str, grain: Grain = DAY) -> list[Trigger]:
         )
 
     add, remove = statements("NEW", totals_sql.add_row), statements("OLD", totals_sql.subtract_row)
-    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in COLUMNS)
-    return [
-        Trigger(f"{table}_insert", DEALS, "insert", add),
-        Trigger(f"{table}_delete", DEALS, "delete", remove),
-        Trigger(f"{table}_update", DEALS, "update", f"{remove} {add}", when=changed),
-    ]
+    return totals_sql.deal_triggers(table, "sqlite", add, remove, COLUMNS)
 
 
 # --- Both: the grouped rows of a set of deal rows (a whole table, or a trigger's transition table) ---
@@ -206,12 +200,8 @@ def postgresql_remove(rows: str, zone: str, grain: Grain = DAY) -> str:
 
 
 def postgresql_triggers(zone: str, grain: Grain = DAY) -> list[Trigger]:
-    bodies = {
-        "insert": postgresql_add("new_rows", zone, grain),
-        "delete": postgresql_remove("old_rows", zone, grain),
-        "update": postgresql_remove("old_rows", zone, grain) + postgresql_add("new_rows", zone, grain),
-    }
-    return [Trigger(f"{grain.table}_{event}", DEALS, event, body) for event, body in bodies.items()]
+    add, remove = postgresql_add("new_rows", zone, grain), postgresql_remove("old_rows", zone, grain)
+    return totals_sql.deal_triggers(grain.table, "postgresql", add, remove, COLUMNS)
 
 
 # --- Making the triggers, rebuilding and checking the rows ----------------------------------------

@@ -74,12 +74,7 @@ def sqlite_triggers() -> list[Trigger]:
     key, amount, no_activity = row_sql("OLD", "sqlite")
     figures = {"value_cents": amount, "no_activity": no_activity}
     remove = totals_sql.subtract_row(TABLE, KEY, key, figures, counted("OLD")) + ";"
-    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in COLUMNS)
-    return [
-        Trigger(f"{TABLE}_insert", DEALS, "insert", add),
-        Trigger(f"{TABLE}_delete", DEALS, "delete", remove),
-        Trigger(f"{TABLE}_update", DEALS, "update", f"{remove} {add}", when=changed),
-    ]
+    return totals_sql.deal_triggers(TABLE, "sqlite", add, remove, COLUMNS)
 
 
 # --- Both: the grouped rows of a set of deal rows (a whole table, or a trigger's transition table) ---
@@ -106,12 +101,9 @@ def postgresql_remove(rows: str) -> str:
 
 
 def postgresql_triggers() -> list[Trigger]:
-    bodies = {
-        "insert": postgresql_add("new_rows"),
-        "delete": postgresql_remove("old_rows"),
-        "update": postgresql_remove("old_rows") + postgresql_add("new_rows"),
-    }
-    return [Trigger(f"{TABLE}_{event}", DEALS, event, body) for event, body in bodies.items()]
+    return totals_sql.deal_triggers(
+        TABLE, "postgresql", postgresql_add("new_rows"), postgresql_remove("old_rows"), COLUMNS
+    )
 
 
 # --- Making the triggers, rebuilding and checking the rows ----------------------------------------
