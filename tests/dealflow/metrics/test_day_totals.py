@@ -40,17 +40,6 @@ def test_a_full_sync_fills_the_table(synced):
     assert sum(count for (_, kind, _, _), (count, _) in expected.items() if kind == "new") == added
 
 
-def test_an_incremental_sync_moves_wins_loses_revalues_deletes_and_adds(synced):
-    sandbox = synced.sandbox
-    board_totals_tests.win_lose_revalue_delete_and_add(sandbox)
-    before = table_rows()
-
-    assert synced.sync().outcome == SyncOutcome.SUCCEEDED
-
-    assert table_rows() != before
-    assert_exact()
-
-
 def test_deletions_reconciled_by_a_full_sync(synced):
     sandbox = synced.sandbox
     gone = open_deals(sandbox)[0]
