@@ -37,15 +37,19 @@ def shown_fields(card_class) -> attrgetter:
     return attrgetter(*(field.name for field in fields(card_class) if field.name != "activities"))
 
 
+def card_values(card) -> tuple:
+    """Everything a card shows, its next activity included."""
+    return shown_fields(type(card))(card), card.next_activity if card.is_open else None
+
+
 def card_key(card, *, all_companies: bool, query: str, extra=None) -> str:
-    shown = (shown_fields(type(card))(card), card.next_activity if card.is_open else None)
     extra = extra or page_extra(all_companies=all_companies, query=query)
-    return "board-card:" + hashlib.sha256(repr((shown, extra)).encode()).hexdigest()
+    return "board-card:" + hashlib.sha256(repr((card_values(card), extra)).encode()).hexdigest()
 
 
 def page_extra(*, all_companies: bool, query: str) -> tuple:
     """What every card of a page is rendered with besides its own values."""
-    return (all_companies, query, translation.get_language(), timezone.get_current_timezone_name())
+    return (all_companies, query, *locale_extra())
 
 
 def rendered_cards(cards, *, all_companies: bool, query: str) -> list[str]:
@@ -93,8 +97,12 @@ def header_values(column, *, first_stage, company_slug) -> dict:
 
 def header_key(context: dict) -> str:
     """The cache key of a header rendered with `context` (header_values)."""
-    extra = (translation.get_language(), timezone.get_current_timezone_name())
-    return "board-header:" + hashlib.sha256(repr((context, extra)).encode()).hexdigest()
+    return "board-header:" + hashlib.sha256(repr((context, locale_extra())).encode()).hexdigest()
+
+
+def locale_extra() -> tuple:
+    """The language and time zone everything here is rendered in."""
+    return translation.get_language(), timezone.get_current_timezone_name()
 
 
 def rendered_header(column, *, first_stage, company_slug) -> str:
@@ -115,16 +123,16 @@ def rendered_header(column, *, first_stage, company_slug) -> str:
 # column's key and label, whether more follow, the page's company and query, the script prefix of
 # its links). A board whose columns show the same values is then a cache read per column, not a
 # template render and a cache read per card. A write that changes anything a column shows changes
-# a card's or the header's key, and so the column's.
+# a card's or the header's values, and so the column's key: one digest over all of them, not one
+# per card (a board's 175 card digests cost more than the rest of its columns' keys).
 
 COLUMN_TEMPLATE = "dealflow/partials/column.html"
 
 
 def column_key(column, *, first_stage, company_slug, query: str) -> str:
-    all_companies = company_slug is None
-    extra = page_extra(all_companies=all_companies, query=query)
-    cards = [card_key(card, all_companies=all_companies, query=query, extra=extra) for card in column.cards]
-    header = header_key(header_values(column, first_stage=first_stage, company_slug=company_slug))
+    extra = page_extra(all_companies=company_slug is None, query=query)
+    cards = [card_values(card) for card in column.cards]
+    header = header_values(column, first_stage=first_stage, company_slug=company_slug)
     shown = (column.key, str(column.label), column.has_more, company_slug, header, cards, get_script_prefix(), extra)
     return "board-column:" + hashlib.sha256(repr(shown).encode()).hexdigest()
 

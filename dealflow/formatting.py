@@ -58,12 +58,13 @@ def format_percent(value) -> str:
     return f"{number}{NBSP}%" if language.startswith("sv") else f"{number}%"
 
 
-def format_money(amount, currency: str) -> str:
-    """A whole-unit amount in `currency` (never summed or converted here)."""
+def format_money(amount, currency: str, language: str | None = None) -> str:
+    """A whole-unit amount in `currency` (never summed or converted here), in `language` (default:
+    the active one; a page of cards passes it, read once)."""
     currency = (currency or "").upper()
     rounded = whole(amount)
     sign = MINUS if rounded < 0 else ""
-    language = active_language()
+    language = language or active_language()
     number = format_number(abs(rounded), language)
     if language.startswith("sv"):
         unit = SYMBOLS["sv"].get(currency, currency)

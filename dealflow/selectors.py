@@ -34,7 +34,7 @@ from dealflow.columns import (
     on_board,
     won_at_expression,
 )
-from dealflow.formatting import format_money
+from dealflow.formatting import active_language, format_money
 from dealflow.fx import ConvertedTotal, converted_total, load_rates
 from dealflow.models import Deal, DealStatus, Owner, Pipeline, Stage, StageChange
 from dealflow.rotting import is_rotting
@@ -488,9 +488,9 @@ def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset
 
 def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
     """The cards of a page's rows (fetched one beyond the page size) and whether more follow."""
-    now, paths = now or timezone.now(), DealPaths()
+    now, paths, language = now or timezone.now(), DealPaths(), active_language()
     activities, own = pending_for_page(now)  # the board's first pages share one query
-    cards = [card_from(row, now, paths, activities.add(row["id"])) for row in rows[:PAGE_SIZE]]
+    cards = [card_from(row, now, paths, activities.add(row["id"]), language) for row in rows[:PAGE_SIZE]]
     if own:
         activities.load()
     return cards, len(rows) > PAGE_SIZE
@@ -536,7 +536,9 @@ CARD_VALUES = [
 ]
 
 
-def card_from(row: dict, now: datetime, paths: DealPaths, activities: Pending | None = None) -> Card:
+def card_from(
+    row: dict, now: datetime, paths: DealPaths, activities: Pending | None = None, language: str | None = None
+) -> Card:
     days = days_in_stage(row["stage_change_time"] or row["add_time"], now)
     rot_limit = row["stage__days_to_rotten"]
     rotting = is_rotting(
@@ -561,7 +563,7 @@ def card_from(row: dict, now: datetime, paths: DealPaths, activities: Pending | 
         organization_name=None if organization and organization.casefold() in row["title"].casefold() else organization,
         person_name=row["person__name"],
         owner_name=row["owner__name"],
-        value_text=format_money(row["value"], row["currency"]),
+        value_text=format_money(row["value"], row["currency"], language),
         days_in_stage=days,
         rot_limit=rot_limit if rotting else None,
         is_open=row["status"] == DealStatus.OPEN,
