@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dealflow.selectors import BoardFilters, owners_of, pipelines_of
+from dealflow import statements
+from dealflow.selectors import BoardFilters, company_ids, owners_of, pipelines_of
 
 WON_PERIODS = [
     ("30", _("Last 30 days")),
@@ -21,12 +22,18 @@ DEFAULT_WON_PERIOD = "365"
 
 class LabelIterator(forms.models.ModelChoiceIterator):
     """The choices as (id, label) read with one values query: the board renders them on every
-    request, and a model instance per owner cost more than the rest of the filter bar."""
+    request, and a model instance per owner cost more than the rest of the filter bar. The query
+    is compiled once per field and companies (dealflow/statements.py) and run on every render."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for pk, name, company in self.queryset.values_list("pk", "name", "integration__company__name"):
+        queryset, key = self.queryset, self.field.choices_key
+
+        def build():
+            return queryset.values_list("pk", "name", "integration__company__name")
+
+        for pk, name, company in build() if key is None else statements.rows(key, build):
             yield (pk, self.field.choice_label(name, company))
 
 
@@ -37,6 +44,7 @@ class CompanyLabelledChoiceField(forms.ModelChoiceField):
 
     def __init__(self, *args, show_company: bool, **kwargs):
         self.show_company = show_company
+        self.choices_key = None  # set with the queryset: the values it is built from (statements.rows)
         super().__init__(*args, **kwargs)
 
     def choice_label(self, name: str, company_name: str) -> str:
@@ -67,9 +75,11 @@ class BoardFilterForm(forms.Form):
             data["won"] = DEFAULT_WON_PERIOD
         super().__init__(data, initial={"won": DEFAULT_WON_PERIOD})
         several = len(companies) > 1
+        key = tuple(company_ids(companies))
         for name, queryset in (("owner", owners_of(companies)), ("pipeline", pipelines_of(companies))):
             self.fields[name].queryset = queryset
             self.fields[name].show_company = several
+            self.fields[name].choices_key = (f"filter_choices.{name}", key)  # what the queryset is built from
 
     def filters(self, *, now) -> BoardFilters:
         """The filters to apply; invalid or missing values fall back to their defaults."""

@@ -80,8 +80,9 @@ def test_a_board_seen_again_compiles_none_of_its_fixed_reads(client, staff, coeo
     first = compiled_sql(client, url)
     again = compiled_sql(client, url)
 
-    # The stage map, the totals, the cards' next activities, the rates and the cards.
+    # The stage map, the totals, the cards' next activities, the rates, the cards, the filters' choices.
     fixed = ('"deal_probability"', '"dealflow_boardtotal"', '"dealflow_activity"', '"dealflow_fxrate"', '"title"')
+    fixed += ('FROM "dealflow_owner"', 'FROM "dealflow_pipeline"')
     assert any(table in sql for sql in first for table in fixed)  # compiled the first time
     assert [sql for sql in again if any(table in sql for table in fixed)] == []
 
@@ -94,6 +95,7 @@ def test_a_board_seen_again_shows_a_write_at_once(client, staff, coeo):
         page = client.get(url).content.decode()
     assert "Before the write" in page
     assert "Call the buyer" not in page
+    assert "Nils, a new owner" not in page
 
     deal.title = "After the write"
     deal.update_time = timezone.now()
@@ -102,6 +104,8 @@ def test_a_board_seen_again_shows_a_write_at_once(client, staff, coeo):
     StageMapping.objects.filter(stage=coeo.stages.unmapped).update(target=MappingTarget.LEAD)
     make.deal(coeo.stages.unmapped, "In a stage mapped since")
     Stage.objects.filter(pk=coeo.stages.lead.pk).update(name="Renamed lead stage")
+    make.owner(coeo.integration, "Nils, a new owner")
+    make.pipeline(coeo.integration, "A new pipeline")
     page = client.get(url).content.decode()
 
     assert "After the write" in page
@@ -109,3 +113,5 @@ def test_a_board_seen_again_shows_a_write_at_once(client, staff, coeo):
     assert "Call the buyer" in page
     assert "In a stage mapped since" in page
     assert "Renamed lead stage" in page
+    assert "Nils, a new owner</option>" in page
+    assert "A new pipeline</option>" in page
