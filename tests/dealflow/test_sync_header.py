@@ -253,3 +253,21 @@ def test_an_integration_needing_attention_says_so_to_staff_only(client, staff, v
     assert "Needs attention:" in html and "Scheduled syncs are paused until someone fixes" in html
     with translation.override("sv"):
         assert "Schemalagda synkar är pausade" in str(sync_freshness(coeo.integration, now=timezone.now()).attention)
+
+
+def test_the_all_companies_board_decrypts_no_credentials(client, staff, coeo, nordic, monkeypatch):
+    """The switcher's health reads each integration's sync state, never its token: decrypting
+    every company's credentials on every board cost more than the rest of the health dots."""
+    from integrations.fields import SecretJSONField
+
+    decrypted = []
+    original = SecretJSONField.from_db_value
+    monkeypatch.setattr(
+        SecretJSONField, "from_db_value", lambda self, *args: decrypted.append(self.name) or original(self, *args)
+    )
+    client.force_login(staff)
+
+    html = " ".join(client.get(reverse("dealflow:board")).content.decode().split())
+
+    assert 'Nordic Tools <span class="health-dot health-dot--' in html
+    assert decrypted == []
