@@ -33,13 +33,16 @@ def card_context(card, *, all_companies: bool, query: str) -> dict:
 
 @cache
 def shown_fields(card_class) -> attrgetter:
-    """Reads every field a card shows (all but `activities`, which its next activity stands for)."""
+    """Reads every field a card (or its next activity) shows: all but `activities`, which its next
+    activity stands for."""
     return attrgetter(*(field.name for field in fields(card_class) if field.name != "activities"))
 
 
 def card_values(card) -> tuple:
-    """Everything a card shows, its next activity included."""
-    return shown_fields(type(card))(card), card.next_activity if card.is_open else None
+    """Everything a card shows, its next activity's fields included (a tuple's repr is faster than a
+    dataclass's)."""
+    activity = card.next_activity if card.is_open else None
+    return shown_fields(type(card))(card), activity and shown_fields(type(activity))(activity)
 
 
 def card_key(card, *, all_companies: bool, query: str, extra=None) -> str:
