@@ -113,7 +113,7 @@ class Column:
     cards: list[Card] = field(default_factory=list)
     has_more: bool = False
     # Unmapped only: the integrations whose stage mappings staff should fix.
-    integrations: list[Integration] = field(default_factory=list)
+    integrations: list["UnmappedIntegration"] = field(default_factory=list)
     # All totals in one currency (dealflow.fx), above the per-currency lines; None when all are in it.
     converted: ConvertedTotal | None = None
 
@@ -295,12 +295,23 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
     for column in columns:
         column.cards, column.has_more = pages.get(column.key, ([], False))
         if column.key == UNMAPPED:
-            column.integrations = list(
-                Integration.objects.filter(pk__in=unmapped_integration_ids)
-                .select_related("company")
-                .only("company__name")
-            )
+            column.integrations = unmapped_integrations(stages, unmapped_integration_ids)
     return Board(columns=columns, hidden=hidden)
+
+
+@dataclass(frozen=True)
+class UnmappedIntegration:
+    """An integration with deals in stages nobody has mapped (its admin page is where staff map them)."""
+
+    pk: int
+    company_name: str
+
+
+def unmapped_integrations(stages: StageMap, integration_ids) -> list[UnmappedIntegration]:
+    """The integrations of `integration_ids` by company name (as the hidden stages, in code point
+    order), named from the stage map rather than a query of their own."""
+    found = (UnmappedIntegration(pk, stages.company_of[pk][0]) for pk in integration_ids)
+    return sorted(found, key=lambda integration: (integration.company_name, integration.pk))
 
 
 def add_converted_totals(columns: list[Column], companies) -> None:

@@ -6,7 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,6 +112,30 @@ def test_unmapped_summary_at_the_top_names_the_companies(client, staff, coeo):
 
     assert "Unmapped: 1 deal in stages staff have not mapped yet ( Coeo )" in text  # ( <a>Coeo</a> )
     assert text.index("Unmapped: 1 deal") < text.index("Waiting")  # above the columns
+
+
+def test_the_unmapped_summary_names_its_companies_without_a_query_of_its_own(client, staff, coeo, nordic):
+    """The companies come from the board's stage map, in name order, each linked to its integration's admin page."""
+    make.deal(coeo.stages.lead, "Mapped")
+    nordic_unmapped = make.stage(nordic.pipeline, "Nordic new stage", mapped=False)
+    client.force_login(staff)
+    url = reverse("dealflow:board")
+    client.get(url)
+    with CaptureQueriesContext(connection) as without_unmapped:
+        client.get(url)
+    make.deal(coeo.stages.no_mapping, "Waiting")
+    make.deal(nordic_unmapped, "Also waiting")
+    with CaptureQueriesContext(connection) as with_unmapped:
+        html = client.get(url).content.decode()
+
+    assert len(with_unmapped) == len(without_unmapped)
+    admin = [
+        reverse("admin:integrations_integration_change", args=[i.pk]) for i in (coeo.integration, nordic.integration)
+    ]
+    assert (
+        f'<a href="{admin[0]}#stage_mappings-group">Coeo</a>, <a href="{admin[1]}#stage_mappings-group">Nordic Tools</a>'
+        in html
+    )
 
 
 def test_cards_show_the_stage_and_do_not_repeat_the_organization_in_the_title(client, staff, coeo):
