@@ -60,7 +60,7 @@ def board_over_matches(totals, keyed, columns: list[str], size: int, deals, q: s
     if source is None:
         return [], []
     keyed_sql, keyed_params = _from_source(*keyed, source)
-    compiler, totals_sql, totals_params = _compiled(totals.order_by())
+    compiler, totals_sql, totals_params = _compiled(stage_led(totals.order_by()))
     totals_sql = totals_sql.replace(f"FROM {DEALS}", f"FROM {MATCHED} {DEALS}", 1)
     width, column, newest_at = compiler.col_count, *map(connection.ops.quote_name, KEYS)
     newest_first = f"{newest_at} DESC NULLS LAST, id DESC"
@@ -80,6 +80,20 @@ def board_over_matches(totals, keyed, columns: list[str], size: int, deals, q: s
     totals_rows = list(compiler.apply_converters(totals_rows, converters)) if converters else totals_rows
     ranked = [tuple(row[1 + width :]) for row in rows if row[0] == 1]
     return as_values(totals, [tuple(row) for row in totals_rows]), ranked
+
+
+def stage_led(grouped):
+    """`grouped` (a values() GROUP BY) grouped by the stage first, its other keys after it in their
+    order: the same groups. SQLite groups by sorting, and its sort compares a row's keys from the
+    first: led by the stage (dozens of values) it mostly stops at the first key, led by the
+    integration (a few) and the status (two) it went on to the third (at 400,000 deals, 6,600
+    matches: 6 % of the searched statement's instructions). PostgreSQL hashes: the order is moot."""
+    grouped = grouped.all()
+    grouped.query.group_by = tuple(sorted(grouped.query.group_by, key=lambda col: col.target != STAGE))
+    return grouped
+
+
+STAGE = Deal._meta.get_field("stage")
 
 
 KEYS = ("board_column", "newest_at")  # what `keyed` gives each matching deal besides what the totals read

@@ -432,10 +432,12 @@ def keyed_sql(targets: tuple[tuple[int, str], ...], vendor: str) -> tuple[str, t
     """(sql, params) of the deals with what the searched board reads of each (TOTALS_READ), its
     column and what its column sorts on (search_reads.KEYS), for the stage map's targets: the SQL
     depends on nothing else, and building its two CASEs through the ORM took about as long as
-    SQLite took to work them out for 6,600 matching deals (3-4 ms a board)."""
+    SQLite took to work them out for 6,600 matching deals (3-4 ms a board). The column and sort
+    date lead each row: the seven first pages read only them and the id of every match, and SQLite
+    decodes a row from its start (3 % of the searched statement's instructions at 400,000 deals)."""
     order = column_order_expression(SimpleNamespace(target=dict(targets)))  # reads only the targets
     keyed = Deal.objects.annotate(board_column=column_expression(dict(targets)), newest_at=order)
-    return keyed.values(*TOTALS_READ, *search_reads.KEYS).order_by().query.sql_with_params()
+    return keyed.values(*search_reads.KEYS, *TOTALS_READ).order_by().query.sql_with_params()
 
 
 TOTALS_READ = ("integration_id", "status", "stage_id", "currency", "value", "id")  # what grouped_totals reads

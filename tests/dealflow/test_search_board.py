@@ -5,6 +5,7 @@ currencies, excluded stages, won deals by win date, ties and deals without dates
 and, with `scripts/with-postgres .venv/bin/python -m pytest ...`, on PostgreSQL."""
 
 import random
+import re
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -328,3 +329,27 @@ def test_a_stage_mapped_to_another_column_moves_its_searched_deals_at_once(searc
     lead.target, won.target = MappingTarget.CLOSED_WON, MappingTarget.EXCLUDED
     StageMapping.objects.bulk_update([lead, won], ["target"])
     assert assert_board_equals_scan(companies, now, ["acme", "åsa"]) == 2
+
+
+def test_the_searched_totals_group_by_the_stage_first_and_the_pages_read_the_head_of_each_match(searched):
+    """SQLite groups by sorting and decodes a row from its start: the searched totals are grouped
+    by the stage first (then the integration, the status, the currency: the same groups), and each
+    materialized match starts with its column and sort date, what the seven first pages read
+    (at 400,000 deals, 6,600 matches: 154 -> 140 million instructions for the statement)."""
+    companies, now = searched
+    with CaptureQueriesContext(connection) as queries:
+        board = board_columns(companies=companies, filters=BoardFilters(q="acme ab"), now=now)
+    assert sum(column.count for column in board.columns) > 25
+    [statement] = [query["sql"] for query in queries if "MATERIALIZED" in query["sql"]]
+    matched, reads = statement.split(") SELECT 0, ", 1)
+    head = matched.split(" FROM ", 1)[0]
+    assert head.index('AS "board_column"') < head.index('AS "newest_at"') < head.index('AS "integration_id"'), head
+    totals = reads.split(") p UNION ALL ", 1)[0]
+    select, group_by = totals.rsplit(" GROUP BY ", 1)
+    names = [name.strip('"') for name in re.findall(r' AS ("\w+")', select)]
+    assert [names[int(position) - 1] for position in group_by.split(", ")] == [
+        "stage_id",
+        "integration_id",
+        "status",
+        "currency",
+    ], totals
