@@ -151,14 +151,18 @@ def _grouped(integration_ids: list[int], first_day: date | None):
 def _won_on(day: date, integration_ids: list[int], won_since: datetime) -> dict[tuple[int, str], tuple[int, int]]:
     """Won deals of the won period's first (UTC) day, from `won_since` on, by integration and currency."""
     next_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-    rows = (
-        # `is_archived IN (false)`: an equality, so the range is one of deal_won_at_idx (Django writes
-        # is_archived=False as `NOT is_archived`, which SQLite's planner cannot match to the index).
-        Deal.objects.filter(integration_id__in=integration_ids, status=DealStatus.WON, is_archived__in=[False])
-        .alias(won_at=won_at_expression())
-        .filter(won_at__gte=won_since, won_at__lt=next_day)
-        .values_list("integration_id", "currency")
-        .annotate(deals=Count("id"), total=Sum("value"))
-        .order_by()
-    )
+
+    def build(since):
+        return (
+            # `is_archived IN (false)`: an equality, so the range is one of deal_won_at_idx (Django writes
+            # is_archived=False as `NOT is_archived`, which SQLite's planner cannot match to the index).
+            Deal.objects.filter(integration_id__in=integration_ids, status=DealStatus.WON, is_archived__in=[False])
+            .alias(won_at=won_at_expression())
+            .filter(won_at__gte=since, won_at__lt=next_day)
+            .values_list("integration_id", "currency")
+            .annotate(deals=Count("id"), total=Sum("value"))
+            .order_by()
+        )
+
+    rows = statements.rows(("won_on", tuple(integration_ids), day), build, moments=(won_since,))
     return {(integration_id, currency): (count, cents(total)) for integration_id, currency, count, total in rows}

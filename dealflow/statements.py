@@ -3,7 +3,8 @@
 Building a queryset and compiling it to SQL cost more than PostgreSQL or SQLite took to run most of
 the board's small queries (a few hundred microseconds of Python each, 16 a board). `rows` keeps a
 query's compiler (its SQL, parameters and what converts its columns) under a key that names every
-value the query is built from, so that the same key is always the same statement: the rows are
+value the query is built from (but the moments passed as parameters, such as a won period's start),
+so that the same key is always the same statement: the rows are
 read from the database on every call, only the Python that writes the SQL is skipped, and a write
 shows on the next board as it always did. Kept per connection (a compiler holds its connection),
 the most recently used first, for each process's own connections only.
@@ -11,6 +12,7 @@ the most recently used first, for each process's own connections only.
 
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from datetime import UTC, datetime
 from weakref import WeakKeyDictionary
 
 from django.core.exceptions import EmptyResultSet
@@ -22,31 +24,46 @@ EMPTY = object()  # a query Django knows returns nothing (an empty IN list) and 
 _kept: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def rows(key: Hashable, build: Callable) -> list[tuple]:
-    """The rows of the queryset `build()` returns, as tuples in its select's order (converted as
-    Django converts them). `key` must name everything `build` reads: two calls with equal keys
-    must build the same SQL with the same parameters."""
+def rows(key: Hashable, build: Callable, *, moments: tuple[datetime, ...] = ()) -> list[tuple]:
+    """The rows of the queryset `build(*moments)` returns, as tuples in its select's order (converted
+    as Django converts them). `key` must name everything `build` reads but `moments`: two calls with
+    equal keys must build the same SQL with the same parameters. `moments` are datetimes compared
+    with datetime columns (a won period's start, to the microsecond), passed as parameters of a
+    statement built once with stand-ins."""
     connection = connections[DEFAULT_DB_ALIAS]
     kept = _kept.setdefault(connection, OrderedDict())
-    compiler = kept.get(key)
-    if compiler is None:
-        compiler = _compiled(build(), connection)
-        kept[key] = compiler
+    statement = kept.get(key)
+    if statement is None:
+        statement = _compiled(build(*STAND_INS[: len(moments)]), connection, len(moments))
+        kept[key] = statement
         if len(kept) > SIZE:
             kept.popitem(last=False)
     else:
         kept.move_to_end(key)
-    if compiler is EMPTY:
+    if statement is EMPTY:
         return []
+    compiler, sql, params, places = statement
+    if places:
+        params = list(params)
+        for at, index in places:
+            params[at] = connection.ops.adapt_datetimefield_value(moments[index])
+    compiler.as_sql = lambda *args, **kwargs: (sql, params)
     return list(compiler.results_iter(tuple_expected=True))
 
 
-def _compiled(queryset, connection):
+# Moments no board compares with: the statement's parameters that are one of them are the moments'.
+STAND_INS = tuple(datetime(1, 1, 1, 0, 0, second, tzinfo=UTC) for second in range(1, 10))
+
+
+def _compiled(queryset, connection, moments: int):
+    """(compiler, sql, params, [(parameter's position, moment's index)]), or EMPTY."""
     compiler = queryset.query.get_compiler(connection=connection)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return EMPTY
-    params = tuple(params)
-    compiler.as_sql = lambda *args, **kwargs: (sql, params)
-    return compiler
+    adapted = [connection.ops.adapt_datetimefield_value(stand_in) for stand_in in STAND_INS[:moments]]
+    places = [(at, adapted.index(param)) for at, param in enumerate(params) if param in adapted]
+    if {index for _, index in places} != set(range(moments)):
+        raise ValueError("Each moment must be a parameter of the statement.")
+    return compiler, sql, tuple(params), places

@@ -47,6 +47,27 @@ def test_rows_are_converted_as_django_converts_them(coeo):
     assert statements.rows(("test.converted", deal.pk), build)[0][0] == Decimal(1234)
 
 
+def test_moments_are_parameters_of_a_statement_built_once(coeo):
+    now = timezone.now()
+    older = make.deal(coeo.stages.lead, "Updated three days ago", update_time=now - timedelta(days=3))
+    newer = make.deal(coeo.stages.lead, "Updated an hour ago", update_time=now - timedelta(hours=1))
+    built = []
+
+    def build(since):
+        built.append(since)
+        return Deal.objects.filter(update_time__gte=since).values_list("title").order_by("title")
+
+    def titles(since):
+        return [title for (title,) in statements.rows(("test.updated_since",), build, moments=(since,))]
+
+    assert titles(now - timedelta(days=4)) == [newer.title, older.title]
+    assert titles(now - timedelta(days=2)) == [newer.title]  # the same statement, another moment
+    assert titles(now) == []
+    assert len(built) == 1 and built[0] not in (now, now - timedelta(days=4))  # built with a stand-in
+    with pytest.raises(ValueError, match="moment"):
+        statements.rows(("test.no_moment",), lambda since: Deal.objects.values_list("title"), moments=(now,))
+
+
 def test_a_query_django_knows_is_empty_runs_no_query(coeo, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert statements.rows(("test.empty",), lambda: Stage.objects.filter(pk__in=[]).values_list("id")) == []
@@ -82,7 +103,7 @@ def test_a_board_seen_again_compiles_none_of_its_fixed_reads(client, staff, coeo
 
     # The stage map, the totals, the cards' next activities, the rates, the cards, the filters' choices.
     fixed = ('"deal_probability"', '"dealflow_boardtotal"', '"dealflow_activity"', '"dealflow_fxrate"', '"title"')
-    fixed += ('FROM "dealflow_owner"', 'FROM "dealflow_pipeline"')
+    fixed += ('FROM "dealflow_owner"', 'FROM "dealflow_pipeline"', '"won_time"')  # and the won period's first day
     assert any(table in sql for sql in first for table in fixed)  # compiled the first time
     assert [sql for sql in again if any(table in sql for table in fixed)] == []
 
