@@ -70,6 +70,26 @@ def plain_select(field):
     return format_html('<select name="{}" id="{}">{}</select>', field.html_name, field.id_for_label, mark_safe(options))
 
 
+@register.filter
+def plain_input(field):
+    """{{ form.q|plain_input }}: a bound input field as Django's input widget renders it, built in
+    Python as plain_select is (its two widget templates cost more than the rest of the search box)."""
+    widget = field.field.widget
+    attrs = widget.build_attrs(widget.attrs, field.build_widget_attrs({}, widget))
+    if field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", field.auto_id)
+    value = widget.format_value(field.value())
+    html = f'<input type="{escape_text(widget.input_type)}" name="{escape_text(field.html_name)}"'
+    if value is not None:
+        html += f' value="{escape_text(value)}"'
+    for name, item in attrs.items():
+        if item is True:
+            html += f" {escape_text(name)}"
+        elif item is not False:
+            html += f' {escape_text(name)}="{escape_text(item)}"'
+    return mark_safe(f"{html}>")  # noqa: S308 (every part escaped above)
+
+
 def escape_text(value) -> str:
     """What conditional_escape returns, without its lazy-aware wrappers: they cost more than the
     rest of an option, and the owners' select has an option per owner of every company."""

@@ -4,10 +4,10 @@ import re
 
 import pytest
 from django.http import QueryDict
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dealflow.forms import BoardFilterForm
-from dealflow.templatetags.dealflow_board import plain_select
+from dealflow.templatetags.dealflow_board import plain_input, plain_select
 from tests import factories as make
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +67,18 @@ def test_plain_selects_are_the_html_format_html_join_wrote(coeo, nordic):
     ):
         for name in ("owner", "pipeline", "won"):
             assert str(plain_select(form[name])) == str(joined(form[name])), name
+
+
+@pytest.mark.parametrize("query", ["", "q=Acme", 'q=<b>"Ove" %26 Co</b>', "q=+spaced+", "won=30"])
+def test_the_search_input_renders_as_django_renders_it(coeo, query):
+    form = BoardFilterForm(QueryDict(query), companies=[coeo.company])
+
+    assert str(plain_input(form["q"])) == str(form["q"])
+
+
+def test_the_search_input_renders_as_django_renders_it_in_swedish(coeo):
+    with translation.override("sv"):
+        form = BoardFilterForm(QueryDict("q=åäö"), companies=[coeo.company])
+
+        assert str(plain_input(form["q"])) == str(form["q"])
+        assert "placeholder" in str(plain_input(form["q"]))
