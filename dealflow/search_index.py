@@ -122,8 +122,15 @@ def _any_of(model, q: str, integration_ids: list[int]) -> Q:
     at 400,000 deals: 243k function calls that way, 156k this way)."""
     named = model.objects.filter(any_case(q, "name"), integration_id__in=integration_ids).order_by().values("id")
     sql, params = named.query.sql_with_params()
-    column = ".".join(map(connection.ops.quote_name, (Deal._meta.db_table, dict(NAMED)[model])))
-    return Q(RawSQL(f"{column} = ANY(ARRAY({sql}))", params, output_field=BooleanField()))
+    key = dict(NAMED)[model]
+    column = ".".join(map(connection.ops.quote_name, (Deal._meta.db_table, key)))
+    condition = Q(RawSQL(f"{column} = ANY(ARRAY({sql}))", params, output_field=BooleanField()))
+    # The branches after this one leave its deals out: negated, `= ANY(array)` compares a deal with
+    # every element in turn (the array is no constant, so it is never hashed), and `IN (subquery)`
+    # looks it up in a hashed SubPlan. At 400,000 deals, "n 12" (888 organizations, 4,279 deals
+    # whose person matches): the persons' branch 27 -> 5 ms.
+    condition.among = Q(**{f"{key}__in": RawSQL(sql, params)})
+    return condition
 
 
 def plain_matches(q: str, integration_ids: list[int]) -> Q:

@@ -159,11 +159,12 @@ ORGANIZATION_INDEX, PERSON_INDEX = "deal_organization_search_idx", "deal_person_
 def disjoint(branches: dict[str, Q]) -> list[Q]:
     """Each branch without the deals that an earlier one finds, so that UNION ALL has each deal
     once (UNION would compare whole rows: a hash or sort of every match on PostgreSQL). A deal
-    without the earlier branch's relation (NULL) is not one it found."""
+    without the earlier branch's relation (NULL) is not one it found. A branch's condition may
+    carry the form to leave its deals out with (`among`: search_index._any_of)."""
     conditions, earlier = [], Q()
     for key, condition in branches.items():
         conditions.append(condition & ~earlier)
-        earlier |= condition & Q(**{f"{key}__isnull": False})
+        earlier |= getattr(condition, "among", condition) & Q(**{f"{key}__isnull": False})
     return conditions
 
 
