@@ -356,7 +356,7 @@ def test_the_searched_totals_group_by_the_stage_first_and_the_pages_read_the_hea
 
 
 def test_a_later_branch_leaves_out_the_deals_an_earlier_one_found_by_lookup_not_by_comparing_each(searched):
-    """"eri" matches an organization ("Åkeri Västerås") and a person ("Erik Eriksson"): the
+    """The text "eri" matches an organization ("Åkeri Västerås") and a person ("Erik Eriksson"): the
     persons' branch leaves out the deals the organizations' branch found. On PostgreSQL, negated,
     `organization_id = ANY(ARRAY(...))` compared every deal with each matching organization in turn
     (at 400,000 deals, 4,279 deals by 888 organizations: 27 ms); it is `IN (subquery)`, a hashed
