@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from dealflow import statements
 from dealflow.formatting import format_datetime, format_time
-from dealflow.selectors import crm_integrations
+from dealflow.selectors import company_ids, crm_integrations
 from integrations.inbound.selectors import webhooks_live
 from integrations.models import Integration, SyncOutcome, SyncRun, WebhookEndpoint
 from integrations.services.lease import DEFAULT_TTL as LEASE_TTL
@@ -132,7 +133,10 @@ def companies_health(companies, *, now: datetime) -> dict[int, CompanyHealth]:
     """Each company's sync health for the all-companies switcher, by company id (one query)."""
     # Without the credentials (the CRM's and its webhooks'): decrypting them for every company on
     # every board cost more than the rest of the health dots.
-    loaded = crm_integrations(companies).defer("credentials", "settings", "webhook_endpoint__credentials")
+    loaded = statements.instances(
+        ("companies_health", tuple(company_ids(companies))),
+        lambda: crm_integrations(companies).defer("credentials", "settings", "webhook_endpoint__credentials"),
+    )
     integrations = {integration.company_id: integration for integration in loaded}
     result = {}
     for company in companies:
@@ -162,10 +166,15 @@ def change_summary(run: SyncRun | None) -> str:
 
 
 def latest_run(integration: Integration, *, since: datetime | None = None) -> SyncRun | None:
-    runs = SyncRun.objects.filter(integration=integration)
+    def runs():
+        runs = SyncRun.objects.filter(integration=integration)
+        return runs if since is None else runs.filter(started_at__gte=since)
+
     if since is not None:
-        runs = runs.filter(started_at__gte=since)
-    return runs.order_by("-started_at", "-id").first()
+        return runs().order_by("-started_at", "-id").first()
+    # The board's header asks on every load: its statement is kept (statements.py).
+    found = statements.instances(("latest_run", integration.pk), lambda: runs().order_by("-started_at", "-id")[:1])
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)

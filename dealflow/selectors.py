@@ -231,7 +231,10 @@ def crm_integrations(companies):
 def company_crm_integration(company) -> Integration | None:
     """The company's CRM integration, the one its board shows and syncs; chosen by category, never
     by name order (an accounting integration named "fortnox" sorts before "pipedrive")."""
-    return crm_integrations([company]).order_by("provider").first()
+    found = statements.instances(
+        ("company_crm_integration", company.pk), lambda: crm_integrations([company]).order_by("provider")[:1]
+    )
+    return found[0] if found else None
 
 
 def board_deals(*, stages: StageMap, filters: BoardFilters):

@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models.query import ModelIterable
 
 SIZE = 256  # statements kept per connection: a board runs about ten of these, keyed by its companies
 EMPTY = object()  # a query Django knows returns nothing (an empty IN list) and never sends
@@ -24,12 +25,9 @@ EMPTY = object()  # a query Django knows returns nothing (an empty IN list) and 
 _kept: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def rows(key: Hashable, build: Callable, *, moments: tuple[datetime, ...] = ()) -> list[tuple]:
-    """The rows of the queryset `build(*moments)` returns, as tuples in its select's order (converted
-    as Django converts them). `key` must name everything `build` reads but `moments`: two calls with
-    equal keys must build the same SQL with the same parameters. `moments` are datetimes compared
-    with datetime columns (a won period's start, to the microsecond), passed as parameters of a
-    statement built once with stand-ins."""
+def _kept_compiler(key: Hashable, build: Callable, moments: tuple[datetime, ...]):
+    """The compiler of the statement kept under `key` (built now if none is), set to run it with
+    `moments`; EMPTY for a query Django knows returns nothing."""
     connection = connections[DEFAULT_DB_ALIAS]
     kept = _kept.setdefault(connection, OrderedDict())
     statement = kept.get(key)
@@ -41,14 +39,33 @@ def rows(key: Hashable, build: Callable, *, moments: tuple[datetime, ...] = ()) 
     else:
         kept.move_to_end(key)
     if statement is EMPTY:
-        return []
+        return EMPTY
     compiler, sql, params, places = statement
     if places:
         params = list(params)
         for at, index in places:
             params[at] = connection.ops.adapt_datetimefield_value(moments[index])
     compiler.as_sql = lambda *args, **kwargs: (sql, params)
-    return list(compiler.results_iter(tuple_expected=True))
+    return compiler
+
+
+def rows(key: Hashable, build: Callable, *, moments: tuple[datetime, ...] = ()) -> list[tuple]:
+    """The rows of the queryset `build(*moments)` returns, as tuples in its select's order (converted
+    as Django converts them). `key` must name everything `build` reads but `moments`: two calls with
+    equal keys must build the same SQL with the same parameters. `moments` are datetimes compared
+    with datetime columns (a won period's start, to the microsecond), passed as parameters of a
+    statement built once with stand-ins."""
+    compiler = _kept_compiler(key, build, moments)
+    return [] if compiler is EMPTY else list(compiler.results_iter(tuple_expected=True))
+
+
+def instances(key: Hashable, build: Callable) -> list:
+    """The model instances of the queryset `build()` returns (its select_related ones included; not
+    its prefetch_related), its statement kept as `rows` keeps it, under the same rule for `key`."""
+    compiler = _kept_compiler(key, build, ())
+    if compiler is EMPTY:
+        return []
+    return list(ModelIterable(compiler.kept_queryset))
 
 
 # Moments no board compares with: the statement's parameters that are one of them are the moments'.
@@ -62,6 +79,10 @@ def _compiled(queryset, connection, moments: int):
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return EMPTY
+    # For `instances`: Django's model iterable over the kept compiler rather than a new one (the
+    # queryset is never cloned: a clone would share it).
+    compiler.kept_queryset = queryset
+    queryset.query.get_compiler = lambda *args, **kwargs: compiler
     adapted = [connection.ops.adapt_datetimefield_value(stand_in) for stand_in in STAND_INS[:moments]]
     places = [(at, adapted.index(param)) for at, param in enumerate(params) if param in adapted]
     if {index for _, index in places} != set(range(moments)):

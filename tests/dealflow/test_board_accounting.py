@@ -129,13 +129,11 @@ def test_the_unmapped_summary_names_its_companies_without_a_query_of_its_own(cli
         html = client.get(url).content.decode()
 
     assert len(with_unmapped) == len(without_unmapped)
-    admin = [
-        reverse("admin:integrations_integration_change", args=[i.pk]) for i in (coeo.integration, nordic.integration)
-    ]
-    assert (
-        f'<a href="{admin[0]}#stage_mappings-group">Coeo</a>, <a href="{admin[1]}#stage_mappings-group">Nordic Tools</a>'
-        in html
+    coeo_admin, nordic_admin = (
+        reverse("admin:integrations_integration_change", args=[i.pk]) + "#stage_mappings-group"
+        for i in (coeo.integration, nordic.integration)
     )
+    assert f'<a href="{coeo_admin}">Coeo</a>, <a href="{nordic_admin}">Nordic Tools</a>' in html
 
 
 def test_cards_show_the_stage_and_do_not_repeat_the_organization_in_the_title(client, staff, coeo):

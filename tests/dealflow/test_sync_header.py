@@ -271,3 +271,17 @@ def test_the_all_companies_board_decrypts_no_credentials(client, staff, coeo, no
 
     assert 'Nordic Tools <span class="health-dot health-dot--' in html
     assert decrypted == []
+
+
+def test_the_switchers_health_shows_a_failed_sync_at_once(client, staff, coeo, nordic):
+    """Its statement is kept between requests (statements.py), its rows are not."""
+    client.force_login(staff)
+    url = reverse("dealflow:board")
+    for _ in range(2):
+        assert "health-dot--failing" not in client.get(url).content.decode()
+    nordic.integration.sync_state.last_sync_outcome = SyncOutcome.FAILED
+    nordic.integration.sync_state.save()
+
+    html = " ".join(client.get(url).content.decode().split())
+
+    assert 'Nordic Tools <span class="health-dot health-dot--failing"' in html
