@@ -54,10 +54,12 @@ def next_activities(deal_ids: list[int], now: datetime) -> dict[int, NextActivit
     deal_ids = tuple(deal_ids) or (0,)
     rows = statements.rows(
         ("next_activities", deal_ids),
-        lambda: Activity.objects.filter(deal_id__in=deal_ids, done=False)
-        .annotate(rank=Window(RowNumber(), partition_by=F("deal_id"), order_by=NEXT_FIRST))
-        .filter(rank=1)
-        .values_list("deal_id", "subject", "due_date", "due_time"),
+        lambda: (
+            Activity.objects.filter(deal_id__in=deal_ids, done=False)
+            .annotate(rank=Window(RowNumber(), partition_by=F("deal_id"), order_by=NEXT_FIRST))
+            .filter(rank=1)
+            .values_list("deal_id", "subject", "due_date", "due_time")
+        ),
     )
     return {
         deal_id: NextActivity(subject, due_text(due_date, due_time), is_overdue(due_date, due_time, now))

@@ -189,9 +189,11 @@ def load_rates(target: str, currencies, *, since: date | None = None) -> Rates:
     first_day = since - LOOKBACK
     rows = statements.rows(
         ("fx.rates", wanted, first_day),
-        lambda: FxRate.objects.filter(currency__in=wanted, date__gte=first_day)
-        .order_by("currency", "date")
-        .values_list("currency", "date", "rate"),
+        lambda: (
+            FxRate.objects.filter(currency__in=wanted, date__gte=first_day)
+            .order_by("currency", "date")
+            .values_list("currency", "date", "rate")
+        ),
     )
     for currency, day, rate in rows:
         rates.days.setdefault(currency, []).append(day)
