@@ -105,3 +105,38 @@ def test_healthz_unavailable_when_the_database_fails():
         script=script,
     )
     assert result.stdout.split() == ["503", "unavailable"], result.stderr[-2000:]
+
+
+KEPT_CONNECTION = """
+import io, django
+django.setup()
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connection
+app = WSGIHandler()
+opened = []
+for _ in range(2):
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/healthz", "SERVER_NAME": "testserver", "SERVER_PORT": "443",
+               "wsgi.url_scheme": "https", "wsgi.input": io.BytesIO(), "wsgi.errors": io.StringIO()}
+    statuses = []
+    response = app(environ, lambda status, headers: statuses.append(status))
+    response.close()  # as gunicorn does: Django's request_finished, which closes obsolete connections
+    opened.append(connection.connection)
+print(statuses[0], opened[0] is not None, opened[0] is not None and opened[0] is opened[1])
+"""
+
+
+def test_a_worker_keeps_its_sqlite_connection_between_requests(tmp_path):
+    """Through Django's WSGI handler as gunicorn calls it: the second request uses the first one's
+    SQLite connection (a new one per request reads the schema again and starts with a cold page
+    cache); CONN_MAX_AGE=0 still closes it after each request."""
+    settings = {
+        "DEBUG": "False",
+        "SECRET_KEY": "x" * 60,
+        "FERNET_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    kept = start_django(settings, script=KEPT_CONNECTION)
+    assert kept.stdout.split() == ["200", "OK", "True", "True"], kept.stderr[-2000:]
+    closed = start_django({**settings, "CONN_MAX_AGE": "0"}, script=KEPT_CONNECTION)
+    assert closed.stdout.split() == ["200", "OK", "False", "False"], closed.stderr[-2000:]
