@@ -55,7 +55,7 @@ def next_activities(deal_ids: list[int], now: datetime) -> dict[int, NextActivit
     rows = statements.rows(
         ("next_activities", deal_ids),
         lambda: (
-            Activity.objects.filter(deal_id__in=deal_ids, done=False)
+            Activity.objects.filter(statements.among("deal_id", deal_ids), done=False)
             .annotate(rank=Window(RowNumber(), partition_by=F("deal_id"), order_by=NEXT_FIRST))
             .filter(rank=1)
             .values_list("deal_id", "subject", "due_date", "due_time")

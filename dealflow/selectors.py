@@ -468,7 +468,8 @@ def pages_of(ids: dict[str, list[int]], stages: StageMap, now=None) -> dict:
     rows = {}
     page_ids = tuple(i for page in ids.values() for i in page)
     found = statements.rows(
-        ("cards", page_ids), lambda: Deal.objects.filter(pk__in=page_ids).values_list(*CARD_VALUES).order_by()
+        ("cards", page_ids),
+        lambda: Deal.objects.filter(statements.among("id", page_ids)).values_list(*CARD_VALUES).order_by(),
     )
     for values in found:
         row = dict(zip(CARD_VALUES, values, strict=True))

@@ -56,3 +56,34 @@ def test_the_first_pages_statement_is_planned_once_not_on_every_request(client, 
 
     [(generic, custom)] = plans("CROSS JOIN LATERAL")
     assert custom <= 5 and generic >= 1, (generic, custom)
+
+
+def test_the_cards_and_their_next_activities_are_one_statement_whatever_the_number_of_cards(client, staff, coeo):
+    # The ids are one array parameter (statements.among): an IN list's parameters cost PostgreSQL as
+    # much to bind as the lookups, and each length of list was a statement of its own.
+    client.force_login(staff)
+    make.many_deals(coeo.stages.lead, 30, owner=coeo.anna, organization=coeo.acme, person=coeo.erik)
+    make.many_deals(coeo.stages.meeting, 3, owner=coeo.anna)
+    slug = coeo.company.slug
+    urls = [
+        reverse("dealflow:company_board", args=[slug]),  # 25 + 3 cards
+        reverse("dealflow:company_column", args=[slug, "lead"]) + "?offset=25",  # 5 cards
+        reverse("dealflow:company_column", args=[slug, "meeting"]),  # 3 cards
+    ]
+    texts = []
+    for url in urls:
+        sent = []
+
+        def record(execute, sql, *args, sent=sent):
+            sent.append(sql)
+            return execute(sql, *args)
+
+        with connection.execute_wrapper(record):
+            assert client.get(url).status_code == 200
+        texts.append({sql for sql in sent if '"dealflow_deal"."title"' in sql})
+        texts.append({sql for sql in sent if '"dealflow_activity"."subject"' in sql})
+
+    cards, activities = texts[0::2], texts[1::2]
+    assert all(len(found) == 1 for found in texts), texts
+    assert cards[0] == cards[1] == cards[2] and activities[0] == activities[1] == activities[2]
+    assert "= ANY(" in next(iter(cards[0])) and "= ANY(" in next(iter(activities[0]))
