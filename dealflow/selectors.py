@@ -416,17 +416,18 @@ def first_pages(*, stages: StageMap, filters: BoardFilters, columns: list[str], 
 def searched_board(*, stages: StageMap, filters: BoardFilters) -> tuple[list, list]:
     """A searched board's totals rows (as `totals_rows` returns them) and its columns' ranked
     first-page ids, in one statement over the matching deals read once (search_reads.py), each
-    with its column and what the column sorts on."""
-    deals = board_deals(stages=stages, filters=replace(filters, q=""))
+    with its column and what the column sorts on. The key names what the statement is built from
+    but the text and the won period's start, its parameters (search_reads._kept_statement)."""
+    targets = tuple(stages.target.items())
+
+    def build(won_since):
+        deals = board_deals(stages=stages, filters=replace(filters, q="", won_since=won_since))
+        keyed = keyed_sql(targets, connection.vendor)
+        return grouped_totals(Deal.objects), keyed, BOARD_COLUMN_KEYS, PAGE_SIZE + 1, deals
+
+    key = (tuple(stages.integration_ids), targets, filters.owner_id, filters.pipeline_id, filters.won_since is None)
     return search_reads.board_over_matches(
-        grouped_totals(Deal.objects),
-        keyed_sql(tuple(stages.target.items()), connection.vendor),
-        BOARD_COLUMN_KEYS,
-        PAGE_SIZE + 1,
-        deals,
-        filters.q,
-        stages.integration_ids,
-        request_scope=stages,
+        key, build, filters.q, filters.won_since, stages.integration_ids, request_scope=stages
     )
 
 

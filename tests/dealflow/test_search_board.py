@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
+from weakref import WeakKeyDictionary
 
 import pytest
 from django.db import connection
@@ -16,7 +17,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from dealflow import search_index
+from dealflow import search_index, search_reads
 from dealflow.columns import BOARD_COLUMN_KEYS, EXCLUDED, column_of_deal
 from dealflow.models import Deal, DealStatus, Organization, Person, StageMapping
 from dealflow.selectors import (
@@ -381,3 +382,26 @@ def test_a_later_branch_leaves_out_the_deals_an_earlier_one_found_by_lookup_not_
     filters = [line for line in plan if "Filter:" in line]
     assert any("NOT (hashed SubPlan" in line for line in filters), plan
     assert not any(re.search(r"NOT \(\(\w+ = ANY \(\$\d+\)\)", line) for line in filters), plan
+
+
+def test_a_searched_board_seen_again_builds_no_statement_and_takes_each_text_and_period(searched, monkeypatch):
+    """PostgreSQL keeps the searched board's statement per companies and filters, the text and the
+    won period's start its parameters (search_reads._kept_statement): a board seen again, with any
+    text (LIKE's own characters too) or period start, builds no statement and equals the scan.
+    SQLite's statement holds the ids its index found for the text: built every time."""
+    monkeypatch.setattr(search_reads, "_kept", WeakKeyDictionary())  # none kept by earlier tests (same ids)
+    companies, now = searched
+    built = []
+    build = search_reads._board_statement
+
+    def counted(*args, **kwargs):
+        built.append(args)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(search_reads, "_board_statement", counted)
+    texts = ["acme", "åsa", "100%", "a_b", "_ab", "ÖREBRO", "nothing like it"]
+    for won_days in (None, 365, 30, 900):
+        won_since = now - timedelta(days=won_days) if won_days else None
+        assert assert_board_equals_scan(companies, now, texts, won_since=won_since) == 6
+    # PostgreSQL: once for the period without a start and once for those with one.
+    assert len(built) == (4 * len(texts) if connection.vendor == "sqlite" else 2), len(built)
