@@ -47,9 +47,13 @@ class BoardScope:
 
 def may_write(user, company: PortfolioCompany) -> bool:
     """Whether `user` may change `company`'s deals in its CRM from the board: staff and its editors
-    (PortfolioCompany.objects.editable_by). One query per request: the board and the panel both ask."""
+    (PortfolioCompany.objects.editable_by). One query per request: the board and the panel both ask;
+    none when they may change every company (staff), as `editable_by` says by filtering none out."""
     if not hasattr(user, "_editable_company_ids"):
-        user._editable_company_ids = frozenset(PortfolioCompany.objects.editable_by(user).values_list("pk", flat=True))
+        editable = PortfolioCompany.objects.editable_by(user)
+        if not editable.query.has_filters():
+            return True
+        user._editable_company_ids = frozenset(editable.values_list("pk", flat=True))
     return company.pk in user._editable_company_ids
 
 

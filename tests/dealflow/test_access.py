@@ -3,8 +3,10 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.auth.models import AnonymousUser, User
 from django.urls import reverse
 
+from dealflow.access import may_write
 from tests import factories as make
 from tests.dealflow.conftest import PASSWORD
 
@@ -156,3 +158,19 @@ def test_users_with_more_companies_land_on_all_companies(client, viewer, coeo, n
     response = client.get(reverse("dealflow:board"))
 
     assert response.status_code == 200 and response.context["scope"].company is None
+
+
+def test_who_may_change_a_company_costs_staff_no_query_and_others_one(
+    staff, viewer, coeo, nordic, django_assert_num_queries
+):
+    editor = User.objects.create_user("edda")
+    coeo.company.editors.add(editor)
+
+    with django_assert_num_queries(0):  # staff may change every company: editable_by filters none out
+        assert may_write(staff, coeo.company) and may_write(staff, nordic.company)
+    with django_assert_num_queries(1):  # once per request, kept on the user
+        assert may_write(editor, coeo.company) and not may_write(editor, nordic.company)
+    with django_assert_num_queries(1):
+        assert not may_write(viewer, coeo.company) and not may_write(viewer, nordic.company)
+    with django_assert_num_queries(0):
+        assert not may_write(AnonymousUser(), coeo.company)
