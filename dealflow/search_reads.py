@@ -196,15 +196,19 @@ def matching_ids(deals, q: str, integration_ids: list[int], request_scope) -> Q:
 def matching(deals, q: str, integration_ids: list[int], request_scope) -> tuple[str, list] | None:
     """(sql, params): the deals of `deals` that match `q`, each once, as rows of READ (None: none)."""
     found = _found_ids(q, request_scope)
-    branches = search_index.branches(q, integration_ids, found)
+    looked_up = connection.vendor != "sqlite"  # the names looked up once, in CTEs (search_index.named_lookups)
+    branches = search_index.branches(q, integration_ids, found, looked_up=looked_up)
     if not branches:
         return None  # the index found nothing
     parts = []
-    for key, condition in zip(branches, disjoint(branches), strict=True):
+    for number, (key, condition) in enumerate(zip(branches, disjoint(branches), strict=True)):
         sql, params = deals.filter(condition).values(*READ).order_by().query.sql_with_params()
-        parts.append((_hinted(sql, key, by_id=found is not None), params))
-    sql = " UNION ALL ".join(f"SELECT * FROM ({sql}) b{number}" for number, (sql, _) in enumerate(parts))
-    return sql, [param for _, params in parts for param in params]
+        parts.append((f"SELECT * FROM ({_hinted(sql, key, by_id=found is not None)}) b{number}", params))
+    sql, params = " UNION ALL ".join(sql for sql, _ in parts), [param for _, params in parts for param in params]
+    if not looked_up:
+        return sql, params
+    names, names_params = search_index.named_lookups(q, integration_ids)
+    return f"{names} {sql}", [*names_params, *params]
 
 
 def _hinted(sql: str, key: str, *, by_id: bool) -> str:
