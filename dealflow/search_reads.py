@@ -120,7 +120,10 @@ def _kept_statement(key, build, q: str, won_since):
     statement = kept.get(key)
     if statement is None:
         moment = None if won_since is None else statements.STAND_INS[0]
-        sql, params, *rest = build(TEXT_STAND_IN, moment)
+        built = build(TEXT_STAND_IN, moment)
+        if built is None:
+            return None  # the index found nothing: nothing to keep
+        sql, params, *rest = built
         moment = object() if moment is None else connection_.ops.adapt_datetimefield_value(moment)
         texts = [at for at, param in enumerate(params) if isinstance(param, str) and TEXT_STAND_IN in param]
         moments = [at for at, param in enumerate(params) if param == moment]
