@@ -1,10 +1,16 @@
 """The board's stage map (selectors.stage_map): its CRM integrations, their companies and their
 stages, read in one statement on every board and load more."""
 
+from datetime import timedelta
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
 
 from dealflow.columns import UNMAPPED
-from dealflow.models import Stage
+from dealflow.models import Deal, Stage
 from dealflow.selectors import stage_map
 from integrations.models import Integration
 from integrations.providers.base import Category
@@ -43,3 +49,22 @@ def test_a_stage_map_of_no_companies_sends_no_query(django_assert_num_queries):
         stages = stage_map([])
 
     assert stages.integration_ids == [] and stages.target == {}
+
+
+def test_the_cards_take_their_stage_from_the_stage_map_without_joining_it(client, staff, coeo):
+    # Joined, the stage and its mapping cost PostgreSQL a sixth of the cards' statement (180 cards).
+    client.force_login(staff)
+    make.deal(coeo.stages.proposal, "Rotting offer", update_time=timezone.now() - timedelta(days=30))
+    make.deal(coeo.stages.won, "Verbal yes")
+    make.deal(coeo.stages.no_mapping, "In a new stage")
+    Deal.objects.filter(pk=make.deal(coeo.stages.lead, "Without a stage").pk).update(stage=None)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("dealflow:company_board", args=[coeo.company.slug]))
+
+    [cards] = [query["sql"] for query in queries.captured_queries if '"dealflow_deal"."title"' in query["sql"]]
+    assert "dealflow_stage" not in cards
+    shown = {card.title: card for column in response.context["columns"] for card in column.cards}
+    assert shown["Rotting offer"].stage_name == "Offert" and shown["Rotting offer"].rot_limit == 7
+    assert shown["Verbal yes"].is_verbal and shown["Verbal yes"].stage_name == "OK verbal acceptans"
+    assert shown["In a new stage"].stage_name == "Brand new stage" and not shown["In a new stage"].is_verbal
+    assert shown["Without a stage"].stage_name is None and shown["Without a stage"].rot_limit is None

@@ -170,10 +170,10 @@ def test_on_postgresql_the_page_statement_prepared_once_reads_no_more_deals_than
 
 
 def card_queries(stages, column, now):
-    """The SQL of one page of cards: the queries that read the cards' details (their stage's name)."""
+    """The SQL of one page of cards: the queries that read the cards' details (their titles)."""
     with CaptureQueriesContext(connection) as queries:
         column_cards(stages=stages, filters=BoardFilters(), column=column, now=now)
-    return [query["sql"] for query in queries.captured_queries if '"dealflow_stage"."name"' in query["sql"]]
+    return [query["sql"] for query in queries.captured_queries if '"dealflow_deal"."title"' in query["sql"]]
 
 
 def test_the_card_query_names_its_deals_by_id_without_a_subquery(board):
