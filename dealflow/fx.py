@@ -24,6 +24,7 @@ from importlib import resources
 import httpx
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import DateField, DurationField, ExpressionWrapper, Subquery, Value
 
 from dealflow import statements
 from dealflow.models import FxRate
@@ -181,14 +182,17 @@ def load_rates(target: str, currencies, *, since: date | None = None) -> Rates:
         return rates
     wanted = tuple(sorted(wanted))
     if since is None:
-        latest = statements.rows(
-            ("fx.latest", wanted),
-            lambda: FxRate.objects.filter(currency__in=wanted).order_by("-date").values_list("date")[:1],
-        )
-        since = latest[0][0] if latest else date.today()
-    first_day = since - LOOKBACK
+        # The latest stored day is read in the same statement (a round trip less on every board); with
+        # no rates stored there is nothing to read whatever the first day.
+        latest = FxRate.objects.filter(currency__in=wanted).order_by("-date").values_list("date")[:1]
+        before = Value(LOOKBACK, output_field=DurationField())
+        first_day = ExpressionWrapper(Subquery(latest) - before, output_field=DateField())
+        key = ("fx.latest_rates", wanted)
+    else:
+        first_day = since - LOOKBACK
+        key = ("fx.rates", wanted, first_day)
     rows = statements.rows(
-        ("fx.rates", wanted, first_day),
+        key,
         lambda: (
             FxRate.objects.filter(currency__in=wanted, date__gte=first_day)
             .order_by("currency", "date")
