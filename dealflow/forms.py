@@ -4,6 +4,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django import forms
+from django.db.models import F, Value
 from django.utils.translation import gettext_lazy as _
 
 from dealflow import statements
@@ -22,19 +23,44 @@ DEFAULT_WON_PERIOD = "365"
 
 class LabelIterator(forms.models.ModelChoiceIterator):
     """The choices as (id, label) read with one values query: the board renders them on every
-    request, and a model instance per owner cost more than the rest of the filter bar. The query
-    is compiled once per field and companies (dealflow/statements.py) and run on every render."""
+    request, and a model instance per owner cost more than the rest of the filter bar. The board's
+    owners and pipelines are read together (FilterChoices); a field on its own reads its queryset."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        queryset, key = self.queryset, self.field.choices_key
-
-        def build():
-            return queryset.values_list("pk", "name", "integration__company__name")
-
-        for pk, name, company in build() if key is None else statements.rows(key, build):
+        source = self.field.choices_source
+        rows = self.queryset.values_list(*CHOICE_VALUES) if source is None else source.rows(self.field)
+        for pk, name, company in rows:
             yield (pk, self.field.choice_label(name, company))
+
+
+CHOICE_VALUES = ("pk", "name", "integration__company__name")
+
+
+class FilterChoices:
+    """The filter bar's owners and pipelines, each in its own order, read in one statement (a round
+    trip less on every board), compiled once per companies (dealflow/statements.py) and run on
+    every render: rows (kind, id, name, company name, then what each kind sorts on)."""
+
+    def __init__(self, key, owners, pipelines) -> None:
+        self.key, self.owners, self.pipelines = key, owners, pipelines
+        self.by_kind = None
+
+    def rows(self, field) -> list[tuple]:
+        if self.by_kind is None:
+            self.by_kind = {0: [], 1: []}
+            for kind, *row in statements.rows(self.key, self.build):
+                self.by_kind[kind].append(row[:3])
+        return self.by_kind[0 if field.queryset.model is self.owners.model else 1]
+
+    def build(self):
+        company = F("integration__company__name")
+        # Each kind's order as its queryset's (selectors.owners_of, pipelines_of), in three columns.
+        owners = self.owners.annotate(kind=Value(0), s1=F("name"), s2=Value(0), s3=company)
+        pipelines = self.pipelines.annotate(kind=Value(1), s1=company, s2=F("order_nr"), s3=F("name"))
+        parts = [part.order_by().values_list("kind", *CHOICE_VALUES, "s1", "s2", "s3") for part in (owners, pipelines)]
+        return parts[0].union(parts[1], all=True).order_by("kind", "s1", "s2", "s3")
 
 
 class CompanyLabelledChoiceField(forms.ModelChoiceField):
@@ -44,7 +70,7 @@ class CompanyLabelledChoiceField(forms.ModelChoiceField):
 
     def __init__(self, *args, show_company: bool, **kwargs):
         self.show_company = show_company
-        self.choices_key = None  # set with the queryset: the values it is built from (statements.rows)
+        self.choices_source = None  # a FilterChoices that reads this field's choices with another's
         super().__init__(*args, **kwargs)
 
     def choice_label(self, name: str, company_name: str) -> str:
@@ -75,11 +101,12 @@ class BoardFilterForm(forms.Form):
             data["won"] = DEFAULT_WON_PERIOD
         super().__init__(data, initial={"won": DEFAULT_WON_PERIOD})
         several = len(companies) > 1
-        key = tuple(company_ids(companies))
-        for name, queryset in (("owner", owners_of(companies)), ("pipeline", pipelines_of(companies))):
+        owners, pipelines = owners_of(companies), pipelines_of(companies)
+        choices = FilterChoices(("filter_choices", tuple(company_ids(companies))), owners, pipelines)
+        for name, queryset in (("owner", owners), ("pipeline", pipelines)):
             self.fields[name].queryset = queryset
             self.fields[name].show_company = several
-            self.fields[name].choices_key = (f"filter_choices.{name}", key)  # what the queryset is built from
+            self.fields[name].choices_source = choices
 
     def filters(self, *, now) -> BoardFilters:
         """The filters to apply; invalid or missing values fall back to their defaults."""
