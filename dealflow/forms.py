@@ -1,6 +1,7 @@
 """The board's filter bar: search, owner, pipeline and the Closed Won period."""
 
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlencode
 
 from django import forms
@@ -30,7 +31,7 @@ class LabelIterator(forms.models.ModelChoiceIterator):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         source = self.field.choices_source
-        rows = self.queryset.values_list(*CHOICE_VALUES) if source is None else source.rows(self.field)
+        rows = self.queryset.values_list(*CHOICE_VALUES) if source is None else source()
         for pk, name, company in rows:
             yield (pk, self.field.choice_label(name, company))
 
@@ -47,12 +48,13 @@ class FilterChoices:
         self.key, self.owners, self.pipelines = key, owners, pipelines
         self.by_kind = None
 
-    def rows(self, field) -> list[tuple]:
+    def rows(self, kind: int) -> list[tuple]:
+        """(id, name, company name) of the owners (kind 0) or the pipelines (kind 1)."""
         if self.by_kind is None:
             self.by_kind = {0: [], 1: []}
-            for kind, *row in statements.rows(self.key, self.build):
-                self.by_kind[kind].append(row[:3])
-        return self.by_kind[0 if field.queryset.model is self.owners.model else 1]
+            for row_kind, *row in statements.rows(self.key, self.build):
+                self.by_kind[row_kind].append(row[:3])
+        return self.by_kind[kind]
 
     def build(self):
         company = F("integration__company__name")
@@ -70,7 +72,7 @@ class CompanyLabelledChoiceField(forms.ModelChoiceField):
 
     def __init__(self, *args, show_company: bool, **kwargs):
         self.show_company = show_company
-        self.choices_source = None  # a FilterChoices that reads this field's choices with another's
+        self.choices_source = None  # the rows of its choices, read with another field's (FilterChoices)
         super().__init__(*args, **kwargs)
 
     def choice_label(self, name: str, company_name: str) -> str:
@@ -103,10 +105,10 @@ class BoardFilterForm(forms.Form):
         several = len(companies) > 1
         owners, pipelines = owners_of(companies), pipelines_of(companies)
         choices = FilterChoices(("filter_choices", tuple(company_ids(companies))), owners, pipelines)
-        for name, queryset in (("owner", owners), ("pipeline", pipelines)):
+        for kind, (name, queryset) in enumerate((("owner", owners), ("pipeline", pipelines))):
             self.fields[name].queryset = queryset
             self.fields[name].show_company = several
-            self.fields[name].choices_source = choices
+            self.fields[name].choices_source = partial(choices.rows, kind)
 
     def filters(self, *, now) -> BoardFilters:
         """The filters to apply; invalid or missing values fall back to their defaults."""
