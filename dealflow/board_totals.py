@@ -108,21 +108,22 @@ def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> lis
     """What a GROUP BY of the board's deals (no text, owner or pipeline filter) by integration,
     status, stage and currency returns, from the table: dicts with integration_id, status,
     stage_id (BoardTotal.NO_STAGE for won deals and deals without a stage), currency, count and
-    total_value. Two queries whatever the number of deals."""
+    total_value. One query whatever the number of deals."""
     first_day = None if won_since is None else won_since.astimezone(UTC).date()
     summed = defaultdict(lambda: [0, 0])
-    grouped = statements.rows(
-        ("board_rows", tuple(integration_ids), first_day), lambda: _grouped(integration_ids, first_day)
-    )
-    for integration_id, status, stage_id, currency, count, value_cents in grouped:
+    key = ("board_rows", tuple(integration_ids), first_day)
+    if first_day is None:
+        grouped = statements.rows(key, lambda: _grouped(integration_ids, first_day))
+    else:
+        # The table's rows and the first day's wins, in one statement (a round trip less per board).
+        def build(since):
+            return _with_first_day(integration_ids, first_day, since)
+
+        grouped = statements.rows(key, build, moments=(won_since,))
+    for integration_id, status, stage_id, currency, count, value_cents, first_day_value in grouped:
         entry = summed[integration_id, status, stage_id, currency]
         entry[0] += count
-        entry[1] += value_cents
-    if first_day is not None:
-        for (integration_id, currency), (count, value_cents) in _won_on(first_day, integration_ids, won_since).items():
-            entry = summed[integration_id, DealStatus.WON.value, BoardTotal.NO_STAGE, currency]
-            entry[0] += count
-            entry[1] += value_cents
+        entry[1] += value_cents if first_day_value is None else cents(first_day_value)
     return [
         {
             "integration_id": integration_id,
@@ -138,31 +139,36 @@ def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> lis
 
 
 def _grouped(integration_ids: list[int], first_day: date | None):
-    """The totals table's rows of the board, summed by integration, status, stage and currency."""
+    """The totals table's rows of the board, summed by integration, status, stage and currency, as
+    (integration_id, status, stage_id, currency, count, value in cents, None)."""
     rows = BoardTotal.objects.filter(integration_id__in=integration_ids).exclude(count=0)
     if first_day is not None:
         rows = rows.filter(Q(status=DealStatus.OPEN) | Q(won_day__gt=day_number(first_day)))
+    # The last column is the first day's wins' value (_won_on), whose rows follow in the same statement.
+    no_value = Value(None, output_field=Deal._meta.get_field("value").clone())
     grouped = rows.values_list("integration_id", "status", "stage_id", "currency").annotate(
-        deals=Sum("count"), total=Sum("value_cents")
+        deals=Sum("count"), total=Sum("value_cents"), first_day_value=no_value
     )
     return grouped.order_by()
 
 
-def _won_on(day: date, integration_ids: list[int], won_since: datetime) -> dict[tuple[int, str], tuple[int, int]]:
-    """Won deals of the won period's first (UTC) day, from `won_since` on, by integration and currency."""
+def _with_first_day(integration_ids: list[int], first_day: date, since: datetime):
+    """`_grouped` then `_won_on`'s rows, in one statement (UNION ALL)."""
+    return _grouped(integration_ids, first_day).union(_won_on(first_day, integration_ids, since), all=True)
+
+
+def _won_on(day: date, integration_ids: list[int], since: datetime):
+    """Won deals of the won period's first (UTC) day, from `since` on, by integration and currency, as
+    rows like `_grouped`'s: (integration_id, "won", NO_STAGE, currency, count, None, value)."""
     next_day = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-
-    def build(since):
-        return (
-            # `is_archived IN (false)`: an equality, so the range is one of deal_won_at_idx (Django writes
-            # is_archived=False as `NOT is_archived`, which SQLite's planner cannot match to the index).
-            Deal.objects.filter(integration_id__in=integration_ids, status=DealStatus.WON, is_archived__in=[False])
-            .alias(won_at=won_at_expression())
-            .filter(won_at__gte=since, won_at__lt=next_day)
-            .values_list("integration_id", "currency")
-            .annotate(deals=Count("id"), total=Sum("value"))
-            .order_by()
-        )
-
-    rows = statements.rows(("won_on", tuple(integration_ids), day), build, moments=(won_since,))
-    return {(integration_id, currency): (count, cents(total)) for integration_id, currency, count, total in rows}
+    return (
+        # `is_archived IN (false)`: an equality, so the range is one of deal_won_at_idx (Django writes
+        # is_archived=False as `NOT is_archived`, which SQLite's planner cannot match to the index).
+        Deal.objects.filter(integration_id__in=integration_ids, status=DealStatus.WON, is_archived__in=[False])
+        .alias(won_at=won_at_expression())
+        .filter(won_at__gte=since, won_at__lt=next_day)
+        .annotate(won=Value(DealStatus.WON.value), no_stage=Value(BoardTotal.NO_STAGE))
+        .values_list("integration_id", "won", "no_stage", "currency")
+        .annotate(deals=Count("id"), no_cents=Value(None, output_field=IntegerField()), total=Sum("value"))
+        .order_by()
+    )

@@ -203,3 +203,33 @@ def test_deleting_an_integration_with_its_deals_succeeds_and_leaves_nothing_coun
     synced.integration.delete()
     assert not Deal.objects.exists()
     assert table_rows() == {} == grouped_deals()
+
+
+def test_the_table_and_the_won_periods_first_day_are_read_in_one_statement(db, django_assert_num_queries):
+    integration = make.integration(make.company())
+    stage = make.stage(make.pipeline(integration), "Lead")
+    since = datetime(2026, 5, 10, 14, 30, tzinfo=UTC)
+    for number, moment in enumerate(
+        [since - timedelta(days=1), since, since + timedelta(hours=2), since + timedelta(days=3)]
+    ):
+        for currency in ("SEK", "EUR"):
+            make.deal(
+                stage,
+                title=f"Won {number}",
+                status="won",
+                won_time=moment,
+                value=Decimal("100.05") + number,
+                currency=currency,
+            )
+    make.deal(stage, title="Open", value=Decimal("3.10"))
+    stages = stage_map([integration.company])
+    for won_since in (since, since + timedelta(hours=1), None):
+        board_rows(integration_ids=stages.integration_ids, won_since=won_since)  # its statement built
+        with django_assert_num_queries(1):
+            rows = board_rows(integration_ids=stages.integration_ids, won_since=won_since)
+
+        found = {
+            (r["integration_id"], r["status"], r["stage_id"], r["currency"]): (r["count"], r["total_value"])
+            for r in rows
+        }
+        assert found == group_by(stages, BoardFilters(won_since=won_since)), won_since
