@@ -7,7 +7,10 @@ For each database (a throwaway one, as in bench_board: see integrations/manageme
 a child process generates the data set (bench_board.generate) and a logged-in session; then
 gunicorn serves the app with production settings (DEBUG off, collected static files) and
 `--clients` threads each send a request, wait for its answer and send the next, for `--seconds`
-after a warm-up. Prints requests/s and the p50/p95/p99 latency of the board, all companies.
+after a warm-up. Prints requests/s and the p50/p95/p99 latency of the board, all companies, and the
+CPU time per request that the gunicorn workers, the database's backends (a local PostgreSQL), the
+clients and the whole machine used in the measured window (CpuAccount): on a shared machine,
+requests/s moves with other work, the CPU per request much less.
 """
 
 import json
@@ -18,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -27,7 +31,13 @@ from django.urls import reverse
 
 from dealflow.management.commands.bench_board import DATABASE_PREFIX, INSIDE_FLAG, generate
 from integrations.management.children import free_port, port_is_free
-from integrations.management.throwaway_db import ratio_line, servers, throwaway_database
+from integrations.management.throwaway_db import (
+    POSTGRESQL,
+    ratio_line,
+    servers,
+    throwaway_database,
+    vendor_of,
+)
 
 
 class Command(BaseCommand):
@@ -57,6 +67,11 @@ class Command(BaseCommand):
         for vendor, r in results.items():
             self.stdout.write(
                 f"{vendor:>10}{r['rps']:>12.1f}{r['p50']:>8.1f}ms{r['p95']:>8.1f}ms{r['p99']:>8.1f}ms{r['errors']:>8}"
+            )
+        for vendor, r in results.items():
+            parts = ", ".join(f"{role} {ms:.1f}" for role, ms in r["cpu"].items() if role != "cores busy")
+            self.stdout.write(
+                f"{vendor}: CPU ms per request: {parts}; the machine's cores busy {r['cpu']['cores busy']:.2f}"
             )
         line = ratio_line("requests/s", {vendor: r["rps"] for vendor, r in results.items()})
         if line:
@@ -118,15 +133,20 @@ class Command(BaseCommand):
             stderr=open(settings.VAR_DIR / "log" / "bench_load_gunicorn.log", "ab"),  # noqa: SIM115
         )
         board = f"http://127.0.0.1:{port}{reverse('dealflow:board')}"
+        database = urlsplit(url).path.lstrip("/") if vendor_of(url) == POSTGRESQL else None
+        cpu = CpuAccount(server.pid, database)
         try:
             ready(server, port, board, {session["cookie"]: session["session"]})
-            return load(
+            result = load(
                 board,
                 cookies={session["cookie"]: session["session"]},
                 clients=options["clients"],
                 seconds=options["seconds"],
                 warm_up=options["warm_up"],
+                at_edges=cpu,
             )
+            result["cpu"] = cpu.per_request(result["requests"])
+            return result
         finally:
             server.terminate()
             server.wait(30)
@@ -152,8 +172,10 @@ def ready(server: subprocess.Popen, port: int, url: str, cookies: dict) -> None:
 FORWARDED = {"X-Forwarded-Proto": "https"}
 
 
-def load(url: str, *, cookies: dict, clients: int, seconds: float, warm_up: float) -> dict:
-    """`clients` threads, each sending its next request when the last one is answered."""
+def load(url: str, *, cookies: dict, clients: int, seconds: float, warm_up: float, at_edges=None) -> dict:
+    """`clients` threads, each sending its next request when the last one is answered. A request
+    counts when its answer arrives within the measured window (so requests/s is what the server
+    completed in that window, the time `at_edges()`, if given, is called at its start and end)."""
     timings, errors = [], []
     start = time.monotonic() + warm_up
     stop = start + seconds
@@ -163,10 +185,12 @@ def load(url: str, *, cookies: dict, clients: int, seconds: float, warm_up: floa
             while (now := time.monotonic()) < stop:
                 response = http.get(url)
                 done = time.monotonic()
-                if now >= start:
+                if start <= done < stop:
                     (timings if response.status_code == 200 else errors).append((done - now) * 1000)
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    if at_edges:
+        threads.append(threading.Thread(target=call_at, args=(at_edges, start, stop)))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -175,9 +199,83 @@ def load(url: str, *, cookies: dict, clients: int, seconds: float, warm_up: floa
         raise CommandError(f"No successful request ({len(errors)} errors)")
     percentiles = statistics.quantiles(timings, n=100)
     return {
+        "requests": len(timings),
         "rps": len(timings) / seconds,
         "p50": statistics.median(timings),
         "p95": percentiles[94],
         "p99": percentiles[98],
         "errors": len(errors),
     }
+
+
+def call_at(function, *moments: float) -> None:
+    for moment in moments:
+        time.sleep(max(0.0, moment - time.monotonic()))
+        function()
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def process_table() -> dict[int, tuple[int, str, float]]:
+    """Every process this user may read: pid -> (parent pid, command line, CPU seconds used so far)."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat, open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                fields = stat.read().rsplit(")", 1)[1].split()
+                command = cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        # After the command name: state, ppid, ... utime (11), stime (12), counted from state = 0.
+        table[int(entry)] = (int(fields[1]), command, (int(fields[11]) + int(fields[12])) / TICKS)
+    return table
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values[:8]) - idle) / TICKS, sum(values[:8]) / TICKS
+
+
+class CpuAccount:
+    """CPU time used during the measured window, by role: the gunicorn workers, gunicorn's master,
+    the database server's backends for this database (a local PostgreSQL only), this process (the
+    clients), and the whole machine (other work on a shared machine shows as the difference)."""
+
+    def __init__(self, server_pid: int, database_name: str | None):
+        self.server_pid = server_pid
+        self.database_marker = f" {database_name} " if database_name else None
+        self.samples = []
+
+    def role(self, pid: int, parent: int, command: str) -> str | None:
+        if pid == self.server_pid:
+            return "gunicorn master"
+        if parent == self.server_pid:
+            return "gunicorn workers"
+        if pid == os.getpid():
+            return "clients"
+        if self.database_marker and command.startswith("postgres: ") and self.database_marker in command:
+            return "database"
+        return None
+
+    def __call__(self) -> None:
+        self.samples.append((time.monotonic(), process_table(), machine_busy()))
+
+    def per_request(self, requests: int) -> dict[str, float]:
+        """Milliseconds of CPU per request, by role."""
+        (t0, before, busy0), (t1, after, busy1) = self.samples[:2]
+        used: dict[str, float] = {}
+        for pid, (parent, command, cpu) in after.items():
+            role = self.role(pid, parent, command)
+            if role:
+                used[role] = used.get(role, 0.0) + cpu - (before[pid][2] if pid in before else 0.0)
+        used["machine"] = busy1[0] - busy0[0]
+        used["machine, other work"] = used["machine"] - sum(v for k, v in used.items() if k != "machine")
+        result = {role: seconds * 1000 / requests for role, seconds in used.items()}
+        result["cores busy"] = used["machine"] / (t1 - t0)
+        return result
