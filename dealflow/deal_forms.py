@@ -11,6 +11,7 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dealflow import statements
 from dealflow.access import may_write
 from dealflow.columns import COLUMN_KEYS, UNMAPPED
 from dealflow.models import Organization, Owner, Person, Pipeline, Stage
@@ -51,11 +52,15 @@ def stage_choices(stages) -> list:
     return [(str(COLUMN_LABELS[key]), options) for key, options in grouped.items() if options]
 
 
-def pipeline_stages(integration, pipeline_remote_id):
-    return (
-        Stage.objects.filter(integration=integration, pipeline_remote_id=pipeline_remote_id, is_deleted=False)
-        .select_related("mapping")
-        .order_by("order_nr", "remote_id")
+def pipeline_stages(integration, pipeline_remote_id) -> list:
+    # Every panel builds this form: its statement compiled once per pipeline (dealflow/statements.py).
+    return statements.instances(
+        ("deal_forms.pipeline_stages", integration.pk, pipeline_remote_id),
+        lambda: (
+            Stage.objects.filter(integration=integration, pipeline_remote_id=pipeline_remote_id, is_deleted=False)
+            .select_related("mapping")
+            .order_by("order_nr", "remote_id")
+        ),
     )
 
 
@@ -126,7 +131,16 @@ class DealFieldsMixin(forms.Form):
     owner_id = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int, empty_value=None)
 
     def owner_choices(self, integration):
-        self.fields["owner_id"].choices = [("", "—"), *remote_choices(Owner, integration, is_active=True)]
+        # Every panel's edit form: the statement compiled once per integration (dealflow/statements.py).
+        owners = statements.rows(
+            ("deal_forms.owner_choices", integration.pk),
+            lambda: (
+                Owner.objects.filter(integration=integration, is_active=True)
+                .order_by("name", "remote_id")
+                .values_list("remote_id", "name")
+            ),
+        )
+        self.fields["owner_id"].choices = [("", "—"), *owners]
 
     def deal_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in ("value", "currency", "expected_close_date", "owner_id")}
