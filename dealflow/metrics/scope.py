@@ -1,5 +1,5 @@
 """Which deals a metrics computation reads: the CRM integrations of some companies, and their stages
-as the board maps them (dealflow.selectors.stage_map: two queries whatever the number of deals)."""
+as the board maps them (dealflow.selectors.stage_map: one statement whatever the number of deals)."""
 
 from dataclasses import dataclass
 
