@@ -199,9 +199,15 @@ class Command(BaseCommand):
                 profiler.dump_stats(Path(profile) / f"{connection.vendor}-{slug}.prof")
             with CaptureQueriesContext(connection) as queries:
                 client.get(url, headers=headers, secure=True)
-            p95 = statistics.quantiles(timings, n=20)[-1]
-            results[name] = (statistics.median(timings), p95, len(queries))
+            results[name] = (statistics.median(timings), p95(timings), len(queries))
         return results
+
+
+def p95(timings: list[float]) -> float:
+    """The 95th percentile of a few timings, never above the slowest: the default ("exclusive")
+    method extrapolates past it from ten timings (the slowest + 0.45 x its gap to the second slowest),
+    which printed one 90 ms request among 50 ms ones as a p95 of 108 ms."""
+    return statistics.quantiles(timings, n=20, method="inclusive")[-1]
 
 
 def kept_postgres(server_url: str, name: str) -> str:
