@@ -125,12 +125,14 @@ class Command(BaseCommand):
         session = json.loads(prepared.stdout.strip().splitlines()[-1])
         subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], env=env, check=True, cwd=settings.BASE_DIR)
         port = free_port()
+        log_dir = settings.VAR_DIR / "log"  # not there on a fresh clone: only `make run` made it
+        log_dir.mkdir(parents=True, exist_ok=True)
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", str(options["workers"]), "-b", f"127.0.0.1:{port}"],
             env=env,
             cwd=settings.BASE_DIR,
             stdout=subprocess.DEVNULL,
-            stderr=open(settings.VAR_DIR / "log" / "bench_load_gunicorn.log", "ab"),  # noqa: SIM115
+            stderr=open(log_dir / "bench_load_gunicorn.log", "ab"),  # noqa: SIM115
         )
         board = f"http://127.0.0.1:{port}{reverse('dealflow:board')}"
         database = urlsplit(url).path.lstrip("/") if vendor_of(url) == POSTGRESQL else None
