@@ -140,3 +140,22 @@ def test_a_worker_keeps_its_sqlite_connection_between_requests(tmp_path):
     assert kept.stdout.split() == ["200", "OK", "True", "True"], kept.stderr[-2000:]
     closed = start_django({**settings, "CONN_MAX_AGE": "0"}, script=KEPT_CONNECTION)
     assert closed.stdout.split() == ["200", "OK", "False", "False"], closed.stderr[-2000:]
+
+
+PAGE_CACHE = """
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    print(cursor.execute("PRAGMA cache_size").fetchone()[0])
+"""
+
+
+def test_each_sqlite_connection_gets_the_configured_page_cache(tmp_path):
+    """SQLite's default page cache (2 MB) is smaller than what a board at 400,000 deals reads, so
+    every board read about 1,000 pages again through the operating system."""
+    settings = {"SECRET_KEY": "x" * 60, "FERNET_KEYS": "k1", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    default = start_django(settings, script=PAGE_CACHE)
+    assert default.stdout.split() == [str(-64 * 1024)], default.stderr[-2000:]
+    smaller = start_django({**settings, "SQLITE_CACHE_MB": "16"}, script=PAGE_CACHE)
+    assert smaller.stdout.split() == [str(-16 * 1024)], smaller.stderr[-2000:]
