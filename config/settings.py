@@ -113,11 +113,27 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
-# Each worker keeps its connection between requests (CONN_MAX_AGE seconds; 0 closes it after each).
-# On SQLite too: a new connection per request reads the schema and starts with an empty page cache,
-# 3-10 ms of a 400k board's statements (issue 14). An idle connection holds no read transaction, so
-# WAL checkpoints still run.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+
+
+# Each worker keeps its connection between requests: for good unless CONN_MAX_AGE gives seconds (0
+# closes it after each request), checked before a request reuses it (one `SELECT 1` on PostgreSQL,
+# nothing on SQLite), so a restarted database server costs no failed request. A new connection costs
+# a board more than the check (issue 14): on SQLite it reads the schema and starts with an empty page
+# cache; on PostgreSQL the new backend's caches are cold and each statement is planned again until it
+# is prepared on its sixth run (below). At 400,000 deals the first board after a reconnect took 66-73
+# ms against 35-50, and with the former 60 s limit a board opened less than six times a minute never
+# ran prepared. An idle SQLite connection holds no read transaction, so WAL checkpoints still run.
+def conn_max_age(value: str) -> int | None:
+    if value.strip().lower() in ("", "none"):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"CONN_MAX_AGE must be a number of seconds or 'none', not {value!r}.") from None
+
+
+DATABASES["default"].setdefault("CONN_MAX_AGE", conn_max_age(env.str("CONN_MAX_AGE", default="none")))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend, creating a new database file readable by its owner only.
     DATABASES["default"]["ENGINE"] = "config.sqlite3"

@@ -108,7 +108,8 @@ def test_healthz_unavailable_when_the_database_fails():
 
 
 KEPT_CONNECTION = """
-import io, django
+import io, os, time, django
+import django.db.backends.base.base
 django.setup()
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
@@ -121,6 +122,9 @@ for _ in range(2):
     response = app(environ, lambda status, headers: statuses.append(status))
     response.close()  # as gunicorn does: Django's request_finished, which closes obsolete connections
     opened.append(connection.connection)
+    if os.environ.get("AN_HOUR_LATER"):  # the second request an hour after the first
+        later = time.monotonic() + 3600
+        django.db.backends.base.base.time.monotonic = lambda: later
 print(statuses[0], opened[0] is not None, opened[0] is not None and opened[0] is opened[1])
 """
 
@@ -140,6 +144,27 @@ def test_a_worker_keeps_its_sqlite_connection_between_requests(tmp_path):
     assert kept.stdout.split() == ["200", "OK", "True", "True"], kept.stderr[-2000:]
     closed = start_django({**settings, "CONN_MAX_AGE": "0"}, script=KEPT_CONNECTION)
     assert closed.stdout.split() == ["200", "OK", "False", "False"], closed.stderr[-2000:]
+
+
+def test_a_worker_keeps_its_connection_for_good_unless_told_otherwise(tmp_path):
+    """By default a connection is never closed for its age: a board opened less than six times a
+    minute never ran PostgreSQL's prepared statements under the former 60 s limit, and each new
+    connection starts cold. CONN_MAX_AGE still limits it; a value that is not a number is refused."""
+    settings = {
+        "DEBUG": "False",
+        "SECRET_KEY": "x" * 60,
+        "FERNET_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "AN_HOUR_LATER": "1",
+    }
+    kept = start_django(settings, script=KEPT_CONNECTION)
+    assert kept.stdout.split() == ["200", "OK", "True", "True"], kept.stderr[-2000:]
+    limited = start_django({**settings, "CONN_MAX_AGE": "60"}, script=KEPT_CONNECTION)
+    assert limited.stdout.split() == ["200", "OK", "True", "False"], limited.stderr[-2000:]
+    refused = start_django({**settings, "CONN_MAX_AGE": "soon"})
+    assert refused.returncode != 0
+    assert "CONN_MAX_AGE must be a number of seconds or 'none', not 'soon'." in refused.stderr
 
 
 PAGE_CACHE = """
