@@ -1,17 +1,13 @@
-"""A deal's activities as the board shows them: the next one on its card (one query per page of
-cards), the upcoming and the last done ones in its panel, and when an activity is overdue."""
+"""A deal's activities as the board shows them: the next one on its card (joined to the cards'
+statement), the upcoming and the last done ones in its panel, and when an activity is overdue."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from django.db.models import Case, F, Prefetch, Value, When, Window
+from django.db.models import Case, F, FilteredRelation, OuterRef, Prefetch, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from dealflow import statements
 from dealflow.formatting import format_date, format_datetime
 from dealflow.models import Activity
 
@@ -48,65 +44,27 @@ def due_text(due_date: date | None, due_time: time | None) -> str:
     return format_datetime(moment) if moment else format_date(due_date)
 
 
-def next_activities(deal_ids: list[int], now: datetime) -> dict[int, NextActivity]:
-    """Each deal's next undone activity, by deal id, in one query. It runs for no deals too (no
-    deal has id 0), so that a page's query count never depends on what it holds."""
-    deal_ids = tuple(deal_ids) or (0,)
-    rows = statements.rows(
-        ("next_activities", deal_ids),
-        lambda: (
-            Activity.objects.filter(statements.among("deal_id", deal_ids), done=False)
-            .annotate(rank=Window(RowNumber(), partition_by=F("deal_id"), order_by=NEXT_FIRST))
-            .filter(rank=1)
-            .values_list("deal_id", "subject", "due_date", "due_time")
-        ),
+# What a card reads of its deal's next activity, joined to the cards' statement as `next_activity`
+# (`with_next_activity`).
+NEXT_VALUES = ("next_activity__subject", "next_activity__due_date", "next_activity__due_time")
+
+
+def with_next_activity(deals):
+    """`deals` with each one's next undone activity joined as `next_activity` (NEXT_VALUES read it, NULL
+    for a deal without one): a page of cards and their next activities in one statement, where a
+    statement of their own cost a round trip on every board and load more."""
+    next_first = Activity.objects.filter(deal_id=OuterRef("id"), done=False).order_by(*NEXT_FIRST).values("id")[:1]
+    return deals.annotate(
+        next_activity=FilteredRelation("activities", condition=Q(activities__id=Subquery(next_first)))
     )
-    return {
-        deal_id: NextActivity(subject, due_text(due_date, due_time), is_overdue(due_date, due_time, now))
-        for deal_id, subject, due_date, due_time in rows
-    }
 
 
-class Pending:
-    """The deals of some pages of cards, whose next activities are read together by `load`."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.deal_ids: list[int] = []
-        self.found: dict[int, NextActivity] = {}
-
-    def add(self, deal_id: int) -> "Pending":
-        self.deal_ids.append(deal_id)
-        return self
-
-    def load(self) -> None:
-        self.found = next_activities(self.deal_ids, self.now)
-
-    def of(self, deal_id: int) -> NextActivity | None:
-        return self.found.get(deal_id)
-
-
-# Set while the board gathers its columns' first pages: they share one query (board_columns).
-_gathering: ContextVar[Pending | None] = ContextVar("next_activities_gathering", default=None)
-
-
-@contextmanager
-def one_query_for_all_pages(now: datetime) -> Iterator[Pending]:
-    """Pages of cards built inside leave their next activities to the caller, who loads them once
-    for every page together."""
-    pending = Pending(now)
-    token = _gathering.set(pending)
-    try:
-        yield pending
-    finally:
-        _gathering.reset(token)
-
-
-def pending_for_page(now: datetime) -> tuple[Pending, bool]:
-    """The Pending a page of cards adds its deals to, and whether the page loads it itself (it is
-    not one of several pages gathered by `one_query_for_all_pages`)."""
-    gathering = _gathering.get()
-    return (gathering, False) if gathering is not None else (Pending(now), True)
+def next_activity(subject: str | None, due_date: date | None, due_time: time | None, now: datetime):
+    """The NextActivity of a card's NEXT_VALUES; None when its deal has no undone activity (a subject is
+    never NULL)."""
+    if subject is None:
+        return None
+    return NextActivity(subject, due_text(due_date, due_time), is_overdue(due_date, due_time, now))
 
 
 def panel_prefetch() -> Prefetch:

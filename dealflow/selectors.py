@@ -6,20 +6,21 @@ are GROUP BY queries over the whole column, cards are fetched one page at a time
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, F, Prefetch, Sum, Value, When
+from django.db.models import Case, Count, F, Prefetch, Sum, TextField, Value, When
+from django.db.models.functions import Cast
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealflow import newest, search_reads, statements
-from dealflow.activities import NextActivity, Pending, one_query_for_all_pages, panel_prefetch, pending_for_page
+from dealflow.activities import NEXT_VALUES, NextActivity, next_activity, panel_prefetch, with_next_activity
 from dealflow.board_totals import board_rows
 from dealflow.columns import (
     BOARD_COLUMN_KEYS,
@@ -88,8 +89,8 @@ class Card:
     rot_limit: int | None  # the stage's rot limit in days, set only when the deal is rotting (rotting.py)
     is_open: bool = False
     deal_id: int = 0
-    # Where its next activity is read (dealflow/activities.py); cards compare by what they show.
-    activities: Pending | None = field(default=None, compare=False, repr=False)
+    # Its page's next activities by deal id (dealflow/activities.py); cards compare by what they show.
+    activities: dict[int, NextActivity] | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_rotting(self) -> bool:
@@ -98,7 +99,7 @@ class Card:
     @property
     def next_activity(self) -> NextActivity | None:
         """Its next undone activity; an open deal without one is marked, as Pipedrive does."""
-        return self.activities.of(self.deal_id) if self.activities else None
+        return self.activities.get(self.deal_id) if self.activities else None
 
 
 @dataclass
@@ -308,9 +309,7 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
             columns.append(column)
     add_converted_totals(columns, companies)
     shown = [column.key for column in columns if column.count]
-    with one_query_for_all_pages(now or timezone.now()) as activities:
-        pages = first_pages(stages=stages, filters=filters, columns=shown, now=now)
-    activities.load()  # every column's first page in one query
+    pages = first_pages(stages=stages, filters=filters, columns=shown, now=now)
     for column in columns:
         column.cards, column.has_more = pages.get(column.key, ([], False))
         if column.key == UNMAPPED:
@@ -477,27 +476,48 @@ def over_search_matches(queryset, *, stages: StageMap, filters: BoardFilters, or
 
 def pages_of(ids: dict[str, list[int]], stages: StageMap, now=None) -> dict:
     """{column: (cards, whether more follow)} from each column's page of deal ids, in order; their
-    details in one query. The ids come as a list rather than a subquery: with a subquery, the card
-    query has nine relations, over PostgreSQL's join_collapse_limit (8), which then joins the
-    detail tables to every deal before it picks the page's (seconds at 100,000 deals). The company
-    comes from the stage map: joined, SQLite's planner started from the integrations and read every
-    deal of each instead of the page's by id. So do the stage's name, rot and mapping target: joined,
-    the stage and its mapping cost PostgreSQL a sixth of the statement for a board's 180 cards."""
-    rows = {}
+    details and next activities in one query. The ids come as a list rather than a subquery: with a
+    subquery, the card query has nine relations, over PostgreSQL's join_collapse_limit (8), which then
+    joins the detail tables to every deal before it picks the page's (seconds at 100,000 deals). The
+    company comes from the stage map: joined, SQLite's planner started from the integrations and read
+    every deal of each instead of the page's by id. So do the stage's name, rot and mapping target:
+    joined, the stage and its mapping cost PostgreSQL a sixth of the statement for a board's 180 cards."""
+    now = now or timezone.now()
+    rows, activities = {}, {}
     page_ids = tuple(i for page in ids.values() for i in page)
-    found = statements.rows(
-        ("cards", page_ids),
-        lambda: Deal.objects.filter(statements.among("id", page_ids)).values_list(*CARD_VALUES).order_by(),
-    )
+    found = statements.rows(("cards", page_ids), lambda: card_query(page_ids))
     for values in found:
-        row = dict(zip(CARD_VALUES, values, strict=True))
+        row = dict(zip(CARD_VALUES, values[:CARD_COLUMNS], strict=True))
+        for name in CARD_MOMENTS:
+            row[name] = moment(row[name])
         row["company"] = stages.company_of[row["integration_id"]]
         stage_id = row["stage_id"]
         row["stage__name"] = stages.name.get(stage_id)
         row["stage__is_deal_rot_enabled"], row["stage__days_to_rotten"] = stages.rot.get(stage_id, NO_ROT)
         row["stage__mapping__target"] = stages.target.get(stage_id)
         rows[row["id"]] = row
-    return {column: cards_page([rows[deal_id] for deal_id in page], now) for column, page in ids.items()}
+        activities[row["id"]] = next_activity(*values[CARD_COLUMNS:], now)
+    return {column: cards_page([rows[deal_id] for deal_id in page], now, activities) for column, page in ids.items()}
+
+
+def card_query(page_ids: tuple[int, ...]):
+    """The cards of `page_ids` (CARD_VALUES, the moments as text) and their next activities (NEXT_VALUES)."""
+    deals = with_next_activity(Deal.objects.filter(statements.among("id", page_ids)))
+    as_text = {f"{name}_text": Cast(name, TextField()) for name in CARD_MOMENTS}
+    read = [f"{name}_text" if name in CARD_MOMENTS else name for name in CARD_VALUES]
+    return deals.annotate(**as_text).values_list(*read, *NEXT_VALUES).order_by()
+
+
+def moment(text: str | None) -> datetime | None:
+    """A datetime column read as text (`card_query`): PostgreSQL's "2026-11-26 09:15:00.5+00" in the
+    connection's time zone (UTC), SQLite's naive "2026-11-26 09:15:00.5" in UTC. Django loads a
+    PostgreSQL timestamptz through psycopg's Python parser (its loader subclasses it to set the time
+    zone), several microseconds a value: a board's 180 cards' three moments cost more than the rest of
+    their rows; datetime.fromisoformat parses the text in C, and SQLite's converter is slower too."""
+    if text is None:
+        return None
+    parsed = datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset: int = 0, now=None):
@@ -525,13 +545,11 @@ def column_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset
     return pages_of({column: page_ids}, stages, now)[column]
 
 
-def cards_page(rows: list[dict], now=None) -> tuple[list[Card], bool]:
-    """The cards of a page's rows (fetched one beyond the page size) and whether more follow."""
-    now, paths, language = now or timezone.now(), DealPaths(), active_language()
-    activities, own = pending_for_page(now)  # the board's first pages share one query
-    cards = [card_from(row, now, paths, activities.add(row["id"]), language) for row in rows[:PAGE_SIZE]]
-    if own:
-        activities.load()
+def cards_page(rows: list[dict], now, activities: dict[int, NextActivity]) -> tuple[list[Card], bool]:
+    """The cards of a page's rows (fetched one beyond the page size) and whether more follow;
+    `activities`: their next activities by deal id."""
+    paths, language = DealPaths(), active_language()
+    cards = [card_from(row, now, paths, activities, language) for row in rows[:PAGE_SIZE]]
     return cards, len(rows) > PAGE_SIZE
 
 
@@ -572,10 +590,16 @@ CARD_VALUES = [
     "owner__name",
     "integration_id",  # its company (name, slug, logo) is added as "company": StageMap.company_of
 ]
+CARD_COLUMNS = len(CARD_VALUES)  # the next activity's NEXT_VALUES follow them
+CARD_MOMENTS = ("add_time", "stage_change_time", "update_time")  # read as text (`moment`)
 
 
 def card_from(
-    row: dict, now: datetime, paths: DealPaths, activities: Pending | None = None, language: str | None = None
+    row: dict,
+    now: datetime,
+    paths: DealPaths,
+    activities: dict[int, NextActivity] | None = None,
+    language: str | None = None,
 ) -> Card:
     days = days_in_stage(row["stage_change_time"] or row["add_time"], now)
     rot_limit = row["stage__days_to_rotten"]
