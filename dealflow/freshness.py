@@ -3,6 +3,7 @@
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from django.db.models import FilteredRelation, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -165,6 +166,31 @@ def change_summary(run: SyncRun | None) -> str:
     return ", ".join(part for part in parts if part) or _("No changes")
 
 
+# Where `header_integration` keeps the latest run it read with the integration (None: it has none).
+LATEST_RUN = "latest_sync_run"
+
+
+def header_integration(company) -> Integration | None:
+    """The company's CRM integration (selectors.company_crm_integration) with its latest sync run, for
+    the board's header: one statement (the run joined by a correlated subquery, its newest by the
+    order `latest_run` reads), where reading the run apart cost a round trip on every company's board."""
+    latest = SyncRun.objects.filter(integration_id=OuterRef("id")).order_by("-started_at", "-id").values("id")[:1]
+    found = statements.instances(
+        ("header_integration", company.pk),
+        lambda: (
+            crm_integrations([company])
+            .annotate(**{LATEST_RUN: FilteredRelation("sync_runs", condition=Q(sync_runs__id=Subquery(latest)))})
+            .select_related(LATEST_RUN)
+            .order_by("provider")[:1]
+        ),
+    )
+    if not found:
+        return None
+    integration = found[0]
+    vars(integration).setdefault(LATEST_RUN, None)  # select_related sets it only when there is a run
+    return integration
+
+
 def latest_run(integration: Integration, *, since: datetime | None = None) -> SyncRun | None:
     def runs():
         runs = SyncRun.objects.filter(integration=integration)
@@ -172,6 +198,8 @@ def latest_run(integration: Integration, *, since: datetime | None = None) -> Sy
 
     if since is not None:
         return runs().order_by("-started_at", "-id").first()
+    if LATEST_RUN in vars(integration):  # read with the integration (header_integration)
+        return vars(integration)[LATEST_RUN]
     # The board's header asks on every load: its statement is kept (statements.py).
     found = statements.instances(("latest_run", integration.pk), lambda: runs().order_by("-started_at", "-id")[:1])
     return found[0] if found else None
@@ -226,6 +254,7 @@ def sync_progress(integration: Integration, *, since: int | None, now: datetime 
     """Where the latest sync stands. A worker killed mid-sync (on this host) is noticed here at once,
     its run ended as interrupted and `integration` reloaded, rather than by the next dispatch."""
     if recover_dead_holder(integration=integration):
+        vars(integration).pop(LATEST_RUN, None)  # the run it read has just been ended
         integration.refresh_from_db()
     now = now or timezone.now()
     progress = _sync_progress(integration, since=since, now=now)

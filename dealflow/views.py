@@ -14,7 +14,7 @@ from dealflow.columns import column_of_deal
 from dealflow.deal_forms import new_deal_stages, panel_forms
 from dealflow.export import csv_lines, export_rows, xlsx_file
 from dealflow.forms import BoardFilterForm
-from dealflow.freshness import companies_health, sync_freshness, sync_progress
+from dealflow.freshness import companies_health, header_integration, sync_freshness, sync_progress
 from dealflow.models import Deal
 from dealflow.selectors import (
     COLUMN_LABELS,
@@ -62,7 +62,7 @@ def board_context(request, scope: BoardScope) -> dict:
         "hidden": board_data.hidden,
     }
     if scope.company:
-        context["integration"] = integration = company_crm_integration(scope.company)
+        context["integration"] = integration = header_integration(scope.company)
         context["new_deal_stages"] = new_deal_stages(request.user, scope.company, integration)
         if integration:
             # Progress first: it notices a killed sync and reloads the integration the header reads.
