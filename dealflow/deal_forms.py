@@ -15,7 +15,7 @@ from dealflow import statements
 from dealflow.access import may_write
 from dealflow.columns import COLUMN_KEYS, UNMAPPED
 from dealflow.models import Organization, Owner, Person, Pipeline, Stage
-from dealflow.selectors import COLUMN_LABELS
+from dealflow.selectors import COLUMN_LABELS, StageMap
 from portfolio.models import currency_code_validator
 
 STALE = _("This form is out of date: reload the deal and try again.")
@@ -236,17 +236,14 @@ def panel_forms(user, company, deal, *, bound=None) -> dict:
     return {"can_write": True, "write_forms": forms}
 
 
-def new_deal_stages(user, company, integration) -> dict[str, int]:
+def new_deal_stages(user, company, integration, stages: StageMap) -> dict[str, int]:
     """{column key: the remote id of its first stage} for the "+" in each column header (new deal
-    preset to that column), for staff and the company's editors only."""
+    preset to that column), for staff and the company's editors only: of the board's stage map, which
+    holds the integration's stages that are not deleted, of pipelines that are not, by pipeline order,
+    pipeline, stage order and id (a query of their own cost a round trip on every company's board)."""
     if integration is None or not may_write(user, company):
         return {}
-    stages = (
-        Stage.objects.filter(integration=integration, is_deleted=False, pipeline__is_deleted=False)
-        .order_by("pipeline__order_nr", "pipeline_remote_id", "order_nr", "remote_id")
-        .values_list("remote_id", "mapping__target")
-    )
     first = {}
-    for remote_id, target in stages:
-        first.setdefault(target or UNMAPPED, remote_id)
+    for remote_id, target in stages.open_stages.get(integration.pk, []):
+        first.setdefault(target, remote_id)
     return first

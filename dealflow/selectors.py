@@ -166,6 +166,9 @@ class StageMap:
     company_of: dict[int, tuple[str, str, str]] = field(default_factory=dict)
     # stage id -> (is_deal_rot_enabled, days_to_rotten): the cards' rot, without a join either
     rot: dict[int, tuple[bool, int | None]] = field(default_factory=dict)
+    # integration id -> [(remote id, mapping target)] of the stages a new deal may be put in (not
+    # deleted, of a pipeline not deleted), in the new deal form's order (deal_forms.new_deal_stages)
+    open_stages: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
     def column_of(self, status: str, stage_id: int | None) -> str:
         """The column of a deal on the board (see `columns.on_board`)."""
@@ -191,12 +194,17 @@ def stage_map(companies) -> StageMap:
             cursor.execute(STAGE_MAP_SQL.format(", ".join(["%s"] * len(ids))), [Category.CRM.value, *ids])
             rows = cursor.fetchall()
     company_of, target, probability, name, company_name, integration_of, rot = {}, {}, {}, {}, {}, {}, {}
-    for integration_id, company, slug, logo, stage_id, stage_name, stage_probability, stage_target, *stage_rot in rows:
+    open_stages = defaultdict(list)
+    for integration_id, company, slug, logo, stage_id, stage_name, stage_probability, stage_target, *more in rows:
         company_of.setdefault(integration_id, (company, slug, logo))
         if stage_id is None:  # an integration without stages
             continue
         target[stage_id] = stage_target or UNMAPPED
-        rot[stage_id] = tuple(stage_rot)
+        rot_enabled, days_to_rotten, remote_id, pipeline_order, pipeline_remote_id, order_nr, is_open = more
+        rot[stage_id] = (rot_enabled, days_to_rotten)
+        if is_open:
+            order = (pipeline_order, *nulls_as_ordered(pipeline_remote_id), order_nr, remote_id)
+            open_stages[integration_id].append((order, remote_id, target[stage_id]))
         probability[stage_id] = stage_probability
         name[stage_id] = stage_name
         company_name[stage_id] = company_of[integration_id][0]
@@ -210,20 +218,30 @@ def stage_map(companies) -> StageMap:
         integration_of=integration_of,
         company_of=company_of,
         rot=rot,
+        open_stages={key: [stage[1:] for stage in sorted(found)] for key, found in open_stages.items()},
     )
 
 
+def nulls_as_ordered(value) -> tuple:
+    """A sort key for a nullable number that puts None where the database's ORDER BY ... ASC does
+    (PostgreSQL after every number, SQLite before)."""
+    return ((value is None) == (connection.vendor == "postgresql"), value or 0)
+
+
 # The board's CRM integrations (crm_integrations), with their companies' (name, slug, logo), and their
-# stages, each integration's in Stage's order: one statement (an integration without stages is one row
+# stages, each integration's in Stage's order, with what the new deal form orders and filters them by
+# (their pipeline's order and whether it is deleted): one statement (an integration without stages is one row
 # of NULL stage), where the ORM's two (integrations, then their stages) cost a round trip more on every
 # board and load more. Written as SQL: Stage has no relation back from Integration to join from.
 STAGE_MAP_SQL = (
     "SELECT i.id, c.name, c.slug, c.logo, s.id, s.name, s.deal_probability, m.target, s.is_deal_rot_enabled, "
-    "s.days_to_rotten "
+    "s.days_to_rotten, s.remote_id, p.order_nr, s.pipeline_remote_id, s.order_nr, "
+    "CASE WHEN s.is_deleted OR p.is_deleted THEN 0 WHEN p.id IS NULL THEN 0 ELSE 1 END "
     f"FROM {Integration._meta.db_table} i "
     f"INNER JOIN {PortfolioCompany._meta.db_table} c ON c.id = i.company_id "
     f"LEFT OUTER JOIN {Stage._meta.db_table} s ON s.integration_id = i.id "
     f"LEFT OUTER JOIN {StageMapping._meta.db_table} m ON m.stage_id = s.id "
+    f"LEFT OUTER JOIN {Pipeline._meta.db_table} p ON p.id = s.pipeline_id "
     "WHERE i.category = %s AND i.company_id IN ({}) "
     "ORDER BY c.name, i.provider, i.id, s.pipeline_remote_id, s.order_nr, s.remote_id"
 )
@@ -293,6 +311,7 @@ def in_column_order(deals, column: str):
 class Board:
     columns: list[Column]
     hidden: HiddenDeals
+    stages: StageMap | None = None  # what the board's columns were read with
 
 
 def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
@@ -314,7 +333,7 @@ def board_columns(*, companies, filters: BoardFilters, now=None) -> Board:
         column.cards, column.has_more = pages.get(column.key, ([], False))
         if column.key == UNMAPPED:
             column.integrations = unmapped_integrations(stages, unmapped_integration_ids)
-    return Board(columns=columns, hidden=hidden)
+    return Board(columns=columns, hidden=hidden, stages=stages)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ def board_context(request, scope: BoardScope) -> dict:
     }
     if scope.company:
         context["integration"] = integration = header_integration(scope.company)
-        context["new_deal_stages"] = new_deal_stages(request.user, scope.company, integration)
+        context["new_deal_stages"] = new_deal_stages(request.user, scope.company, integration, board_data.stages)
         if integration:
             # Progress first: it notices a killed sync and reloads the integration the header reads.
             context["sync"] = sync_progress(integration, since=None)
