@@ -9,6 +9,7 @@ anything is sent. `changes()` gives the fields for the write-back service under 
 from datetime import datetime
 
 from django import forms
+from django.db.models import CharField, F, Value
 from django.utils.translation import gettext_lazy as _
 
 from dealflow import statements
@@ -45,23 +46,55 @@ class SeenTimeField(forms.CharField):
 
 def stage_choices(stages) -> list:
     """Stages grouped under the board's columns, in board order, each under the company's own name."""
+    return grouped_stage_choices(
+        (stage.remote_id, stage.name, getattr(getattr(stage, "mapping", None), "target", None)) for stage in stages
+    )
+
+
+def grouped_stage_choices(stages) -> list:
+    """`stage_choices` of (remote id, name, mapping target) rows."""
     grouped = {key: [] for key in COLUMN_KEYS}
-    for stage in stages:
-        target = getattr(getattr(stage, "mapping", None), "target", None) or UNMAPPED
-        grouped[target].append((stage.remote_id, stage.name))
+    for remote_id, name, target in stages:
+        grouped[target or UNMAPPED].append((remote_id, name))
     return [(str(COLUMN_LABELS[key]), options) for key, options in grouped.items() if options]
 
 
-def pipeline_stages(integration, pipeline_remote_id) -> list:
-    # Every panel builds this form: its statement compiled once per pipeline (dealflow/statements.py).
-    return statements.instances(
-        ("deal_forms.pipeline_stages", integration.pk, pipeline_remote_id),
-        lambda: (
-            Stage.objects.filter(integration=integration, pipeline_remote_id=pipeline_remote_id, is_deleted=False)
-            .select_related("mapping")
-            .order_by("order_nr", "remote_id")
-        ),
+PANEL_CHOICES = "_panel_choices"  # where a deal keeps its panel's choices for its forms
+
+
+def panel_choices(deal) -> tuple[list, list]:
+    """([(remote id, name, mapping target)] of the stages of the deal's pipeline, [(remote id, name)] of
+    its integration's active owners): the stage form's and the edit form's choices, in one statement
+    (UNION ALL, each in its own order; a round trip less on every panel), compiled once per pipeline
+    (dealflow/statements.py) and read once per deal object, for every form built for it."""
+    if PANEL_CHOICES not in vars(deal):
+        integration_id, pipeline_remote_id = deal.integration_id, deal.pipeline_remote_id
+        stages, owners = [], []
+        for kind, remote_id, name, target, *_ in statements.rows(
+            ("deal_forms.panel_choices", integration_id, pipeline_remote_id),
+            lambda: panel_choices_query(integration_id, pipeline_remote_id),
+        ):
+            if kind == 0:
+                stages.append((remote_id, name, target))
+            else:
+                owners.append((remote_id, name))
+        vars(deal)[PANEL_CHOICES] = (stages, owners)
+    return vars(deal)[PANEL_CHOICES]
+
+
+def panel_choices_query(integration_id: int, pipeline_remote_id: int | None):
+    """Rows (kind: 0 a stage, 1 an owner; remote id, name, mapping target, then what each sorts on)."""
+    stages = Stage.objects.filter(
+        integration_id=integration_id, pipeline_remote_id=pipeline_remote_id, is_deleted=False
+    ).annotate(kind=Value(0), target=F("mapping__target"), s1=F("order_nr"), s2=Value(""))
+    owners = Owner.objects.filter(integration_id=integration_id, is_active=True).annotate(
+        kind=Value(1), target=Value(None, output_field=CharField()), s1=Value(0), s2=F("name")
     )
+    # Stages by order_nr, remote id; owners by name, remote id: each as its form's own query did.
+    parts = [
+        part.order_by().values_list("kind", "remote_id", "name", "target", "s1", "s2") for part in (stages, owners)
+    ]
+    return parts[0].union(parts[1], all=True).order_by("kind", "s1", "s2", "remote_id")
 
 
 def remote_choices(model, integration, **filters) -> list:
@@ -88,7 +121,7 @@ class StageForm(DealChangeForm):
 
     def __init__(self, data=None, *, deal, **kwargs):
         super().__init__(data, deal=deal, **kwargs)
-        self.fields["stage_id"].choices = stage_choices(pipeline_stages(deal.integration, deal.pipeline_remote_id))
+        self.fields["stage_id"].choices = grouped_stage_choices(panel_choices(deal)[0])
         self.fields["stage_id"].initial = deal.stage_remote_id
 
     def changes(self) -> dict:
@@ -149,7 +182,7 @@ class DealFieldsMixin(forms.Form):
 class EditForm(DealFieldsMixin, DealChangeForm):
     def __init__(self, data=None, *, deal, **kwargs):
         super().__init__(data, deal=deal, **kwargs)
-        self.owner_choices(deal.integration)
+        self.fields["owner_id"].choices = [("", "—"), *panel_choices(deal)[1]]
         for name, value in (
             ("value", deal.value),
             ("currency", deal.currency),
