@@ -35,3 +35,28 @@ def test_the_95th_percentile_of_a_few_timings_is_never_above_the_slowest():
     timings = [50.0] * 9 + [90.0]
     assert p95(timings) <= 90.0
     assert p95([float(n) for n in range(1, 21)]) == pytest.approx(19.05)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_timed_board_requests_run_past_postgresql_s_planning_phase():
+    """bench_board times a worker's steady state: on PostgreSQL each statement of a page has been
+    prepared (its sixth run) and planned five times more, after which the server keeps its choice.
+    With three warm-up requests the timed ones were still being planned."""
+    from django.db import connection
+
+    from dealflow.management.commands import bench_board
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.close()  # a new connection: no statement prepared yet
+    urls = bench_board.generate(deals=40, companies=2, seed=1)
+    board = {"user": urls["user"], "board, one company": urls["board, one company"]}
+    bench_board.Command().measure(board, runs=2)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%dealflow_deal%%' AND statement NOT LIKE '%%INSERT%%'"
+        )
+        plans = cursor.fetchall()
+    assert plans, "the board's statements were not prepared"
+    assert all(planned > 5 for _, planned in plans), [(sql[:80], planned) for sql, planned in plans]
