@@ -21,7 +21,6 @@ dealflow.columns': together, in one statement that reads the union once (a mater
 page over the union too, and the CSV export takes its ids (`matching_ids`): one search rule.
 """
 
-from collections import OrderedDict
 from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -115,10 +114,8 @@ def _kept_statement(key, build, q: str, won_since):
     parameters. The text is in the statement only as the names' and titles' LIKE patterns
     (search_index: icontains), so each parameter that holds the stand-in holds `q` escaped as
     LIKE escapes it; the moment is compared with the won date, a parameter of its own."""
-    connection_ = connections[DEFAULT_DB_ALIAS]
-    kept = _kept.setdefault(connection_, OrderedDict())
-    statement = kept.get(key)
-    if statement is None:
+
+    def kept_statement(connection_):
         moment = None if won_since is None else statements.STAND_INS[0]
         built = build(TEXT_STAND_IN, moment)
         if built is None:
@@ -129,11 +126,12 @@ def _kept_statement(key, build, q: str, won_since):
         moments = [at for at, param in enumerate(params) if param == moment]
         if not texts or (won_since is not None and not moments):
             raise ValueError("The text and the moment must be parameters of the statement.")
-        statement = kept[key] = (sql, tuple(params), texts, moments, *rest)
-        if len(kept) > KEPT_AT_MOST:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end(key)
+        return (sql, tuple(params), texts, moments, *rest)
+
+    statement = statements.kept(_kept, KEPT_AT_MOST, key, kept_statement)
+    if statement is None:
+        return None
+    connection_ = connections[DEFAULT_DB_ALIAS]
     sql, params, texts, moments, *rest = statement
     params = list(params)
     escaped = connection_.ops.prep_for_like_query(q)

@@ -27,21 +27,39 @@ EMPTY = object()  # a query Django knows returns nothing (an empty IN list) and 
 _kept: WeakKeyDictionary = WeakKeyDictionary()
 
 
+def kept(store: WeakKeyDictionary, size: int, key: Hashable, build: Callable):
+    """The value kept in `store` under `key` for this process's default connection, the most
+    recently used first and at most `size` of them per connection (the least recently used goes);
+    built now by `build(connection)` when none is. A build that gives None is not kept (None is
+    returned). The one rule for what a process keeps per connection (this module's compilers,
+    search_reads' searched boards)."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    values = store.setdefault(connection, OrderedDict())
+    value = values.get(key, _NONE)
+    if value is _NONE:
+        value = build(connection)
+        if value is None:
+            return None
+        values[key] = value
+        if len(values) > size:
+            values.popitem(last=False)
+    else:
+        values.move_to_end(key)
+    return value
+
+
+_NONE = object()  # no value kept under a key
+
+
 def _kept_compiler(key: Hashable, build: Callable, moments: tuple[datetime, ...]):
     """The compiler of the statement kept under `key` (built now if none is), set to run it with
     `moments`; EMPTY for a query Django knows returns nothing."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    kept = _kept.setdefault(connection, OrderedDict())
-    statement = kept.get(key)
-    if statement is None:
-        statement = _compiled(build(*STAND_INS[: len(moments)]), connection, len(moments))
-        kept[key] = statement
-        if len(kept) > SIZE:
-            kept.popitem(last=False)
-    else:
-        kept.move_to_end(key)
+    statement = kept(
+        _kept, SIZE, key, lambda connection: _compiled(build(*STAND_INS[: len(moments)]), connection, len(moments))
+    )
     if statement is EMPTY:
         return EMPTY
+    connection = connections[DEFAULT_DB_ALIAS]
     compiler, sql, params, places = statement
     if places:
         params = list(params)
