@@ -129,17 +129,22 @@ print(statuses[0], opened[0] is not None, opened[0] is not None and opened[0] is
 """
 
 
-def test_a_worker_keeps_its_sqlite_connection_between_requests(tmp_path):
-    """Through Django's WSGI handler as gunicorn calls it: the second request uses the first one's
-    SQLite connection (a new one per request reads the schema again and starts with a cold page
-    cache); CONN_MAX_AGE=0 still closes it after each request."""
-    settings = {
+def worker_settings(tmp_path) -> dict:
+    """A production-like worker's environment on a SQLite file of its own."""
+    return {
         "DEBUG": "False",
         "SECRET_KEY": "x" * 60,
         "FERNET_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
     }
+
+
+def test_a_worker_keeps_its_sqlite_connection_between_requests(tmp_path):
+    """Through Django's WSGI handler as gunicorn calls it: the second request uses the first one's
+    SQLite connection (a new one per request reads the schema again and starts with a cold page
+    cache); CONN_MAX_AGE=0 still closes it after each request."""
+    settings = worker_settings(tmp_path)
     kept = start_django(settings, script=KEPT_CONNECTION)
     assert kept.stdout.split() == ["200", "OK", "True", "True"], kept.stderr[-2000:]
     closed = start_django({**settings, "CONN_MAX_AGE": "0"}, script=KEPT_CONNECTION)
@@ -150,14 +155,7 @@ def test_a_worker_keeps_its_connection_for_good_unless_told_otherwise(tmp_path):
     """By default a connection is never closed for its age: a board opened less than six times a
     minute never ran PostgreSQL's prepared statements under the former 60 s limit, and each new
     connection starts cold. CONN_MAX_AGE still limits it; a value that is not a number is refused."""
-    settings = {
-        "DEBUG": "False",
-        "SECRET_KEY": "x" * 60,
-        "FERNET_KEYS": Fernet.generate_key().decode(),
-        "ALLOWED_HOSTS": "testserver",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "AN_HOUR_LATER": "1",
-    }
+    settings = {**worker_settings(tmp_path), "AN_HOUR_LATER": "1"}
     kept = start_django(settings, script=KEPT_CONNECTION)
     assert kept.stdout.split() == ["200", "OK", "True", "True"], kept.stderr[-2000:]
     limited = start_django({**settings, "CONN_MAX_AGE": "60"}, script=KEPT_CONNECTION)
