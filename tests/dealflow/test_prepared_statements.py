@@ -86,3 +86,76 @@ def test_the_cards_and_their_next_activities_are_one_statement_whatever_the_numb
     assert texts[0] == texts[1] == texts[2]
     [cards] = texts[0]
     assert "= ANY(" in cards and '"next_activity__subject"' in cards
+
+
+@pytest.mark.parametrize("plan_mode", ["auto", "force_generic_plan"])
+def test_closed_wons_open_deals_are_read_off_their_own_index_no_further_than_the_page(client, staff, coeo, plan_mode):
+    # Open deals in a stage mapped to Closed Won, newest by win date: one range of
+    # deal_won_open_stage_idx (migration 0024) whatever the planner guesses of the stage's share. Off
+    # deal_won_at_idx with `stage_id + 0` it guessed 0.5 % of the open deals and, at 50,000 deals, read
+    # and sorted whole stages off deal_board_include_idx.
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.db.models.functions import Coalesce
+    from django.utils import timezone
+
+    from dealflow.models import Deal, DealStatus
+
+    client.force_login(staff)
+    now = timezone.now()
+    for index in range(40):  # distinct win dates, some with none but a stage change
+        make.deal(coeo.stages.won, f"Verbal {index}", stage_change_time=now - timedelta(hours=index))
+    make.many_deals(coeo.stages.lead, 200)
+    make.deal(coeo.stages.won, "Won", status=DealStatus.WON, won_time=now - timedelta(minutes=90))
+    url = reverse("dealflow:company_board", args=[coeo.company.slug])
+    sent = []
+
+    def record(execute, sql, params, *args):
+        if "CROSS JOIN LATERAL" in sql:
+            sent.append((sql, params))
+        return execute(sql, params, *args)
+
+    with connection.execute_wrapper(record):
+        assert client.get(url).status_code == 200
+    [(sql, params)] = sent
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE dealflow_deal")
+        cursor.execute(f"SET plan_cache_mode = {plan_mode}")
+        numbered = sql.split("%s")  # as psycopg's server-side binding sends it: $1, $2...
+        cursor.execute(
+            "PREPARE first_pages AS " + "".join(f"{part}${n}" for n, part in enumerate(numbered[:-1], 1)) + numbered[-1]
+        )
+        execute = "EXECUTE first_pages" + (f"({', '.join(['%s'] * len(params))})" if params else "")
+        execute, params = connection.ops.compose_sql(execute, params), None  # EXECUTE takes no bound parameters
+        for _ in range(6):  # past the fifth run PostgreSQL may keep a generic plan
+            cursor.execute(execute, params)
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {execute}", params)
+        [([plan],)] = cursor.fetchall()
+        cursor.execute(execute, params)
+        rows = cursor.fetchall()
+        cursor.execute("DEALLOCATE first_pages")
+        cursor.execute("RESET plan_cache_mode")
+
+    scans = []
+
+    def walk(node):
+        scans.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    walk(plan["Plan"])
+    own = [node for node in scans if node.get("Index Name") == "deal_won_open_stage_idx"]
+    assert own and all(node["Actual Rows"] <= 26 for node in own), [
+        (node["Node Type"], node.get("Index Name"), node["Actual Rows"]) for node in scans
+    ]
+    # The page is the one a plain ordering gives.
+    won_at = Coalesce("won_time", "close_time", "stage_change_time", "update_time")
+    expected = (
+        Deal.objects.filter(integration=coeo.integration, is_archived=False)
+        .filter(Q(status=DealStatus.OPEN, stage=coeo.stages.won) | Q(status=DealStatus.WON))
+        .order_by(won_at.desc(nulls_last=True), "-id")
+        .values_list("id", flat=True)[:26]  # a page and one more (is there a next page)
+    )
+    page = [deal_id for column, deal_id, _ in sorted(rows, key=lambda row: row[2]) if column == "closed_won"]
+    assert page == list(expected)
