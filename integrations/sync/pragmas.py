@@ -2,8 +2,9 @@
 
 SQLite: a larger page cache keeps the tables' and indexes' pages in memory while staged rows are
 copied in Pipedrive's order rather than the indexes' (64 MB: every connection's own default too,
-unless SQLITE_CACHE_MB sets another). It is per-connection and does not touch durability. temp_store is left alone: changing it drops the connection's temporary tables,
-which hold the staged rows (staging.py).
+unless SQLITE_CACHE_MB sets another). It is per-connection and does not touch durability.
+temp_store is left alone: changing it drops the connection's temporary tables, which hold the
+staged rows (staging.py).
 
 PostgreSQL: no JIT compilation. The write's statements are few and large, so their plan costs pass
 the JIT thresholds, and compiling one took 1.3-1.4 s (EXPLAIN ANALYZE of the 20k-deal INSERT)
