@@ -7,9 +7,10 @@ hundred rows whatever the number of deals:
 
 - open deals: every row, by stage (the stage map turns stages into columns when the board reads,
   so a stage mapping change moves totals between columns without a write);
-- won deals within the won period: the rows of the days after the period's first day, plus that
-  first day itself counted from the deals (one indexed range: deal_won_at_idx), so the period
-  keeps its exact start.
+- won deals within the won period: the rows of the days after the period's first day to the end
+  of its month, the rows of the months after (dealflow_boardwonmonth, board_won_months.py: a
+  dozen rows per company and currency instead of a row per day), plus that first day itself
+  counted from the deals (one indexed range: deal_won_at_idx), so the period keeps its exact start.
 
 `grouped_deals` is the GROUP BY over the deals that the table must equal: `rebuild` writes it, and
 the tests compare the table with it after every kind of write.
@@ -20,12 +21,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Case, Count, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Case, Count, IntegerField, Sum, Value, When
+from django.db.models.functions import Cast, Coalesce, TruncDate
 
-from dealflow import statements
+from dealflow import board_won_months, statements
 from dealflow.columns import on_board, won_at_expression
-from dealflow.models import BoardTotal, Deal, DealStatus
+from dealflow.models import BoardTotal, BoardWonMonth, Deal, DealStatus
 
 EPOCH = date(1970, 1, 1)
 CENT = Decimal("0.01")
@@ -80,8 +81,15 @@ def table_rows(integration_ids=None) -> dict[tuple, tuple[int, int]]:
     }
 
 
+def differing_rows() -> int:
+    """How many rows of the totals table and of the won months differ from a GROUP BY over the deals."""
+    return len(set(table_rows().items()) ^ set(grouped_deals().items())) + len(
+        set(board_won_months.table_rows().items()) ^ set(board_won_months.grouped_deals().items())
+    )
+
+
 def rebuild() -> int:
-    """Recompute the whole table from the deals; how many rows it now has."""
+    """Recompute the whole table and the won months from the deals; how many rows they now have."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Deal writes wait until the new rows are in (SQLite's write transaction already holds
@@ -101,12 +109,14 @@ def rebuild() -> int:
             )
             for (integration_id, status, stage_id, currency, won_day), (count, value_cents) in grouped_deals().items()
         )
-    return len(rows)
+        with connection.cursor() as cursor:
+            board_won_months.refill(cursor, connection.vendor)
+    return len(rows) + BoardWonMonth.objects.count()
 
 
 def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> list[dict]:
     """What a GROUP BY of the board's deals (no text, owner or pipeline filter) by integration,
-    status, stage and currency returns, from the table: dicts with integration_id, status,
+    status, stage and currency returns, from the tables: dicts with integration_id, status,
     stage_id (BoardTotal.NO_STAGE for won deals and deals without a stage), currency, count and
     total_value. One query whatever the number of deals."""
     first_day = None if won_since is None else won_since.astimezone(UTC).date()
@@ -115,7 +125,7 @@ def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> lis
     if first_day is None:
         grouped = statements.rows(key, lambda: _grouped(integration_ids, first_day))
     else:
-        # The table's rows and the first day's wins, in one statement (a round trip less per board).
+        # The tables' rows and the first day's wins, in one statement (a round trip less per board).
         def build(since):
             return _with_first_day(integration_ids, first_day, since)
 
@@ -139,17 +149,36 @@ def board_rows(*, integration_ids: list[int], won_since: datetime | None) -> lis
 
 
 def _grouped(integration_ids: list[int], first_day: date | None):
-    """The totals table's rows of the board, summed by integration, status, stage and currency, as
-    (integration_id, status, stage_id, currency, count, value in cents, None)."""
-    rows = BoardTotal.objects.filter(integration_id__in=integration_ids).exclude(count=0)
-    if first_day is not None:
-        rows = rows.filter(Q(status=DealStatus.OPEN) | Q(won_day__gt=day_number(first_day)))
-    # The last column is the first day's wins' value (_won_on), whose rows follow in the same statement.
-    no_value = Value(None, output_field=Deal._meta.get_field("value").clone())
-    grouped = rows.values_list("integration_id", "status", "stage_id", "currency").annotate(
-        deals=Sum("count"), total=Sum("value_cents"), first_day_value=no_value
+    """The tables' rows of the board, summed by integration, status, stage and currency, as
+    (integration_id, status, stage_id, currency, count, value in cents, None): the open deals, and
+    the won deals after `first_day` (None: every won deal), by day up to the end of `first_day`'s
+    month and by month after it. One statement (UNION ALL), each part a range of an index."""
+    totals = BoardTotal.objects.filter(integration_id__in=integration_ids).exclude(count=0)
+    months = BoardWonMonth.objects.filter(integration_id__in=integration_ids).exclude(count=0)
+    if first_day is None:
+        won_days = totals.filter(status=DealStatus.WON, won_day=BoardTotal.NO_WIN_DATE)  # none has a month
+    else:
+        next_month = (first_day.replace(day=1) + timedelta(days=31)).replace(day=1)
+        won_days = totals.filter(
+            status=DealStatus.WON, won_day__gt=day_number(first_day), won_day__lt=day_number(next_month)
+        )
+        months = months.filter(month__gte=next_month)
+    # The last column is the first day's wins' value (_won_on), whose rows follow in the same statement;
+    # typed, since PostgreSQL types the NULLs of the first parts before it reads the last.
+    no_value = Cast(Value(None), output_field=Deal._meta.get_field("value").clone())
+    by_day = [
+        rows.values_list("integration_id", "status", "stage_id", "currency")
+        .annotate(deals=Sum("count"), total=Sum("value_cents"), first_day_value=no_value)
+        .order_by()
+        for rows in (totals.filter(status=DealStatus.OPEN), won_days)
+    ]
+    by_month = (
+        months.annotate(won=Value(DealStatus.WON.value), no_stage=Value(BoardTotal.NO_STAGE))
+        .values_list("integration_id", "won", "no_stage", "currency")
+        .annotate(deals=Sum("count"), total=Sum("value_cents"), first_day_value=no_value)
+        .order_by()
     )
-    return grouped.order_by()
+    return by_day[0].union(by_day[1], by_month, all=True)
 
 
 def _with_first_day(integration_ids: list[int], first_day: date, since: datetime):

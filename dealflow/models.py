@@ -474,11 +474,42 @@ class BoardTotal(models.Model):
                 fields=["integration", "status", "stage_id", "currency", "won_day"], name="boardtotal_unique_key"
             )
         ]
+        # The board's reads: an integration's open rows, and its won rows of a range of days.
+        indexes = [models.Index(fields=["integration", "status", "won_day"], name="boardtotal_won_day_idx")]
         verbose_name = _("board total")
         verbose_name_plural = _("board totals")
 
     def __str__(self):
         return f"{self.integration_id} {self.status} {self.stage_id} {self.currency}: {self.count}"
+
+
+class BoardWonMonth(models.Model):
+    """How many won deals the board can show (not archived, with a win date), and their value, per
+    company (integration), currency and UTC calendar month of the win: the won period's whole months
+    are read from these rows instead of BoardTotal's row per day (dealflow/board_won_months.py).
+
+    As BoardTotal, triggers keep it in the transaction of every write to a deal, so it stays exactly
+    equal to a GROUP BY over the deals; `manage.py rebuild_board_totals` recomputes it.
+    """
+
+    # No database constraint, as BoardTotal.integration (an integration's delete moves its deals).
+    integration = models.ForeignKey(
+        "integrations.Integration", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    month = models.DateField()  # the first day of the win's month, in UTC (columns.won_at_expression)
+    count = models.IntegerField(default=0)
+    value_cents = models.BigIntegerField(default=0)  # exact sums on SQLite too
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "currency", "month"], name="boardwonmonth_unique_key")
+        ]
+        verbose_name = _("board won month")
+        verbose_name_plural = _("board won months")
+
+    def __str__(self):
+        return f"{self.integration_id} {self.currency} {self.month}: {self.count}"
 
 
 class DealHistoryBackfill(models.Model):

@@ -81,6 +81,7 @@ REGISTRY: dict[str, TriggerSet] = {}
 # The modules that register trigger sets, imported on the registry's first use.
 MODULES = (
     "dealflow.migrated_triggers",
+    "dealflow.board_won_months",
     "dealflow.metrics.day_totals",
     "dealflow.metrics.activity_flags",
     "dealflow.metrics.overview_cache",

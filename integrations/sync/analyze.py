@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from django.db import DatabaseError, connection, models
 
-from dealflow.models import BoardTotal, Deal, Organization, Person
+from dealflow.models import BoardTotal, BoardWonMonth, Deal, Organization, Person
 from dealflow.search_index import merge_segments
 
 logger = logging.getLogger(__name__)
@@ -28,9 +28,11 @@ def is_large(*, created: int, updated: int, deleted: int) -> bool:
 
 
 def analyze(written: Iterable[type[models.Model]]) -> None:
-    """ANALYZE the tables of `written` (and the board totals, which their writes changed);
+    """ANALYZE the tables of `written` (and the board's totals, which their writes changed);
     a failure is logged, never raised: statistics are only a speed-up."""
-    tables = sorted({model._meta.db_table for model in written} | {BoardTotal._meta.db_table})
+    tables = sorted(
+        {model._meta.db_table for model in written} | {BoardTotal._meta.db_table, BoardWonMonth._meta.db_table}
+    )
     try:
         with connection.cursor() as cursor:
             if connection.vendor == "sqlite":

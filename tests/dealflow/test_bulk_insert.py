@@ -1,4 +1,4 @@
-"""A large insert on SQLite keeps the board totals, the day totals, the search index, the overview's
+"""A large insert on SQLite keeps the board totals and won months, the day totals, the search index, the overview's
 marks and the planned activity flags with set-based statements instead of their row triggers
 (dealflow/bulk_insert.py, each trigger set's `bulk_insert` in dealflow/triggers.py): the tables
 stay exactly equal to their GROUP BY (the index to a scan, the flags to the activities, a new mark
@@ -11,7 +11,7 @@ one so that the sandbox's few hundred deals take it."""
 import pytest
 from django.db import DatabaseError, connection
 
-from dealflow import board_totals
+from dealflow import board_totals, board_won_months
 from dealflow.bulk_insert import insert_set_based
 from dealflow.metrics import activity_flags, day_totals, overview_cache
 from dealflow.models import Activity, Deal, MetricsMark, Organization, Person
@@ -41,6 +41,7 @@ def replaced_triggers() -> set[str]:
 
 def assert_exact():
     assert board_totals.table_rows() == board_totals.grouped_deals()
+    assert board_won_months.table_rows() == board_won_months.grouped_deals()
     assert day_totals.table_rows() == day_totals.grouped_deals()
     assert_same_results()
     assert_flags_exact()
@@ -117,12 +118,14 @@ def test_a_failed_insert_leaves_the_triggers_and_tables_as_they_were(set_based):
     connected = connect(Sandbox("coeo", burst_limit=100_000))
     assert connected.sync(full=True).outcome == SyncOutcome.SUCCEEDED
     before, totals, flags, marked = triggers(), board_totals.table_rows(), assert_flags_exact(), marks()
+    months = board_won_months.table_rows()
     for model in (Deal, Activity):
         table = model._meta.db_table
         with pytest.raises(DatabaseError):  # every row again: their ids are taken
             insert_set_based(table, f"INSERT INTO {table} SELECT * FROM {table} WHERE %s", [True])
     assert triggers() == before
     assert board_totals.table_rows() == totals
+    assert board_won_months.table_rows() == months
     assert assert_flags_exact() == flags
     assert marks() == marked
     assert activity_flags.triggers_present()

@@ -18,7 +18,7 @@ from django.db.migrations.operations import AddField, AddIndex, AlterField, Crea
 from django.db.models import CharField, Index, IntegerField, TextField
 from django.utils import timezone
 
-from dealflow import board_totals, triggers
+from dealflow import board_totals, board_won_months, triggers
 from dealflow.metrics import activity_flags, day_totals, month_totals, open_totals, overview_cache
 from dealflow.models import Deal, DealStatus, StageChange
 from dealflow.search_index import matches, plain_matches
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 
 EVERY_SET = {
     "board_totals",
+    "board_won_months",
     "day_totals",
     "activity_flags",
     "overview_marks",
@@ -69,6 +70,7 @@ def figures_exact() -> bool:
     )
     return (
         board_totals.table_rows() == board_totals.grouped_deals()
+        and board_won_months.table_rows() == board_won_months.grouped_deals()
         and day_totals.table_rows() == day_totals.grouped_deals()
         and open_totals.table_rows() == open_totals.grouped_deals()
         and month_totals.table_rows() == month_totals.grouped_deals()

@@ -1,4 +1,4 @@
-"""`manage.py rebuild_board_totals`: recompute the board's totals table from the deals.
+"""`manage.py rebuild_board_totals`: recompute the board's totals table and won months from the deals.
 
 The table is kept by database triggers on every write to a deal, so this is for repair (a
 database restored from elsewhere, triggers dropped by hand): it also makes the board's triggers
@@ -9,23 +9,29 @@ database restored from elsewhere, triggers dropped by hand): it also makes the b
 from django.core.management.base import BaseCommand, CommandError
 
 from dealflow import triggers
-from dealflow.board_totals import grouped_deals, rebuild, table_rows
+from dealflow.board_totals import differing_rows, rebuild
 
 # The trigger sets the board reads (dealflow/triggers.py, dealflow/migrated_triggers.py).
-BOARD_TRIGGERS = ("board_totals", "search_dealflow_deal", "search_dealflow_organization", "search_dealflow_person")
+BOARD_TRIGGERS = (
+    "board_totals",
+    "board_won_months",
+    "search_dealflow_deal",
+    "search_dealflow_organization",
+    "search_dealflow_person",
+)
 
 
 class Command(BaseCommand):
-    help = "Recompute the board totals table (dealflow_boardtotal) from the deals."
+    help = "Recompute the board totals (dealflow_boardtotal, dealflow_boardwonmonth) from the deals."
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="only compare the table with the deals")
 
     def handle(self, *args, check, **options):
         if check:
-            differing = set(table_rows().items()) ^ set(grouped_deals().items())
+            differing = differing_rows()
             if differing:
-                raise CommandError(f"The board totals differ from the deals in {len(differing)} rows.")
+                raise CommandError(f"The board totals differ from the deals in {differing} rows.")
             self.stdout.write("The board totals equal a GROUP BY over the deals.")
             missing = [trigger_set.name for trigger_set in triggers.missing(BOARD_TRIGGERS)]
             if missing:
