@@ -5,7 +5,8 @@ each integration's part of the column is read from an index already in the colum
 (models.Deal: deal_newest_idx by last update, deal_won_at_idx by win date), stopping after the
 page; the parts, a page each, are merged in one UNION ALL query, and the board's columns in one
 query too. A part's rows without a sort date come after the dated ones, as NULLS LAST orders them:
-they are read as a part of their own, so each part is one plain index range on both databases.
+on PostgreSQL they are read as a part of their own, so each part is one plain index range; SQLite
+orders NULL below every value, so there one range newest first gives both.
 
 On PostgreSQL the parts are not written out one by one: planning a board's two hundred subqueries
 took longer than running them (about 100 ms at 8 companies). There each kind of part is written
@@ -149,6 +150,11 @@ def _parts(where: list[str], params: list, targets: dict[int, str], won_since, c
         if won and won_since is not None:  # the won period (columns.on_board): dated wins only
             since = connection.ops.adapt_datetimefield_value(won_since)
             parts.append((f"{select} AND {sort_key} >= %s {newest}", [*params, *condition_params, since]))
+            continue
+        if connection.vendor == "sqlite":
+            # SQLite orders NULL below every value, so newest first already ends with the undated
+            # deals, by id: one range of the index for both (half the parts of a board).
+            parts.append((f"{select} {newest}", [*params, *condition_params]))
             continue
         parts.append((f"{select} AND {sort_key} IS NOT NULL {newest}", [*params, *condition_params]))
         undated = f"{select} AND {sort_key} IS NULL ORDER BY {DEALS}.id DESC LIMIT {int(limit)}"
