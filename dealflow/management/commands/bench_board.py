@@ -10,6 +10,12 @@ holds data is touched; it is removed at the end. It prints the median and 95th p
 time (the full Django stack through the test client, without a network) and the number of SQL
 queries of each request, with the database beside each figure, and with `--compare-postgres` the
 ratio PostgreSQL / SQLite.
+
+With `--compare-postgres` both databases are timed in alternation, request by request (one child
+process per database, driven over its standard input and output): this machine's speed changes in
+blocks of minutes, and timing all of SQLite and then all of PostgreSQL put them in different blocks
+(the panel measured 13.7 ms on SQLite in one minute and 22.1 in the next), so the ratio said more
+about the blocks than about the databases.
 """
 
 import argparse
@@ -22,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -124,7 +130,7 @@ class Command(BaseCommand):
                     raise CommandError("--keep-postgres needs a PostgreSQL server (--database-url or DATABASE_URL).")
                 name = f"{DATABASE_PREFIX}keep_{deals}_{companies}_{seed}"
                 kept[POSTGRESQL] = kept_postgres(vendors[POSTGRESQL], name)
-            return self.run_in_throwaway_databases(arguments, targets, kept=kept)
+            return self.run_in_throwaway_databases(arguments, targets, kept=kept, runs=runs)
         name = str(settings.DATABASES["default"]["NAME"])
         if not (name.startswith(tempfile.gettempdir()) or name.startswith(DATABASE_PREFIX)):
             raise CommandError("Refusing to generate benchmark data outside a throwaway database.")
@@ -137,28 +143,20 @@ class Command(BaseCommand):
             urls = generate(deals=deals, companies=companies, seed=seed)
             seconds = time.perf_counter() - started
             self.stdout.write(f"Generated {deals} deals in {seconds:.1f} s ({connection.vendor}).")
-        self.stdout.write(json.dumps(self.measure(urls, runs=runs, profile=profile)))
+        serve(Pages(urls, profile=profile), self.stdout)
 
-    def run_in_throwaway_databases(self, arguments: list[str], targets: list[tuple[str, str | None]], kept: dict):
-        results = {}
-        for vendor, server in targets:
-            database = nullcontext(kept[vendor]) if vendor in kept else throwaway_database(server, DATABASE_PREFIX)
-            with database as url:
-                env = {
-                    **os.environ,
-                    INSIDE_FLAG: "1",
-                    "DATABASE_URL": url,
-                    "DEBUG": "False",  # production settings: no query log, no template debug info
-                }
-                command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "bench_board", *arguments]
-                completed = subprocess.run(
-                    command, env=env, cwd=settings.BASE_DIR, check=False, capture_output=True, text=True
-                )
-            if completed.returncode:
-                raise CommandError(f"The benchmark failed on {vendor}:\n{completed.stderr[-3000:]}")
-            *lines, last = completed.stdout.strip().splitlines()
-            self.stdout.write("\n".join(lines))
-            results[vendor] = json.loads(last)
+    def run_in_throwaway_databases(
+        self, arguments: list[str], targets: list[tuple[str, str | None]], *, kept: dict, runs: int
+    ):
+        with ExitStack() as stack:
+            children = {}
+            for vendor, server in targets:
+                database = nullcontext(kept[vendor]) if vendor in kept else throwaway_database(server, DATABASE_PREFIX)
+                url = stack.enter_context(database)
+                children[vendor] = stack.enter_context(Child(vendor, url, arguments))
+            for child in children.values():  # both generate (or reuse) their data at once
+                self.stdout.write(child.wait_until_ready())
+            results = measure(children, runs=runs)
         self.report(results)
 
     def report(self, results: dict[str, dict]) -> None:
@@ -173,7 +171,32 @@ class Command(BaseCommand):
             if line:
                 self.stdout.write(line)
 
-    def measure(self, urls, *, runs, profile=None):
+
+def measure(sources: dict, *, runs: int) -> dict[str, dict[str, tuple[float, float, int]]]:
+    """{database: {request: (median ms, p95 ms, queries)}}: each request warmed up on every source,
+    then its timed runs in alternation across the sources (who goes first alternates too)."""
+    names = next(iter(sources.values())).names()
+    timings = {vendor: {name: [] for name in names} for vendor in sources}
+    order = list(sources)
+    for name in names:
+        for source in sources.values():
+            source.warm(name)
+        for run in range(runs):
+            for vendor in order if run % 2 == 0 else reversed(order):
+                timings[vendor][name].append(sources[vendor].timed(name))
+    return {
+        vendor: {
+            name: (statistics.median(times), p95(times), source.queries(name))
+            for name, times in timings[vendor].items()
+        }
+        for vendor, source in sources.items()
+    }
+
+
+class Pages:
+    """The requests to time, on this process's database: the test client logged in as the bench user."""
+
+    def __init__(self, urls: dict, *, profile: str | None = None):
         # The test client's host; setup_test_environment() would also instrument template rendering.
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
         # Without DEBUG the manifest storage needs `collectstatic`; file names do not matter here.
@@ -181,31 +204,143 @@ class Command(BaseCommand):
             **settings.STORAGES,
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         }
-        client = Client()
-        client.force_login(urls.pop("user"))
-        results = {}
-        for name, (url, headers) in urls.items():
-            for _ in range(WARM_UP):
-                client.get(url, headers=headers, secure=True)
-            timings = []
-            profiler = cProfile.Profile() if profile else None
-            for _ in range(runs):
-                started = time.perf_counter()
-                if profiler:
-                    profiler.enable()
-                response = client.get(url, headers=headers, secure=True)
-                if profiler:
-                    profiler.disable()
-                timings.append((time.perf_counter() - started) * 1000)
-                if response.status_code != 200:
-                    raise CommandError(f"{url} answered {response.status_code}")
-            if profiler:
-                slug = "".join(c if c.isalnum() else "-" for c in name)
-                profiler.dump_stats(Path(profile) / f"{connection.vendor}-{slug}.prof")
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url, headers=headers, secure=True)
-            results[name] = (statistics.median(timings), p95(timings), len(queries))
-        return results
+        self.urls = dict(urls)
+        self.client = Client()
+        self.client.force_login(self.urls.pop("user"))
+        self.profile = profile
+        self.profilers = {}
+
+    def names(self) -> list[str]:
+        return list(self.urls)
+
+    def get(self, name: str):
+        url, headers = self.urls[name]
+        response = self.client.get(url, headers=headers, secure=True)
+        if response.status_code != 200:
+            raise CommandError(f"{url} answered {response.status_code}")
+        return response
+
+    def warm(self, name: str) -> None:
+        for _ in range(WARM_UP):
+            self.get(name)
+
+    def timed(self, name: str) -> float:
+        """One request's server time, in ms (profiled with --profile)."""
+        profiler = self.profilers.setdefault(name, cProfile.Profile()) if self.profile else None
+        started = time.perf_counter()
+        if profiler:
+            profiler.enable()
+        self.get(name)
+        if profiler:
+            profiler.disable()
+        return (time.perf_counter() - started) * 1000
+
+    def queries(self, name: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            self.get(name)
+        return len(queries)
+
+    def close(self) -> None:
+        for name, profiler in self.profilers.items():
+            slug = "".join(c if c.isalnum() else "-" for c in name)
+            profiler.dump_stats(Path(self.profile) / f"{connection.vendor}-{slug}.prof")
+
+
+READY = "ready"
+
+
+def serve(pages: Pages, out) -> None:
+    """The child's side: after "ready" and its requests' names, answer each line of standard input
+    (a JSON [method, request name] of Pages) with a JSON line, until the input ends."""
+    out.write(json.dumps([READY, pages.names()]))
+    out.flush()
+    for line in sys.stdin:
+        method, name = json.loads(line)
+        if method not in ("warm", "timed", "queries"):
+            raise CommandError(f"Unknown request from the benchmark: {method!r}")
+        out.write(json.dumps(getattr(pages, method)(name)))
+        out.flush()
+    pages.close()
+
+
+class Child:
+    """The parent's side: a child process timing the requests on one database (`serve`), as a
+    source for `measure`."""
+
+    def __init__(self, vendor: str, url: str, arguments: list[str]):
+        self.vendor = vendor
+        env = {
+            **os.environ,
+            INSIDE_FLAG: "1",
+            "DATABASE_URL": url,
+            "DEBUG": "False",  # production settings: no query log, no template debug info
+        }
+        self.errors = tempfile.TemporaryFile("w+")  # not a pipe: nobody reads it until the end
+        command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "bench_board", *arguments]
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=settings.BASE_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+        )
+        self.request_names = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.process.stdin and not self.process.stdin.closed:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.errors.close()
+
+    def failed(self) -> CommandError:
+        self.process.wait()
+        self.errors.seek(0)
+        return CommandError(f"The benchmark failed on {self.vendor}:\n{self.errors.read()[-3000:]}")
+
+    def read(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise self.failed()
+        return line
+
+    def wait_until_ready(self) -> str:
+        """What the child printed while it generated or reused its data."""
+        printed = []
+        while True:
+            line = self.read()
+            if line.startswith(f'["{READY}"'):
+                self.request_names = json.loads(line)[1]
+                return "".join(printed).rstrip("\n")
+            printed.append(line)
+
+    def ask(self, method: str, name: str):
+        try:
+            self.process.stdin.write(json.dumps([method, name]) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            raise self.failed() from None
+        return json.loads(self.read())
+
+    def names(self) -> list[str]:
+        return self.request_names
+
+    def warm(self, name: str) -> None:
+        self.ask("warm", name)
+
+    def timed(self, name: str) -> float:
+        return self.ask("timed", name)
+
+    def queries(self, name: str) -> int:
+        return self.ask("queries", name)
 
 
 def p95(timings: list[float]) -> float:
