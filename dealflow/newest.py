@@ -237,10 +237,13 @@ def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: 
     if not blocks:
         return None
     order = "u.sort_key IS NULL, u.sort_key DESC, u.id DESC"
+    # The window sorts every share's page (about 1,900 rows at 8 companies) by column first: compared
+    # byte by byte (COLLATE "C"), not by the database's collation (strcoll on every comparison, a
+    # tenth of the statement at 400,000 deals with C.UTF-8, more with a language's collation).
     sql = (
         f"SELECT board_column, id, position FROM (SELECT u.board_column, u.id, ROW_NUMBER() OVER "
-        f"(PARTITION BY u.board_column ORDER BY {order}) AS position FROM ({' UNION ALL '.join(blocks)}) u) r "
-        f"WHERE position > {int(offset)} AND position <= {limit}"
+        f'(PARTITION BY u.board_column COLLATE "C" ORDER BY {order}) AS position '
+        f"FROM ({' UNION ALL '.join(blocks)}) u) r WHERE position > {int(offset)} AND position <= {limit}"
     )
     return sql, params
 
