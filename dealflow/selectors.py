@@ -693,19 +693,34 @@ def deal_detail(*, company, deal_id: int) -> Deal:
     board_integration = crm_integrations([company]).order_by("provider").values("id")[:1]
     deal = (
         Deal.objects.select_related("stage__mapping", "integration__company")
+        # Not shown: the Pipedrive payloads (kilobytes of JSON parsed on every panel) and the
+        # integration's credentials (decrypted on load).
+        .defer(*PANEL_UNUSED)
         .prefetch_related(
             Prefetch(
                 "stage_changes",
-                queryset=StageChange.objects.select_related("from_stage", "to_stage").order_by("changed_at", "id"),
+                queryset=StageChange.objects.select_related("from_stage", "to_stage")
+                .defer("from_stage__raw", "to_stage__raw")
+                .order_by("changed_at", "id"),
             ),
             panel_prefetch(),
         )
         .get(remote_id=deal_id, integration_id__in=board_integration)
     )
-    related = Deal.objects.select_related(*DETAIL_RELATIONS).only(*DETAIL_RELATIONS).get(pk=deal.pk)
+    shown = [f"{name}__{field}" for name in DETAIL_RELATIONS for field in _shown_fields(name)]
+    related = Deal.objects.select_related(*DETAIL_RELATIONS).only(*shown).get(pk=deal.pk)
     for name in DETAIL_RELATIONS:
         setattr(deal, name, getattr(related, name))
     return deal
+
+
+PANEL_UNUSED = ("raw", "stage__raw", "integration__credentials")
+
+
+def _shown_fields(relation: str) -> list[str]:
+    """The fields of a deal's related model that the panel may show: all but its Pipedrive payload."""
+    model = Deal._meta.get_field(relation).related_model
+    return [field.name for field in model._meta.concrete_fields if field.name != "raw"]
 
 
 # The panel's other relations, read in a second small join: joined with the deal's stage, mapping,

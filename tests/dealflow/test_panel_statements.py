@@ -92,3 +92,16 @@ def test_the_panel_choices_are_what_each_forms_own_query_read(coeo, nordic):
     )
     assert stages == list(own_stages) and owners == list(own_owners)
     assert len(stages) == 12 and len(owners) == 4
+
+
+def test_the_panel_reads_neither_the_pipedrive_payloads_nor_the_integrations_credentials(client, staff, coeo):
+    """Neither is shown: the payloads are kilobytes of JSON parsed on every panel, and the
+    credentials were decrypted on every panel for nothing."""
+    client.force_login(staff)
+    deal = make.deal(coeo.stages.lead, "Payload", custom_fields={"Källa": "Mässa"})
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(panel_url(coeo, deal), headers=HTMX).content.decode()
+
+    assert "Payload" in page and "Mässa" in page
+    selected = [query["sql"].split(" FROM ")[0] for query in queries.captured_queries]
+    assert not [sql for sql in selected if '"raw"' in sql or '"credentials"' in sql], selected
