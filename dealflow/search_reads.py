@@ -21,15 +21,19 @@ dealflow.columns': together, in one statement that reads the union once (a mater
 page over the union too, and the CSV export takes its ids (`matching_ids`): one search rule.
 """
 
+from functools import lru_cache
 from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db.models import IntegerField, Q
+from django.db.models.expressions import Col, RawSQL
 from django.db.models.query import ValuesIterable
 
 from dealflow import search_index, statements
-from dealflow.models import SEARCH_READ, Deal
+from dealflow.columns import CLOSED_WON, COLUMN_KEYS, column_of, won_at_expression
+from dealflow.models import SEARCH_READ, Deal, DealStatus
+
+OPEN, WON = DealStatus.OPEN.value, DealStatus.WON.value
 
 # What the board reads of a matching deal (the totals, the column rule, the columns' orders and
 # filters): the columns of deal_organization_search_idx / deal_person_search_idx.
@@ -86,26 +90,100 @@ def _board_statement(totals, keyed, columns: list[str], size: int, deals, q: str
     `size` deals is a plain ORDER BY ... LIMIT that keeps its newest while it scans. One window over
     every match (ROW_NUMBER() per column) sorted all of them, with the column's CASE worked out
     twice a deal: at 400,000 deals, 6,600 matches, SQLite's statement took 27 ms that way and 18 ms
-    this way."""
+    this way. PostgreSQL reads the matches with their column as a number instead (`_coded`, for
+    the stage map `request_scope.target`)."""
     source = matching(deals, q, integration_ids, request_scope)
     if source is None:
         return None
-    keyed_sql, keyed_params = _from_source(*keyed, source)
     totals = stage_led(totals.order_by())
+    coded = connection.vendor == "postgresql"
+    if coded:
+        keyed = _coded(tuple(request_scope.target.items()), tuple(_read_by(totals)))
+    keyed_sql, keyed_params = _from_source(*keyed, source)
     compiler, totals_sql, totals_params = _compiled(totals)
     compiler.kept_queryset = totals
     totals_sql = totals_sql.replace(f"FROM {DEALS}", f"FROM {MATCHED} {DEALS}", 1)
     width, column, newest_at = compiler.col_count, *map(connection.ops.quote_name, KEYS)
+    nulls = ", ".join(["NULL"] * width)
     newest_first = f"{newest_at} DESC NULLS LAST, id DESC"
-    page = (
-        f"SELECT 1, {', '.join(['NULL'] * width)}, {column}, id, ROW_NUMBER() OVER (ORDER BY {newest_first}) "
-        f"FROM (SELECT {column}, id, {newest_at} FROM {MATCHED} WHERE {column} = %s ORDER BY {newest_first} LIMIT %s) p"
-    )
-    sql = " UNION ALL ".join([f"SELECT 0, p.*, NULL, NULL, NULL FROM ({totals_sql}) p", *[page] * len(columns)])
+    pages, pages_params = [], []
+    for key in columns:
+        if coded:  # the column by its number, its deals by the one date the column sorts on
+            sort = connection.ops.quote_name(SORTED_ON.get(key, UPDATED))
+            pages.append(
+                f"SELECT 1, {nulls}, %s, id, ROW_NUMBER() OVER (ORDER BY {newest_first}) "
+                f"FROM (SELECT id, {sort} AS {newest_at} FROM {MATCHED} WHERE {column} = %s "
+                f"ORDER BY {sort} DESC NULLS LAST, id DESC LIMIT %s) p"
+            )
+            pages_params += [key, CODES[key], size]
+            continue
+        pages.append(
+            f"SELECT 1, {nulls}, {column}, id, ROW_NUMBER() OVER (ORDER BY {newest_first}) "
+            f"FROM (SELECT {column}, id, {newest_at} FROM {MATCHED} WHERE {column} = %s "
+            f"ORDER BY {newest_first} LIMIT %s) p"
+        )
+        pages_params += [key, size]
+    sql = " UNION ALL ".join([f"SELECT 0, p.*, NULL, NULL, NULL FROM ({totals_sql}) p", *pages])
     # MATERIALIZED: read once, whatever the number of readers (PostgreSQL inlines a CTE read once).
     sql = f"WITH {MATCHED} AS MATERIALIZED ({keyed_sql}) {sql}"
-    params = [*keyed_params, *totals_params, *[param for key in columns for param in (key, size)]]
+    params = [*keyed_params, *totals_params, *pages_params]
     return sql, params, compiler, width
+
+
+# PostgreSQL: each column's number in the searched statement, and the columns that sort on their
+# deals' win date (selectors.in_column_order: Closed Won), not on their last update.
+CODES = {key: number for number, key in enumerate(COLUMN_KEYS)}
+WON_AT, UPDATED = "won_at", "update_time"
+SORTED_ON = {CLOSED_WON: WON_AT}
+
+
+@lru_cache(maxsize=64)
+def _coded(targets: tuple[tuple[int, str], ...], read: tuple[str, ...]) -> tuple[str, tuple]:
+    """PostgreSQL: (sql, params) of the deals with their column's number (`CODES`) as
+    `board_column`, their last update and win date (what a column sorts on) and `read`, for the
+    stage map `targets` ((stage id, mapping target) pairs).
+
+    The column of an open deal's stage is looked up in one binary search, width_bucket() over the
+    stage ids in order, each followed by the id after it (the gap up to the next stage, Unmapped),
+    instead of the CASE's IN list per column, tried one after another (columns.column_expression);
+    and a column's sort date is chosen by the column, not for each deal. At 400,000 deals, 6,600
+    matches: the searched statement 17.2 -> 15.1 ms (interleaved medians)."""
+    thresholds, codes = stage_buckets(dict(targets))
+    status, stage = (
+        f"{DEALS}.{connection.ops.quote_name(Deal._meta.get_field(name).column)}" for name in ("status", "stage")
+    )
+    column = RawSQL(
+        f"CASE WHEN {status} = %s THEN %s "
+        f"ELSE (%s::smallint[])[COALESCE(width_bucket({stage}, %s::bigint[]), 0) + 1] END",
+        (WON, CODES[column_of(status=WON, target=None)], codes, thresholds),
+        output_field=IntegerField(),
+    )
+    keyed = Deal.objects.annotate(board_column=column, won_at=won_at_expression())
+    return keyed.values("board_column", UPDATED, WON_AT, *read).order_by().query.sql_with_params()
+
+
+def stage_buckets(targets: dict[int, str]) -> tuple[list[int], list[int]]:
+    """(thresholds, codes): an open deal in stage s is in the column numbered
+    codes[width_bucket(s, thresholds)] (0-based; width_bucket counts the thresholds at or below s;
+    0 for a deal without a stage), as the Python rule (columns.column_of) puts it for the stage's
+    target in `targets` (stage id -> mapping target): each stage id is followed by the id after it,
+    the start of the gap up to the next stage (stages not in the map: Unmapped)."""
+    thresholds, codes = [], [CODES[column_of(status=OPEN, target=None)]]  # below the first stage: none
+    for stage, target in sorted(targets.items()):
+        if thresholds and thresholds[-1] == stage:  # right after the stage before it: no gap between
+            del thresholds[-1], codes[-1]
+        thresholds += [stage, stage + 1]
+        codes += [CODES[column_of(status=OPEN, target=target)], codes[0]]
+    return thresholds, codes
+
+
+def _read_by(grouped) -> list[str]:
+    """The columns of the deals (attnames) that `grouped` (a values() GROUP BY) reads: its keys and
+    what its aggregates read."""
+    query = grouped.query
+    keys = [Deal._meta.get_field(name).attname for name in query.values_select]
+    sources = (expression for annotation in query.annotation_select.values() for expression in annotation.flatten())
+    return list(dict.fromkeys([*keys, *(col.target.attname for col in sources if isinstance(col, Col))]))
 
 
 def _kept_statement(key, build, q: str, won_since):
