@@ -69,3 +69,23 @@ def test_postgresql_reads_each_match_with_its_column_number_and_each_page_sorts_
     assert len(pages) == len(StandardStage) + 1, reads  # the standard columns and Unmapped
     won_at = [page for page in pages if 'ORDER BY "won_at" DESC' in page]
     assert len(won_at) == 1 and all('ORDER BY "update_time" DESC' in page for page in pages if page not in won_at)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps the columns' CASE")
+@pytest.mark.django_db
+def test_the_stage_maps_arrays_are_written_into_the_kept_statement_not_dumped_for_each_board(searched):  # noqa: F811
+    """The stage map's two arrays are the same for every board of the kept statement: as
+    parameters, psycopg dumped them (about 80 ints each at 8 companies) again for every board."""
+    companies, now = searched
+    executed = []
+
+    def kept(execute, sql, params, many, context):
+        if "MATERIALIZED" in sql:
+            executed.append(params)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(kept):
+        board = board_columns(companies=companies, filters=BoardFilters(q="a"), now=now)
+    assert sum(column.count for column in board.columns) > 25
+    [params] = executed
+    assert not [param for param in params if isinstance(param, list | tuple)], params
