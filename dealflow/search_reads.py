@@ -17,7 +17,8 @@ lookup of a phrase whose trigrams every name shares is the costliest part) and g
 queries as lists of ids. The board's own queries (totals per stage and currency, each column's
 newest page) then run over that union in place of the deals table, so the column rule stays
 dealflow.columns': together, in one statement that reads the union once (a materialized CTE: at
-100,000 deals on PostgreSQL, 1,653 buffers for both where each read 1,653). Load more reads its
+100,000 deals on PostgreSQL, 1,653 buffers for both where each read 1,653). PostgreSQL reads each
+match's column there as a number, from the rule tabulated per stage (`_coded`). Load more reads its
 page over the union too, and the CSV export takes its ids (`matching_ids`): one search rule.
 """
 
@@ -180,7 +181,7 @@ def stage_buckets(targets: dict[int, str]) -> tuple[list[int], list[int]]:
         if thresholds and thresholds[-1] == stage:  # right after the stage before it: no gap between
             del thresholds[-1], codes[-1]
         thresholds += [stage, stage + 1]
-        codes += [CODES[column_of(status=OPEN, target=target)], codes[0]]
+        codes += [CODES.get(column_of(status=OPEN, target=target), codes[0]), codes[0]]  # as the CASE: else none
     return thresholds, codes
 
 
