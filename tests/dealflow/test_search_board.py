@@ -296,7 +296,7 @@ def test_each_searched_column_keeps_its_first_page_while_it_scans_the_matches(se
     assert sum(column.has_more for column in board.columns) >= 3  # pages cut short by their LIMIT
     [statement] = [query["sql"] for query in queries if "MATERIALIZED" in query["sql"]]
     matched, reads = statement.split(") SELECT 0, ", 1)
-    # the column and what it sorts on, once a deal (PostgreSQL: the column's number, test_srch2_columns)
+    # the column and what it sorts on, once a deal (PostgreSQL: the column's number, test_searched_column_lookup)
     assert matched.count("CASE WHEN") == (1 if connection.vendor == "postgresql" else 2)
     assert "CASE" not in reads and "PARTITION BY" not in reads, reads
     assert reads.count("LIMIT") == len(BOARD_COLUMN_KEYS), reads  # a page per column
@@ -345,7 +345,8 @@ def test_the_searched_totals_group_by_the_stage_first_and_the_pages_read_the_hea
     [statement] = [query["sql"] for query in queries if "MATERIALIZED" in query["sql"]]
     matched, reads = statement.split(") SELECT 0, ", 1)
     head = matched.split(" FROM ", 1)[0]
-    sorted_on = 'AS "update_time"' if connection.vendor == "postgresql" else 'AS "newest_at"'  # test_srch2_columns
+    # PostgreSQL: the column's number and its dates (test_searched_column_lookup)
+    sorted_on = 'AS "update_time"' if connection.vendor == "postgresql" else 'AS "newest_at"'
     assert head.index('AS "board_column"') < head.index(sorted_on) < head.index('AS "integration_id"'), head
     totals = reads.split(") p UNION ALL ", 1)[0]
     select, group_by = totals.rsplit(" GROUP BY ", 1)
