@@ -25,7 +25,7 @@ from dealflow import totals_sql
 from dealflow.columns import won_at_expression
 from dealflow.metrics.day_totals import cents, stored_rows
 from dealflow.models import BoardWonMonth, Deal, DealStatus
-from dealflow.triggers import TriggerSet, create, drop, register
+from dealflow.triggers import create, drop, register
 
 TABLE = BoardWonMonth._meta.db_table
 DEALS = Deal._meta.db_table
@@ -107,19 +107,12 @@ def vendor_triggers(vendor: str):
     return postgresql_triggers() if vendor == "postgresql" else sqlite_triggers()
 
 
-def refill(cursor, vendor: str) -> None:
-    cursor.execute(f"DELETE FROM {TABLE}")
-    cursor.execute(f"INSERT INTO {TABLE} ({KEY}, count, value_cents) {grouped_sql(DEALS, vendor)}")
-
-
-def bulk_insert(rows: str) -> str:
-    """SQLite: the insert trigger's work for the new deals of `rows`, grouped."""
-    return totals_sql.add_grouped(TABLE, KEY, FIGURES, grouped_sql(rows, "sqlite"), "sqlite")
-
-
 TRIGGERS = register(
-    TriggerSet("board_won_months", "0025_board_won_months", vendor_triggers, refill, {f"{TABLE}_insert": bulk_insert})
+    totals_sql.grouped_trigger_set(
+        "board_won_months", "0025_board_won_months", TABLE, KEY, FIGURES, grouped_sql, vendor_triggers
+    )
 )
+refill = TRIGGERS.refill  # migration 0025
 
 
 def drop_triggers(cursor, vendor: str) -> None:  # migration 0025

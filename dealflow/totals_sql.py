@@ -14,7 +14,7 @@ be the same one.
 from collections.abc import Callable, Mapping, Sequence
 
 from dealflow.models import Deal
-from dealflow.triggers import Trigger
+from dealflow.triggers import Trigger, TriggerSet
 
 DEALS = Deal._meta.db_table
 
@@ -78,3 +78,26 @@ def deal_triggers(table: str, vendor: str, add: str, remove: str, columns: Seque
         Trigger(f"{table}_delete", DEALS, "delete", remove),
         Trigger(f"{table}_update", DEALS, "update", update, when=when),
     ]
+
+
+def grouped_trigger_set(
+    name: str,
+    migration: str,
+    table: str,
+    key: str,
+    figures: Sequence[str],
+    grouped_sql: Callable[[str, str], str],
+    triggers: Callable[[str], list[Trigger]],
+) -> TriggerSet:
+    """The trigger set of a table of totals whose rows are `grouped_sql(rows, vendor)` (a SELECT of
+    the key's columns and `figures`, grouped, over the deal rows `rows`): refilled from the whole
+    deals table, and on a large SQLite insert the insert trigger's work done for the new rows at once."""
+
+    def refill(cursor, vendor: str) -> None:
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(f"INSERT INTO {table} ({key}, {', '.join(figures)}) {grouped_sql(DEALS, vendor)}")
+
+    def bulk_insert(rows: str) -> str:
+        return add_grouped(table, key, figures, grouped_sql(rows, "sqlite"), "sqlite")
+
+    return TriggerSet(name, migration, triggers, refill, {f"{table}_insert": bulk_insert})

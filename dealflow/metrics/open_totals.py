@@ -26,7 +26,7 @@ from dealflow.columns import EXCLUDED, in_column, stage_ids
 from dealflow.metrics.day_totals import cents, remake, stored_rows
 from dealflow.metrics.period import MonthOf, add_months, month_or_overdue
 from dealflow.models import Deal, DealOpenTotal, DealStatus
-from dealflow.triggers import Trigger, TriggerSet, create, drop, register
+from dealflow.triggers import Trigger, create, drop, register
 
 TABLE = DealOpenTotal._meta.db_table
 DEALS = Deal._meta.db_table
@@ -113,19 +113,12 @@ def vendor_triggers(vendor: str) -> list[Trigger]:
     return postgresql_triggers() if vendor == "postgresql" else sqlite_triggers()
 
 
-def refill(cursor, vendor: str) -> None:
-    cursor.execute(f"DELETE FROM {TABLE}")
-    cursor.execute(f"INSERT INTO {TABLE} ({KEY}, count, value_cents, no_activity) {grouped_sql(DEALS, vendor)}")
-
-
-def bulk_insert(rows: str) -> str:
-    """SQLite: the insert trigger's work for the new deals of `rows`, grouped."""
-    return totals_sql.add_grouped(TABLE, KEY, FIGURES, grouped_sql(rows, "sqlite"), "sqlite")
-
-
 TRIGGERS = register(
-    TriggerSet("open_totals", "0021_deal_open_totals", vendor_triggers, refill, {f"{TABLE}_insert": bulk_insert})
+    totals_sql.grouped_trigger_set(
+        "open_totals", "0021_deal_open_totals", TABLE, KEY, FIGURES, grouped_sql, vendor_triggers
+    )
 )
+refill = TRIGGERS.refill  # migration 0021
 
 
 def drop_triggers(cursor, vendor: str) -> None:  # migration 0021
