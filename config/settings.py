@@ -4,6 +4,7 @@ See `.env.example` for every variable. With DEBUG off the app refuses to start w
 SECRET_KEY and FERNET_KEYS.
 """
 
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -110,9 +111,20 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
-}
+
+def database(url: str) -> dict:
+    """DATABASE_URL's settings; the local SQLite file when it is unset or empty (`DATABASE_URL=` in
+    .env), a clear error for text that is no URL (it failed later with KeyError: 'ENGINE'). Neither
+    the error nor django-environ's own warning (which prints the password) shows the URL."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config = environ.Env.db_url_config(url or f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+    if not config.get("ENGINE"):
+        raise ImproperlyConfigured("DATABASE_URL is not a database URL (sqlite:///PATH or postgres://…).")
+    return config
+
+
+DATABASES = {"default": database(env.str("DATABASE_URL", default=""))}
 
 
 # Each worker keeps its connection between requests: for good unless CONN_MAX_AGE gives seconds (0

@@ -486,3 +486,16 @@ def test_an_error_raised_in_the_request_ahead_thread_keeps_the_token_secret(db, 
     captured = capfd.readouterr()
     assert_token_absent(captured.out + captured.err, "the process output")
     assert_token_absent(caplog.text, "the logs")
+
+
+def test_a_database_url_that_is_no_url_is_a_clear_error_without_its_password():
+    """The settings' error, and django-environ's warning (which printed the parsed password), show
+    nothing of the URL."""
+    from tests.foundation.test_settings_and_health import start_django
+
+    refused = start_django(
+        {"SECRET_KEY": "x" * 60, "FERNET_KEYS": "k1", "DATABASE_URL": "postgres//bob:hunter2@db/deals"}
+    )
+    assert refused.returncode != 0
+    assert "DATABASE_URL is not a database URL (sqlite:///PATH or postgres://…)." in refused.stderr
+    assert "hunter2" not in refused.stderr + refused.stdout

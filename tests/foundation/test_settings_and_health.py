@@ -182,3 +182,13 @@ def test_each_sqlite_connection_gets_the_configured_page_cache(tmp_path):
     assert default.stdout.split() == [str(-64 * 1024)], default.stderr[-2000:]
     smaller = start_django({**settings, "SQLITE_CACHE_MB": "16"}, script=PAGE_CACHE)
     assert smaller.stdout.split() == [str(-16 * 1024)], smaller.stderr[-2000:]
+
+
+def test_an_empty_database_url_means_the_local_sqlite_file():
+    """`DATABASE_URL=` in .env failed with KeyError: 'ENGINE'."""
+    script = (
+        "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['NAME'])"
+    )
+    result = start_django({"SECRET_KEY": "x" * 60, "FERNET_KEYS": "k1", "DATABASE_URL": ""}, script=script)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("db.sqlite3")
