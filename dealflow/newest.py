@@ -133,9 +133,10 @@ def _parts(where: list[str], params: list, targets: dict[int, str], won_since, c
     (sql, params) selecting id and sort_key."""
     sort_key = WON_AT if column == CLOSED_WON else UPDATED
     in_stages = stage_ids(targets, column)
-    # One share per stage: `stage_id = s` ordered by date is one range of deal_hygiene_idx (integration,
-    # status, is_archived, stage, update_time, ...), read no further than the page; `stage_id IN (...)`
-    # would have to read (and sort) every deal of the column's stages.
+    # One share per stage: `stage_id = s` ordered by date, then id, is one range of deal_hygiene_idx
+    # (integration, status, is_archived, stage, update_time, id, ...), already in that order and read no
+    # further than the page; `stage_id IN (...)` would have to read (and sort) every deal of the
+    # column's stages.
     shares = [(f"{DEALS}.status = %s AND {DEALS}.stage_id = %s", [OPEN, stage], False) for stage in in_stages]
     if column == UNMAPPED:
         shares.append((f"{DEALS}.status = %s AND {DEALS}.stage_id IS NULL", [OPEN], False))
