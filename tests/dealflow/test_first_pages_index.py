@@ -142,7 +142,8 @@ def test_on_postgresql_the_page_statement_does_not_grow_with_companies_and_stage
 def test_on_sqlite_each_share_is_one_index_range_dated_and_undated_deals_together(board):
     """SQLite orders NULL below every value, so newest first ends with the undated deals: a share
     (a company's stage in a column) is one range, not a dated and an undated one (half the parts;
-    the board's first pages at 400,000 deals took 4.1 ms with both)."""
+    the board's first pages at 400,000 deals took 4.1 ms with both). For the same reason the pages'
+    order needs no CASE to put the undated deals last (0.4 ms of 2.9)."""
     companies, now, _ = board
     stages = stage_map(companies)
     all_time = BoardFilters()
@@ -160,6 +161,7 @@ def test_on_sqlite_each_share_is_one_index_range_dated_and_undated_deals_togethe
     shares += 2 * len(stages.integration_ids)  # deals without a stage, won deals: per company
     assert sql.count(" LIMIT ") - len(COLUMN_KEYS) == shares  # one LIMIT per share, one per column
     assert "update_time IS NULL" not in sql and "update_time) IS NULL" not in sql  # no undated parts
+    assert "CASE WHEN" not in sql
 
 
 def test_a_stages_share_is_read_off_the_index_already_in_the_pages_order(board):
