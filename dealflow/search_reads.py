@@ -79,6 +79,8 @@ def board_over_matches(key, build, q: str, won_since, integration_ids, request_s
     converters = compiler.get_converters([expression for expression, _, _ in compiler.select[:width]])
     totals_rows = list(compiler.apply_converters(totals_rows, converters)) if converters else totals_rows
     ranked = [tuple(row[1 + width :]) for row in rows if row[0] == 1]
+    if connection.vendor == "postgresql":  # the column by its number (_ranked)
+        ranked = [(COLUMN_KEYS[code], deal_id, position) for code, deal_id, position in ranked]
     return as_values(compiler.kept_queryset, [tuple(row) for row in totals_rows]), ranked
 
 
@@ -107,28 +109,49 @@ def _board_statement(totals, keyed, columns: list[str], size: int, deals, q: str
     width, column, newest_at = compiler.col_count, *map(connection.ops.quote_name, KEYS)
     nulls = ", ".join(["NULL"] * width)
     newest_first = f"{newest_at} DESC NULLS LAST, id DESC"
-    pages, pages_params = [], []
-    for key in columns:
-        if coded:  # the column by its number, its deals by the one date the column sorts on
-            sort = connection.ops.quote_name(SORTED_ON.get(key, UPDATED))
+    if coded:  # one window over the matches of every column
+        pages, pages_params = ([_ranked(columns, nulls)], [size]) if columns else ([], [])
+    else:
+        pages, pages_params = [], []
+        for key in columns:
             pages.append(
-                f"SELECT 1, {nulls}, %s, id, ROW_NUMBER() OVER (ORDER BY {newest_first}) "
-                f"FROM (SELECT id, {sort} AS {newest_at} FROM {MATCHED} WHERE {column} = %s "
-                f"ORDER BY {sort} DESC NULLS LAST, id DESC LIMIT %s) p"
+                f"SELECT 1, {nulls}, {column}, id, ROW_NUMBER() OVER (ORDER BY {newest_first}) "
+                f"FROM (SELECT {column}, id, {newest_at} FROM {MATCHED} WHERE {column} = %s "
+                f"ORDER BY {newest_first} LIMIT %s) p"
             )
-            pages_params += [key, CODES[key], size]
-            continue
-        pages.append(
-            f"SELECT 1, {nulls}, {column}, id, ROW_NUMBER() OVER (ORDER BY {newest_first}) "
-            f"FROM (SELECT {column}, id, {newest_at} FROM {MATCHED} WHERE {column} = %s "
-            f"ORDER BY {newest_first} LIMIT %s) p"
-        )
-        pages_params += [key, size]
+            pages_params += [key, size]
     sql = " UNION ALL ".join([f"SELECT 0, p.*, NULL, NULL, NULL FROM ({totals_sql}) p", *pages])
     # MATERIALIZED: read once, whatever the number of readers (PostgreSQL inlines a CTE read once).
     sql = f"WITH {MATCHED} AS MATERIALIZED ({keyed_sql}) {sql}"
     params = [*keyed_params, *totals_params, *pages_params]
     return sql, params, compiler, width
+
+
+def _ranked(columns: list[str], nulls: str) -> str:
+    """PostgreSQL: the first pages of `columns` as rows (1, `nulls`, the column's number, id,
+    position from 1), the page's size a parameter: one window over the matches of those columns,
+    numbered per column, newest first on the date the column sorts on, cut at the size (the
+    WindowAgg's run condition). A page per column (ORDER BY ... LIMIT) read every match again for
+    each of the seven columns; PostgreSQL sorts them all once in less (SQLite does not: it keeps its
+    pages, `_board_statement`)."""
+    column, position = map(connection.ops.quote_name, (KEYS[0], "position"))
+    codes = {}  # the columns' numbers by the date they sort on, the date most of them sort on last
+    for key in columns:
+        codes.setdefault(SORTED_ON.get(key, UPDATED), []).append(CODES[key])
+    *others, (last, _) = sorted(codes.items(), key=lambda item: len(item[1]))
+    whens = "".join(f"WHEN {column} IN ({_listed(on)}) THEN {connection.ops.quote_name(date)} " for date, on in others)
+    newest = f"CASE {whens}ELSE {connection.ops.quote_name(last)} END" if others else connection.ops.quote_name(last)
+    shown = _listed(CODES[key] for key in columns)
+    return (
+        f"SELECT 1, {nulls}, {column}, id, {position} FROM (SELECT {column}, id, ROW_NUMBER() OVER "
+        f"(PARTITION BY {column} ORDER BY {newest} DESC NULLS LAST, id DESC) AS {position} "
+        f"FROM {MATCHED} WHERE {column} IN ({shown})) p WHERE {position} <= %s"
+    )
+
+
+def _listed(numbers) -> str:
+    """An SQL list's text of `numbers` (ints only: nothing else is written into the SQL)."""
+    return ", ".join(str(int(number)) for number in numbers)
 
 
 # PostgreSQL: each column's number in the searched statement, and the columns that sort on their

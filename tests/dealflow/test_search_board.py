@@ -286,18 +286,20 @@ def test_load_more_and_the_export_read_the_matching_deals_off_the_search_indexes
 
 
 def test_each_searched_column_keeps_its_first_page_while_it_scans_the_matches(searched):
-    """The matches are read once with each deal's column and sort date worked out (the columns'
-    CASE, once a deal), and each column's first page is its own ORDER BY ... LIMIT over them: not a
-    window (ROW_NUMBER() per column) that sorted every match and worked the CASE out again for it
-    (SQLite at 400,000 deals, 6,600 matches: 27 -> 18 ms)."""
+    """SQLite: the matches are read once with each deal's column and sort date worked out (the
+    columns' CASE, once a deal), and each column's first page is its own ORDER BY ... LIMIT over
+    them: not a window (ROW_NUMBER() per column) that sorted every match and worked the CASE out
+    again for it (SQLite at 400,000 deals, 6,600 matches: 27 -> 18 ms). PostgreSQL ranks them in
+    one window (test_searched_column_lookup)."""
     companies, now = searched
     with CaptureQueriesContext(connection) as queries:
         board = board_columns(companies=companies, filters=BoardFilters(q="a"), now=now)
     assert sum(column.has_more for column in board.columns) >= 3  # pages cut short by their LIMIT
+    if connection.vendor == "postgresql":
+        return
     [statement] = [query["sql"] for query in queries if "MATERIALIZED" in query["sql"]]
     matched, reads = statement.split(") SELECT 0, ", 1)
-    # the column and what it sorts on, once a deal (PostgreSQL: the column's number, test_searched_column_lookup)
-    assert matched.count("CASE WHEN") == (1 if connection.vendor == "postgresql" else 2)
+    assert matched.count("CASE WHEN") == 2  # the column and what it sorts on, once a deal
     assert "CASE" not in reads and "PARTITION BY" not in reads, reads
     assert reads.count("LIMIT") == len(BOARD_COLUMN_KEYS), reads  # a page per column
 

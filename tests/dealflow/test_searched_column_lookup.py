@@ -1,6 +1,7 @@
 """PostgreSQL reads a searched board's matches with their column as a number, found in one binary
-search over the stage map's stage ids (search_reads._coded), and sorts each column's page on the one
-date the column sorts on: the same columns as the Python rule, for every stage id."""
+search over the stage map's stage ids (search_reads._coded), and ranks every column's page in one
+window, on the date the column sorts on (search_reads._ranked): the same columns as the Python rule,
+for every stage id."""
 
 from bisect import bisect_right
 
@@ -9,10 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dealflow import search_reads
-from dealflow.columns import CLOSED_WON, COLUMN_KEYS, EXCLUDED, UNMAPPED, column_of
+from dealflow.columns import BOARD_COLUMN_KEYS, CLOSED_WON, COLUMN_KEYS, EXCLUDED, UNMAPPED, column_of
 from dealflow.models import DealStatus
 from dealflow.selectors import BoardFilters, board_columns
-from dealflow.stages import StandardStage
 from tests.dealflow.test_search_board import searched  # noqa: F401 (a fixture)
 
 # Stage ids next to each other, alone, with gaps of one and more, every kind of target.
@@ -55,20 +55,39 @@ def test_postgresqls_width_bucket_puts_each_stage_id_in_its_column(targets):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps the columns' CASE")
 @pytest.mark.django_db
-def test_postgresql_reads_each_match_with_its_column_number_and_each_page_sorts_on_its_columns_date(searched):  # noqa: F811
+def test_postgresql_reads_each_match_with_its_column_number_and_ranks_the_pages_in_one_window(searched):  # noqa: F811
+    """The matches are read with their column as a number, and every column's first page comes from
+    one window over them, numbered per column on the date the column sorts on: a page per column
+    (ORDER BY ... LIMIT) read every match again for each of the seven columns."""
     companies, now = searched
     with CaptureQueriesContext(connection) as queries:
         board = board_columns(companies=companies, filters=BoardFilters(q="a"), now=now)
     assert sum(column.count for column in board.columns) > 25
+    assert sum(column.has_more for column in board.columns) >= 3  # pages cut short at their size
     [statement] = [query["sql"] for query in queries if "MATERIALIZED" in query["sql"]]
     matched, reads = statement.split(") SELECT 0, ", 1)
     head = matched.split(" FROM ", 1)[0]
     assert "width_bucket" in head and " IN (" not in head, head  # no IN list per column
     assert head.count("CASE WHEN") == 1, head  # won or not; no CASE for the sort date
-    pages = reads.split(" UNION ALL ")[1:]
-    assert len(pages) == len(StandardStage) + 1, reads  # the standard columns and Unmapped
-    won_at = [page for page in pages if 'ORDER BY "won_at" DESC' in page]
-    assert len(won_at) == 1 and all('ORDER BY "update_time" DESC' in page for page in pages if page not in won_at)
+    [totals, pages] = reads.split(" UNION ALL ")  # the totals and one read for every page
+    assert reads.count(f"FROM {search_reads.MATCHED}") == 2, reads
+    shown = ", ".join(str(search_reads.CODES[key]) for key in BOARD_COLUMN_KEYS)
+    won = search_reads.CODES[CLOSED_WON]
+    assert f'PARTITION BY "board_column" ORDER BY CASE WHEN "board_column" IN ({won}) THEN "won_at" ' in pages, pages
+    assert 'ELSE "update_time" END DESC NULLS LAST, id DESC' in pages and f"IN ({shown}))" in pages, pages
+    assert "LIMIT" not in pages, pages
+
+
+def test_the_window_sorts_each_column_on_its_date_and_leaves_out_the_columns_not_asked_for():
+    """search_reads._ranked: a CASE only when the columns sort on more than one date, the date most
+    of them sort on in its ELSE; the columns asked for only."""
+    lead, won, unmapped = (search_reads.CODES[key] for key in ("lead", CLOSED_WON, UNMAPPED))
+    sql = search_reads._ranked(["lead", UNMAPPED], "NULL")
+    assert "CASE" not in sql and 'ORDER BY "update_time" DESC' in sql and f"IN ({lead}, {unmapped}))" in sql, sql
+    sql = search_reads._ranked([CLOSED_WON], "NULL")
+    assert "CASE" not in sql and 'ORDER BY "won_at" DESC' in sql and f"IN ({won}))" in sql, sql
+    sql = search_reads._ranked(["lead", CLOSED_WON, UNMAPPED], "NULL")
+    assert f'CASE WHEN "board_column" IN ({won}) THEN "won_at" ELSE "update_time" END' in sql, sql
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps the columns' CASE")
