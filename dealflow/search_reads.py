@@ -132,9 +132,13 @@ def _ranked(columns: list[str], nulls: str) -> str:
     position from 1), the page's size a parameter: one window over the matches of those columns,
     numbered per column, newest first on the date the column sorts on, cut at the size (the
     WindowAgg's run condition). A page per column (ORDER BY ... LIMIT) read every match again for
-    each of the seven columns; PostgreSQL sorts them all once in less (SQLite does not: it keeps its
-    pages, `_board_statement`)."""
-    column, position = map(connection.ops.quote_name, (KEYS[0], "position"))
+    each of the seven columns. The matches come sorted by their column alone (one key), so the
+    window's sort is an incremental one: each column's deals sorted on their date, where a sort on
+    all three keys compared two deals of one column on the column first, in vain. At 400,000
+    deals, 6,600 matches, the pages' backend CPU (over the same materialized matches, interleaved
+    medians): 3.7-4.0 ms a page per column, 3.5 one window, 3.0 this way. SQLite keeps its pages
+    (`_board_statement`)."""
+    column, newest_at, position = map(connection.ops.quote_name, (*KEYS, "position"))
     codes = {}  # the columns' numbers by the date they sort on, the date most of them sort on last
     for key in columns:
         codes.setdefault(SORTED_ON.get(key, UPDATED), []).append(CODES[key])
@@ -142,10 +146,11 @@ def _ranked(columns: list[str], nulls: str) -> str:
     whens = "".join(f"WHEN {column} IN ({_listed(on)}) THEN {connection.ops.quote_name(date)} " for date, on in others)
     newest = f"CASE {whens}ELSE {connection.ops.quote_name(last)} END" if others else connection.ops.quote_name(last)
     shown = _listed(CODES[key] for key in columns)
+    matches = f"SELECT {column}, id, {newest} AS {newest_at} FROM {MATCHED} WHERE {column} IN ({shown})"
     return (
         f"SELECT 1, {nulls}, {column}, id, {position} FROM (SELECT {column}, id, ROW_NUMBER() OVER "
-        f"(PARTITION BY {column} ORDER BY {newest} DESC NULLS LAST, id DESC) AS {position} "
-        f"FROM {MATCHED} WHERE {column} IN ({shown})) p WHERE {position} <= %s"
+        f"(PARTITION BY {column} ORDER BY {newest_at} DESC NULLS LAST, id DESC) AS {position} "
+        f"FROM ({matches} ORDER BY {column}) m) p WHERE {position} <= %s"
     )
 
 

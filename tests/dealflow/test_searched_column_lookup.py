@@ -73,9 +73,33 @@ def test_postgresql_reads_each_match_with_its_column_number_and_ranks_the_pages_
     assert reads.count(f"FROM {search_reads.MATCHED}") == 2, reads
     shown = ", ".join(str(search_reads.CODES[key]) for key in BOARD_COLUMN_KEYS)
     won = search_reads.CODES[CLOSED_WON]
-    assert f'PARTITION BY "board_column" ORDER BY CASE WHEN "board_column" IN ({won}) THEN "won_at" ' in pages, pages
-    assert 'ELSE "update_time" END DESC NULLS LAST, id DESC' in pages and f"IN ({shown}))" in pages, pages
+    assert 'PARTITION BY "board_column" ORDER BY "newest_at" DESC NULLS LAST, id DESC' in pages, pages
+    newest_at = f'CASE WHEN "board_column" IN ({won}) THEN "won_at" ELSE "update_time" END AS "newest_at"'
+    assert f'{newest_at} FROM matched WHERE "board_column" IN ({shown}) ORDER BY "board_column")' in pages, pages
     assert "LIMIT" not in pages, pages
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps a page per column")
+@pytest.mark.django_db
+def test_the_window_sorts_each_columns_matches_on_their_date_alone(searched):  # noqa: F811
+    """The matches come to the window sorted by their column, so PostgreSQL sorts each column's on
+    the date and id alone (an incremental sort): a sort on all three keys compared two deals of one
+    column on the column first, for nothing."""
+    companies, now = searched
+    executed = []
+
+    def record(execute, sql, params, many, context):
+        executed.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        board = board_columns(companies=companies, filters=BoardFilters(q="a"), now=now)
+    assert sum(column.has_more for column in board.columns) >= 3
+    [(sql, params)] = [(sql, params) for sql, params in executed if "MATERIALIZED" in sql]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Presorted Key: matched.board_column" in plan, plan
 
 
 def test_the_window_sorts_each_column_on_its_date_and_leaves_out_the_columns_not_asked_for():
@@ -83,11 +107,11 @@ def test_the_window_sorts_each_column_on_its_date_and_leaves_out_the_columns_not
     of them sort on in its ELSE; the columns asked for only."""
     lead, won, unmapped = (search_reads.CODES[key] for key in ("lead", CLOSED_WON, UNMAPPED))
     sql = search_reads._ranked(["lead", UNMAPPED], "NULL")
-    assert "CASE" not in sql and 'ORDER BY "update_time" DESC' in sql and f"IN ({lead}, {unmapped}))" in sql, sql
+    assert 'id, "update_time" AS "newest_at"' in sql and f'IN ({lead}, {unmapped}) ORDER BY "board_column"' in sql, sql
     sql = search_reads._ranked([CLOSED_WON], "NULL")
-    assert "CASE" not in sql and 'ORDER BY "won_at" DESC' in sql and f"IN ({won}))" in sql, sql
+    assert 'id, "won_at" AS "newest_at"' in sql and f'IN ({won}) ORDER BY "board_column"' in sql, sql
     sql = search_reads._ranked(["lead", CLOSED_WON, UNMAPPED], "NULL")
-    assert f'CASE WHEN "board_column" IN ({won}) THEN "won_at" ELSE "update_time" END' in sql, sql
+    assert f'id, CASE WHEN "board_column" IN ({won}) THEN "won_at" ELSE "update_time" END AS "newest_at"' in sql, sql
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps the columns' CASE")
