@@ -93,8 +93,9 @@ def _board_statement(totals, keyed, columns: list[str], size: int, deals, q: str
     `size` deals is a plain ORDER BY ... LIMIT that keeps its newest while it scans. One window over
     every match (ROW_NUMBER() per column) sorted all of them, with the column's CASE worked out
     twice a deal: at 400,000 deals, 6,600 matches, SQLite's statement took 27 ms that way and 18 ms
-    this way. PostgreSQL reads the matches with their column as a number instead (`_coded`, for
-    the stage map `request_scope.target`)."""
+    this way (on SQLite). PostgreSQL reads the matches with their column as a number instead
+    (`_coded`, for the stage map `request_scope.target`), and ranks every column's in one window
+    over them, sorted by the column first (`_ranked`): its rows give the column's number."""
     source = matching(deals, q, integration_ids, request_scope)
     if source is None:
         return None
