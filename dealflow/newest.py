@@ -59,6 +59,34 @@ def first_page_ids(
     integration_of: dict[int, int] | None = None,
 ):
     """`page_ids` of several columns in one query: {column: ids in the column's order}."""
+    statement = pages_sql(
+        integration_ids=integration_ids,
+        targets=targets,
+        filters=filters,
+        columns=columns,
+        offset=offset,
+        size=size,
+        integration_of=integration_of,
+    )
+    if statement is None:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        return by_column(cursor.fetchall())
+
+
+def pages_sql(
+    *,
+    integration_ids,
+    targets,
+    filters,
+    columns: list[str],
+    offset: int = 0,
+    size: int,
+    integration_of: dict[int, int] | None = None,
+) -> tuple[str, list] | None:
+    """(sql, params) of `first_page_ids`' statement, rows (column, id, position in the column), to
+    run on its own or as part of another (selectors.column_cards); None when no column has stages."""
     # An owner or pipeline filter stays with the parts written out: one plan for every share, the
     # LATERAL form read a whole stage (or the pipeline's every deal) for each company without a match.
     if connection.vendor == "postgresql" and not (filters.owner_id or filters.pipeline_id):
@@ -69,11 +97,9 @@ def first_page_ids(
         queries = [_column_sql(shares, filters, column, offset, size) for column in columns]
         queries = [query for query in queries if query]
     if not queries:
-        return {}
+        return None
     sql = " UNION ALL ".join(f"SELECT * FROM ({sql}) c{number}" for number, (sql, _) in enumerate(queries))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [param for _, params in queries for param in params])
-        return by_column(cursor.fetchall())
+    return sql, [param for _, params in queries for param in params]
 
 
 def by_column(rows) -> dict[str, list[int]]:

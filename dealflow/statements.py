@@ -51,9 +51,9 @@ def kept(store: WeakKeyDictionary, size: int, key: Hashable, build: Callable):
 _NONE = object()  # no value kept under a key
 
 
-def _kept_compiler(key: Hashable, build: Callable, moments: tuple[datetime, ...]):
+def _kept_compiler(key: Hashable, build: Callable, moments: tuple[datetime, ...], with_clause=None):
     """The compiler of the statement kept under `key` (built now if none is), set to run it with
-    `moments`; EMPTY for a query Django knows returns nothing."""
+    `moments` (and `with_clause` before it); EMPTY for a query Django knows returns nothing."""
     statement = kept(
         _kept, SIZE, key, lambda connection: _compiled(build(*STAND_INS[: len(moments)]), connection, len(moments))
     )
@@ -65,17 +65,21 @@ def _kept_compiler(key: Hashable, build: Callable, moments: tuple[datetime, ...]
         params = list(params)
         for at, index in places:
             params[at] = connection.ops.adapt_datetimefield_value(moments[index])
+    if with_clause is not None:
+        sql, params = f"WITH {with_clause[0]} {sql}", [*with_clause[1], *params]
     compiler.as_sql = lambda *args, **kwargs: (sql, params)
     return compiler
 
 
-def rows(key: Hashable, build: Callable, *, moments: tuple[datetime, ...] = ()) -> list[tuple]:
+def rows(key: Hashable, build: Callable, *, moments: tuple[datetime, ...] = (), with_clause=None) -> list[tuple]:
     """The rows of the queryset `build(*moments)` returns, as tuples in its select's order (converted
     as Django converts them). `key` must name everything `build` reads but `moments`: two calls with
     equal keys must build the same SQL with the same parameters. `moments` are datetimes compared
     with datetime columns (a won period's start, to the microsecond), passed as parameters of a
-    statement built once with stand-ins."""
-    compiler = _kept_compiler(key, build, moments)
+    statement built once with stand-ins. `with_clause`: (sql, params) of common table expressions
+    the queryset reads by name (RawSQL), written before it as `WITH sql`: what changes from one
+    call to the next without a statement kept for each (a page's ids, selectors.column_cards)."""
+    compiler = _kept_compiler(key, build, moments, with_clause)
     return [] if compiler is EMPTY else list(compiler.results_iter(tuple_expected=True))
 
 
