@@ -84,13 +84,18 @@ def pages_sql(
     offset: int = 0,
     size: int,
     integration_of: dict[int, int] | None = None,
+    bound: bool = False,
 ) -> tuple[str, list] | None:
     """(sql, params) of `first_page_ids`' statement, rows (column, id, position in the column), to
-    run on its own or as part of another (selectors.column_cards); None when no column has stages."""
+    run on its own or as part of another (selectors.column_cards); None when no column has stages.
+    `bound`: on PostgreSQL without an owner or pipeline filter, the page's bounds are parameters,
+    and each share reads a little past the page (`reach`) rather than to the page's end, so
+    that the pages of a column are a few statements, each prepared once, rather than one per offset
+    (a load more is seldom asked for the same offset five times on one connection)."""
     # An owner or pipeline filter stays with the parts written out: one plan for every share, the
     # LATERAL form read a whole stage (or the pipeline's every deal) for each company without a match.
     if connection.vendor == "postgresql" and not (filters.owner_id or filters.pipeline_id):
-        query = _lateral_sql(integration_ids, targets, filters, columns, offset, size, integration_of)
+        query = _lateral_sql(integration_ids, targets, filters, columns, offset, size, integration_of, bound=bound)
         queries = [query] if query else []
     else:
         shares = stages_by_integration(integration_ids, targets, integration_of)
@@ -210,12 +215,18 @@ def _index_hint(column: str, won: bool) -> str:
 # --- PostgreSQL: each kind of part once, run per share by LATERAL ----------------------------------
 
 
-def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: int, size: int, integration_of=None):
+def _lateral_sql(
+    integration_ids, targets, filters, columns: list[str], offset: int, size: int, integration_of=None, *, bound=False
+):
     """(sql, params) of the columns' pages as rows (column, id, position), or None without parts:
     the same parts as `_parts`, as four LATERAL subqueries over arrays of shares (open deals of a
     stage by last update, open deals of a stage by win date, open deals without a stage, won deals).
-    For boards without an owner or pipeline filter (the won period applies)."""
+    For boards without an owner or pipeline filter (the won period applies). `bound`: the page's
+    bounds as parameters, each share read to `reach(limit)` (`pages_sql`)."""
     limit = int(offset + size)
+    # Not LIMIT $1: not knowing it, PostgreSQL costed the generic plan for a tenth of each share, far
+    # above a page's custom plan, and so planned a prepared load more anew on every request.
+    at_most = reach(limit) if bound else limit
     by_update, by_won_at = [], []  # (column, integration id, stage id)
     for column in columns:
         for integration_id in integration_ids:
@@ -232,13 +243,13 @@ def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: 
     def block(shares: str, condition: str, condition_params: list, sort_key: str, since=None):
         where = " AND ".join(["d.integration_id = s.integration_id", condition, *common])
         select = f"SELECT d.id, {sort_key} AS sort_key FROM {DEALS} d WHERE {where}"
-        dated = f"{select} AND {sort_key} IS NOT NULL ORDER BY {sort_key} DESC, d.id DESC LIMIT {limit}"
+        dated = f"{select} AND {sort_key} IS NOT NULL ORDER BY {sort_key} DESC, d.id DESC LIMIT {at_most}"
         parts, part_params = [dated], [*condition_params, *common_params]
         if since is not None:  # the won period: dated wins only
-            parts = [f"{select} AND {sort_key} >= %s ORDER BY {sort_key} DESC, d.id DESC LIMIT {limit}"]
+            parts = [f"{select} AND {sort_key} >= %s ORDER BY {sort_key} DESC, d.id DESC LIMIT {at_most}"]
             part_params.append(since)
         else:
-            parts.append(f"{select} AND {sort_key} IS NULL ORDER BY d.id DESC LIMIT {limit}")
+            parts.append(f"{select} AND {sort_key} IS NULL ORDER BY d.id DESC LIMIT {at_most}")
             part_params += [*condition_params, *common_params]
         lateral = " UNION ALL ".join(f"({part})" for part in parts)
         blocks.append(f"SELECT s.board_column, p.id, p.sort_key FROM {shares} CROSS JOIN LATERAL ({lateral}) p")
@@ -275,9 +286,18 @@ def _lateral_sql(integration_ids, targets, filters, columns: list[str], offset: 
     sql = (
         f"SELECT board_column, id, position FROM (SELECT u.board_column, u.id, ROW_NUMBER() OVER "
         f'(PARTITION BY u.board_column COLLATE "C" ORDER BY {order}) AS position '
-        f"FROM ({' UNION ALL '.join(blocks)}) u) r WHERE position > {int(offset)} AND position <= {limit}"
+        f"FROM ({' UNION ALL '.join(blocks)}) u) r WHERE position > {'%s' if bound else int(offset)} "
+        f"AND position <= {'%s' if bound else limit}"
     )
-    return sql, params
+    return sql, [*params, *([int(offset), limit] if bound else [])]
+
+
+def reach(limit: int) -> int:
+    """How far each share of a page ending at `limit` is read: the next power of two or one and a
+    half times one (32, 48, 64, 96, 128, ...), so that a column's pages share a few statements; read
+    past the page's end, a share costs at most half as many index entries again."""
+    power = 1 << max(int(limit) - 1, 31).bit_length()  # the next power of two, at least 32
+    return power * 3 // 4 if power * 3 // 4 >= limit and power > 32 else power
 
 
 def _literal(values) -> str:

@@ -604,6 +604,7 @@ def page_cards(*, stages: StageMap, filters: BoardFilters, column: str, offset: 
         offset=offset,
         size=PAGE_SIZE + 1,
         integration_of=stages.integration_of,
+        bound=True,
     )
     if statement is None:  # a column without stages: no deals
         return [], False

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from dealflow.columns import BOARD_COLUMN_KEYS, COLUMN_KEYS
 from dealflow.models import Deal
-from dealflow.newest import OPEN, WON, _column_sql, _lateral_sql, first_page_ids, stages_by_integration
+from dealflow.newest import (
+    OPEN,
+    WON,
+    _column_sql,
+    _lateral_sql,
+    first_page_ids,
+    reach,
+    stages_by_integration,
+)
 from dealflow.selectors import PAGE_SIZE, BoardFilters, column_cards, column_deals, first_pages, stage_map
 from tests import factories as make
 
@@ -133,6 +141,13 @@ def test_on_postgresql_load_more_reads_its_page_and_cards_in_one_statement(clien
         deals = [q["sql"] for q in sent.captured_queries if "dealflow_deal" in q["sql"].replace('"', "")]
         expected = 1 if connection.vendor == "postgresql" else 2
         assert len(deals) == expected, deals
+
+
+def test_a_shares_reach_is_past_the_pages_end_by_at_most_half_and_a_few_values():
+    """newest.reach: how far each share of a bound page (load more on PostgreSQL) is read."""
+    reaches = [reach(end) for end in range(1, 10_000)]
+    assert all(end <= far <= max(32, 1.5 * end) for end, far in enumerate(reaches, start=1))
+    assert len(set(reaches)) < 25 and reach(26) == 32 and reach(51) == 64 and reach(76) == 96
 
 
 def test_the_boards_first_pages_equal_the_sorted_columns(board):

@@ -98,6 +98,34 @@ def cards_part(sql: str) -> str:
     return sql[start:].split(" ORDER BY (array_position(")[0]
 
 
+@pytest.mark.parametrize("column", ["lead", "closed_won"])
+def test_load_more_at_any_offset_of_a_bucket_is_one_statement_planned_once(client, staff, coeo, column):
+    # Load more reads its page's ids and cards in one statement (selectors.page_cards). With the
+    # page's offset and end written into it, each offset was a statement of its own, planned on every
+    # request until run five times on one connection; with LIMIT $n, PostgreSQL costed the generic
+    # plan for a tenth of each share and planned every request too. The bounds are parameters and
+    # each share is read to newest.reach(end): offsets 50 to 70 (ends 76 to 96) are one statement.
+    client.force_login(staff)
+    stage = coeo.stages.lead if column == "lead" else coeo.stages.won
+    make.many_deals(stage, 130, owner=coeo.anna, organization=coeo.acme, person=coeo.erik)
+    make.many_deals(coeo.stages.lead, 30, status="won")
+    url = reverse("dealflow:company_column", args=[coeo.company.slug, column])
+    sent = []
+
+    def record(execute, sql, *args):
+        sent.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(record):
+        for offset in (50, 55, 60, 65, 70) * 3:
+            response = client.get(url, {"offset": offset}, headers={"HX-Request": "true"})
+            assert response.status_code == 200 and len(response.context["column"]["cards"]) == 25
+    pages = {sql for sql in sent if sql.startswith("WITH page")}
+    assert len(pages) == 1, pages
+    [(generic, custom)] = plans("WITH page")
+    assert custom <= 5 and generic >= 5, (generic, custom)  # prepared on the 6th run, generic from the 6th
+
+
 @pytest.mark.parametrize("plan_mode", ["auto", "force_generic_plan"])
 def test_closed_wons_open_deals_are_read_off_their_own_index_no_further_than_the_page(client, staff, coeo, plan_mode):
     # Open deals in a stage mapped to Closed Won, newest by win date: one range of
