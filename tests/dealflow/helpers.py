@@ -1,6 +1,22 @@
 import re
+from contextlib import contextmanager
 
+from django.db import connection
 from django.urls import reverse
+
+
+@contextmanager
+def executed_statements():
+    """The (sql, params) of every statement sent to the database inside the block, in order; as
+    Django sends them, parameters separate (CaptureQueriesContext gives only the SQL with them in)."""
+    executed = []
+
+    def record(execute, sql, params, many, context):
+        executed.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield executed
 
 
 def board_titles(response) -> dict[str, list[str]]:

@@ -31,6 +31,7 @@ from dealflow.selectors import (
 )
 from dealflow.stages import MappingTarget
 from tests import factories as make
+from tests.dealflow.helpers import executed_statements
 
 pytestmark = pytest.mark.django_db
 
@@ -216,13 +217,7 @@ def test_a_searched_board_reads_the_matching_deals_off_the_search_indexes(search
     per deal), once for the totals and the first pages (one statement), and on SQLite the names are
     matched once."""
     companies, now = searched
-    executed = []
-
-    def record(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with executed_statements() as executed:
         board = board_columns(companies=companies, filters=BoardFilters(q="acme ab"), now=now)
     assert sum(column.count for column in board.columns) > 25
     deal_reads = [(sql, params) for sql, params in executed if ") b0" in sql]  # search_reads' union
@@ -369,13 +364,7 @@ def test_a_later_branch_leaves_out_the_deals_an_earlier_one_found_by_lookup_not_
     SubPlan. The board still equals the scan on both databases."""
     companies, now = searched
     assert assert_board_equals_scan(companies, now, ["eri", "ERI"]) == 2
-    executed = []
-
-    def record(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with executed_statements() as executed:
         board_columns(companies=companies, filters=BoardFilters(q="eri"), now=now)
     [(sql, params)] = [(sql, params) for sql, params in executed if "MATERIALIZED" in sql]
     assert sql.count(") b1") == 1  # the persons' branch, after the organizations'
@@ -420,14 +409,8 @@ def test_each_name_lookup_runs_once_per_searched_statement(searched):
     more and the export equals the scan; SQLite gets the names as lists of ids."""
     companies, now = searched
     assert assert_board_equals_scan(companies, now, ["eri", "åsa", "acme", "licens"]) == 4
-    executed = []
-
-    def record(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
     stages, filters = stage_map(companies), BoardFilters(q="eri")
-    with connection.execute_wrapper(record):
+    with executed_statements() as executed:
         board_columns(companies=companies, filters=filters, now=now)
         column_cards(stages=stages, filters=filters, column="lead", offset=0, now=now)
         list(export_deals(companies=companies, filters=filters))

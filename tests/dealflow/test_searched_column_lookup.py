@@ -13,6 +13,7 @@ from dealflow import search_reads
 from dealflow.columns import BOARD_COLUMN_KEYS, CLOSED_WON, COLUMN_KEYS, EXCLUDED, UNMAPPED, column_of
 from dealflow.models import DealStatus
 from dealflow.selectors import BoardFilters, board_columns
+from tests.dealflow.helpers import executed_statements
 from tests.dealflow.test_search_board import searched  # noqa: F401 (a fixture)
 
 # Stage ids next to each other, alone, with gaps of one and more, every kind of target.
@@ -86,13 +87,7 @@ def test_the_window_sorts_each_columns_matches_on_their_date_alone(searched):  #
     the date and id alone (an incremental sort): a sort on all three keys compared two deals of one
     column on the column first, for nothing."""
     companies, now = searched
-    executed = []
-
-    def record(execute, sql, params, many, context):
-        executed.append((sql, params))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(record):
+    with executed_statements() as executed:
         board = board_columns(companies=companies, filters=BoardFilters(q="a"), now=now)
     assert sum(column.has_more for column in board.columns) >= 3
     [(sql, params)] = [(sql, params) for sql, params in executed if "MATERIALIZED" in sql]
